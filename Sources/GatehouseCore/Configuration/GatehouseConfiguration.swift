@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+/// Everything the server needs to start, resolved from flags and environment variables.
+///
+/// Each setting has a flag and an environment variable (`--port` / `GATEHOUSE_PORT`, …); the command
+/// line wins. The defaults start a working server with no set-up at all: SQLite file
+/// `./gatehouse.sqlite`, `127.0.0.1:8080`, issuer `http://localhost:8080/`.
+public struct GatehouseConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The `iss` of every token, with a trailing slash as Auth0 writes it (`https://tenant/`).
+    public var issuer: String
+    public var databaseURL: String
+    /// Base64 of 32 bytes; `nil` lets the server generate or read a key file beside a SQLite database.
+    public var masterKey: String?
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var bootstrapClientID: String?
+    public var bootstrapClientSecret: String?
+    /// bcrypt cost factor for new password hashes.
+    public var bcryptCost: Int
+    /// Default access-token lifetime when an API does not set its own (Auth0: 86400 s).
+    public var defaultAccessTokenLifetime: Int
+    /// Default ID-token lifetime when a client does not set its own (Auth0: 36000 s).
+    public var defaultIDTokenLifetime: Int
+    /// Failed password attempts allowed per user (and per IP) within `throttleWindow` seconds.
+    public var failedLoginLimit: Int
+    public var throttleWindow: Int
+    /// Set the `Secure` attribute on cookies; defaults to whether the issuer is https.
+    public var secureCookies: Bool
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        issuer: String? = nil,
+        databaseURL: String = "sqlite://./gatehouse.sqlite",
+        masterKey: String? = nil,
+        logLevel: Logger.Level = .info,
+        logFormat: LogFormat = .text,
+        bootstrapClientID: String? = nil,
+        bootstrapClientSecret: String? = nil,
+        bcryptCost: Int = 10,
+        defaultAccessTokenLifetime: Int = 86_400,
+        defaultIDTokenLifetime: Int = 36_000,
+        failedLoginLimit: Int = 10,
+        throttleWindow: Int = 900,
+        secureCookies: Bool? = nil
+    ) {
+        self.host = host
+        self.port = port
+        let resolvedIssuer = Self.normalizedIssuer(issuer ?? "http://localhost:\(port)/")
+        self.issuer = resolvedIssuer
+        self.databaseURL = databaseURL
+        self.masterKey = masterKey
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.bootstrapClientID = bootstrapClientID
+        self.bootstrapClientSecret = bootstrapClientSecret
+        self.bcryptCost = bcryptCost
+        self.defaultAccessTokenLifetime = defaultAccessTokenLifetime
+        self.defaultIDTokenLifetime = defaultIDTokenLifetime
+        self.failedLoginLimit = failedLoginLimit
+        self.throttleWindow = throttleWindow
+        self.secureCookies = secureCookies ?? resolvedIssuer.hasPrefix("https://")
+    }
+
+    /// Issuers end in exactly one slash, as Auth0's do.
+    public static func normalizedIssuer(_ raw: String) -> String {
+        var value = raw
+        while value.hasSuffix("/") { value.removeLast() }
+        return value + "/"
+    }
+
+    /// The Management API's audience: `{issuer}api/v2/`.
+    public var managementAudience: String { issuer + "api/v2/" }
+}

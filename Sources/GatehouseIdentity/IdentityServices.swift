@@ -1,0 +1,38 @@
+import GatehouseCore
+import GatehouseStorage
+import Logging
+
+/// Everything the HTTP layer needs from the identity domain, built once at start-up.
+public struct IdentityServices: Sendable {
+    public let configuration: GatehouseConfiguration
+    public let storage: Storage
+    public let keyring: SigningKeyring
+    public let tokens: TokenIssuer
+    public let verifier: TokenVerifier
+    public let passwords: PasswordHasher
+    public let users: UserDirectory
+    public let clientAuthenticator: ClientAuthenticator
+    public let loginTokens: LoginTokenIssuer
+    public let grants: GrantRegistry
+    public let logger: Logger
+
+    public init(configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger) {
+        self.configuration = configuration
+        self.storage = storage
+        self.keyring = keyring
+        self.logger = logger
+        tokens = TokenIssuer(keyring: keyring, configuration: configuration)
+        verifier = TokenVerifier(keyring: keyring, issuer: configuration.issuer)
+        passwords = PasswordHasher(cost: configuration.bcryptCost)
+        users = UserDirectory(storage: storage, passwords: passwords, configuration: configuration, logger: logger)
+        clientAuthenticator = ClientAuthenticator(storage: storage)
+        loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
+        grants = GrantRegistry(handlers: [
+            ClientCredentialsGrant(storage: storage, tokens: tokens),
+            AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
+            RefreshTokenGrant(storage: storage, loginTokens: loginTokens),
+            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: false),
+            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: true),
+        ])
+    }
+}

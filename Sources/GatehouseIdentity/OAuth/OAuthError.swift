@@ -1,0 +1,37 @@
+/// An error of the OAuth 2.0 wire protocol (RFC 6749 §5.2, §4.1.2.1; OIDC Core §3.1.2.6).
+///
+/// The code is a struct wrapping a fixed vocabulary so that call sites read like the RFC
+/// (`.invalidGrant`) while the set stays open for extension codes (`access_denied` from Actions).
+public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+
+        public static let invalidRequest = Code("invalid_request")
+        public static let invalidClient = Code("invalid_client")
+        public static let invalidGrant = Code("invalid_grant")
+        public static let unauthorizedClient = Code("unauthorized_client")
+        public static let unsupportedGrantType = Code("unsupported_grant_type")
+        public static let invalidScope = Code("invalid_scope")
+        public static let accessDenied = Code("access_denied")
+        public static let unsupportedResponseType = Code("unsupported_response_type")
+        public static let serverError = Code("server_error")
+        public static let temporarilyUnavailable = Code("temporarily_unavailable")
+        public static let loginRequired = Code("login_required")
+        public static let interactionRequired = Code("interaction_required")
+        public static let invalidToken = Code("invalid_token")
+        public static let tooManyAttempts = Code("too_many_attempts")
+    }
+
+    public var code: Code
+    public var description: String
+    /// HTTP status for token-endpoint responses: 401 for `invalid_client`, 400 otherwise
+    /// (RFC 6749 §5.2), unless the error says differently (403 for a denied login, 429 when throttled).
+    public var status: Int
+
+    public init(_ code: Code, _ description: String, status: Int? = nil) {
+        self.code = code
+        self.description = description
+        self.status = status ?? (code == .invalidClient ? 401 : 400)
+    }
+}

@@ -1,0 +1,49 @@
+import GatehouseStorage
+
+/// The successful token-endpoint response (RFC 6749 §5.1; OIDC Core §3.1.3.3).
+public struct TokenResponse: Codable, Sendable, Equatable {
+    public var access_token: String
+    public var id_token: String?
+    public var refresh_token: String?
+    public var scope: String?
+    public var expires_in: Int
+    public var token_type: String
+
+    public init(
+        access_token: String, id_token: String? = nil, refresh_token: String? = nil, scope: String?,
+        expires_in: Int, token_type: String = "Bearer"
+    ) {
+        self.access_token = access_token
+        self.id_token = id_token
+        self.refresh_token = refresh_token
+        self.scope = scope
+        self.expires_in = expires_in
+        self.token_type = token_type
+    }
+}
+
+/// One `/oauth/token` request, after client authentication.
+public struct TokenRequest: Sendable {
+    /// The form parameters (`application/x-www-form-urlencoded` or JSON, as Auth0 accepts both).
+    public var parameters: [String: String]
+    public var client: ClientRecord
+    public var ip: String
+    public var userAgent: String?
+
+    public init(parameters: [String: String], client: ClientRecord, ip: String, userAgent: String?) {
+        self.parameters = parameters
+        self.client = client
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+
+    public subscript(name: String) -> String? {
+        parameters[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The value of a required parameter, or Auth0's `invalid_request` message for it.
+    public func required(_ name: String) throws -> String {
+        guard let value = self[name] else { throw OAuthError(.invalidRequest, "Missing required parameter: \(name)") }
+        return value
+    }
+}

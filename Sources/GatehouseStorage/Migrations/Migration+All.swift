@@ -1,0 +1,84 @@
+extension Migration {
+    /// Every migration, oldest first. Append; never edit one that has shipped.
+    static let all: [Migration] = [initialSchema]
+
+    /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
+    /// (JSON text) and lift into columns only what is looked up or constrained.
+    static let initialSchema = Migration(
+        version: 1,
+        name: "initial schema",
+        statements: [
+            "CREATE TABLE tenant_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY, sealed_private_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL, retired_at BIGINT)
+            """,
+            """
+            CREATE TABLE connections (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE clients (
+                client_id TEXT PRIMARY KEY, sealed_secret TEXT, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE resource_servers (
+                id TEXT PRIMARY KEY, identifier TEXT NOT NULL UNIQUE, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE client_grants (
+                id TEXT PRIMARY KEY, client_id TEXT NOT NULL, audience TEXT NOT NULL, document TEXT NOT NULL,
+                created_at BIGINT NOT NULL, UNIQUE (client_id, audience))
+            """,
+            """
+            CREATE TABLE users (
+                user_id TEXT PRIMARY KEY, connection TEXT NOT NULL, email_key TEXT, username_key TEXT,
+                password_hash TEXT, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX users_connection_email ON users (connection, email_key)",
+            "CREATE UNIQUE INDEX users_connection_username ON users (connection, username_key)",
+            "CREATE INDEX users_email ON users (email_key)",
+            """
+            CREATE TABLE roles (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE role_permissions (
+                role_id TEXT NOT NULL, resource_server_identifier TEXT NOT NULL, permission_name TEXT NOT NULL,
+                PRIMARY KEY (role_id, resource_server_identifier, permission_name))
+            """,
+            """
+            CREATE TABLE user_roles (
+                user_id TEXT NOT NULL, role_id TEXT NOT NULL, PRIMARY KEY (user_id, role_id))
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY, user_id TEXT NOT NULL, document TEXT NOT NULL,
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT)
+            """,
+            "CREATE INDEX sessions_user ON sessions (user_id)",
+            """
+            CREATE TABLE login_transactions (
+                id TEXT PRIMARY KEY, document TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE authorization_codes (
+                code_hash TEXT PRIMARY KEY, document TEXT NOT NULL, expires_at BIGINT NOT NULL, consumed_at BIGINT)
+            """,
+            """
+            CREATE TABLE refresh_tokens (
+                id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, family_id TEXT NOT NULL,
+                client_id TEXT NOT NULL, user_id TEXT NOT NULL, document TEXT NOT NULL,
+                created_at BIGINT NOT NULL, expires_at BIGINT, rotated_at BIGINT, revoked_at BIGINT)
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+            "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+            """
+            CREATE TABLE login_failures (
+                subject TEXT NOT NULL, occurred_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX login_failures_subject ON login_failures (subject, occurred_at)",
+        ]
+    )
+}

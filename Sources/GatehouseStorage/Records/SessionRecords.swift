@@ -1,0 +1,158 @@
+import GatehouseCore
+
+/// An SSO session, referenced by the session cookie and by `sid` in ID tokens.
+public struct SessionRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var user_id: String
+    public var connection: String
+    public var authenticated_at: EpochMillis
+    public var created_at: EpochMillis
+    public var expires_at: EpochMillis
+    public var clients: [String]
+
+    public init(
+        id: String, user_id: String, connection: String, authenticated_at: EpochMillis, created_at: EpochMillis,
+        expires_at: EpochMillis, clients: [String]
+    ) {
+        self.id = id
+        self.user_id = user_id
+        self.connection = connection
+        self.authenticated_at = authenticated_at
+        self.created_at = created_at
+        self.expires_at = expires_at
+        self.clients = clients
+    }
+}
+
+/// A validated `/authorize` request waiting for the user to log in (the `state` of `/u/login`).
+public struct LoginTransactionRecord: Codable, Sendable, Equatable {
+    public var id: String
+    /// Must come back in the login form (CSRF protection, bound to this transaction).
+    public var csrf_token: String
+    public var client_id: String
+    public var redirect_uri: String
+    public var response_type: String
+    public var response_mode: String
+    public var scope: String
+    public var audience: String?
+    public var state: String?
+    public var nonce: String?
+    public var code_challenge: String?
+    public var code_challenge_method: String?
+    public var prompt: String?
+    public var connection: String?
+    public var login_hint: String?
+    public var ui_locales: String?
+    public var query: [String: String]
+    public var expires_at: EpochMillis
+
+    public init(
+        id: String, csrf_token: String, client_id: String, redirect_uri: String, response_type: String,
+        response_mode: String, scope: String, audience: String?, state: String?, nonce: String?,
+        code_challenge: String?, code_challenge_method: String?, prompt: String?, connection: String?,
+        login_hint: String?, ui_locales: String?, query: [String: String], expires_at: EpochMillis
+    ) {
+        self.id = id
+        self.csrf_token = csrf_token
+        self.client_id = client_id
+        self.redirect_uri = redirect_uri
+        self.response_type = response_type
+        self.response_mode = response_mode
+        self.scope = scope
+        self.audience = audience
+        self.state = state
+        self.nonce = nonce
+        self.code_challenge = code_challenge
+        self.code_challenge_method = code_challenge_method
+        self.prompt = prompt
+        self.connection = connection
+        self.login_hint = login_hint
+        self.ui_locales = ui_locales
+        self.query = query
+        self.expires_at = expires_at
+    }
+}
+
+/// What an authorization code stands for (RFC 6749 §4.1). Stored by the SHA-256 of the code.
+public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
+    public var client_id: String
+    public var user_id: String
+    public var redirect_uri: String
+    public var scope: String
+    public var audience: String?
+    public var nonce: String?
+    public var code_challenge: String?
+    public var code_challenge_method: String?
+    public var session_id: String
+    public var auth_time: Int64
+    public var expires_at: EpochMillis
+
+    public init(
+        client_id: String, user_id: String, redirect_uri: String, scope: String, audience: String?,
+        nonce: String?, code_challenge: String?, code_challenge_method: String?, session_id: String,
+        auth_time: Int64, expires_at: EpochMillis
+    ) {
+        self.client_id = client_id
+        self.user_id = user_id
+        self.redirect_uri = redirect_uri
+        self.scope = scope
+        self.audience = audience
+        self.nonce = nonce
+        self.code_challenge = code_challenge
+        self.code_challenge_method = code_challenge_method
+        self.session_id = session_id
+        self.auth_time = auth_time
+        self.expires_at = expires_at
+    }
+}
+
+/// A refresh token. Rotation keeps every token of one login in a `family`; presenting a rotated
+/// token again revokes the whole family (OAuth 2.0 Security BCP §4.14.2).
+public struct RefreshTokenRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var family_id: String
+    public var client_id: String
+    public var user_id: String
+    public var scope: String
+    public var audience: String?
+    public var session_id: String?
+    public var auth_time: Int64
+    public var created_at: EpochMillis
+    public var expires_at: EpochMillis?
+    public var rotated_at: EpochMillis?
+    public var revoked_at: EpochMillis?
+
+    public init(
+        id: String, family_id: String, client_id: String, user_id: String, scope: String, audience: String?,
+        session_id: String?, auth_time: Int64, created_at: EpochMillis, expires_at: EpochMillis?,
+        rotated_at: EpochMillis? = nil, revoked_at: EpochMillis? = nil
+    ) {
+        self.id = id
+        self.family_id = family_id
+        self.client_id = client_id
+        self.user_id = user_id
+        self.scope = scope
+        self.audience = audience
+        self.session_id = session_id
+        self.auth_time = auth_time
+        self.created_at = created_at
+        self.expires_at = expires_at
+        self.rotated_at = rotated_at
+        self.revoked_at = revoked_at
+    }
+}
+
+/// A signing key: the private half sealed with the master key at rest.
+public struct SigningKeyRecord: Sendable, Equatable {
+    public var kid: String
+    public var private_key_pem: String
+    public var created_at: EpochMillis
+    public var retired_at: EpochMillis?
+
+    public init(kid: String, private_key_pem: String, created_at: EpochMillis, retired_at: EpochMillis? = nil) {
+        self.kid = kid
+        self.private_key_pem = private_key_pem
+        self.created_at = created_at
+        self.retired_at = retired_at
+    }
+}

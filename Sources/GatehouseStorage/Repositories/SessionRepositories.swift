@@ -1,0 +1,151 @@
+import GatehouseCore
+import SQLKit
+
+public protocol SessionRepository: Sendable {
+    /// The session if it exists, is not revoked and has not expired at `now`.
+    func active(_ id: String, now: EpochMillis) async throws -> SessionRecord?
+    func insert(_ session: SessionRecord) async throws
+    func update(_ session: SessionRecord) async throws
+    func revoke(_ id: String, at: EpochMillis) async throws
+}
+
+struct SQLSessionRepository: SessionRepository {
+    let db: any SQLDatabase
+
+    func active(_ id: String, now: EpochMillis) async throws -> SessionRecord? {
+        try await db.select().columns("id", "document").from("sessions").where("id", .equal, id)
+            .where("revoked_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now).first()
+            .map { try DocumentCoding.decode(SessionRecord.self, from: $0, table: "sessions", id: id) }
+    }
+
+    func insert(_ session: SessionRecord) async throws {
+        let document = try DocumentCoding.encode(session)
+        try await db.insert(into: "sessions").columns("id", "user_id", "document", "created_at", "expires_at")
+            .values(
+                SQLBind(session.id), SQLBind(session.user_id), SQLBind(document), SQLBind(session.created_at),
+                SQLBind(session.expires_at)
+            ).run()
+    }
+
+    func update(_ session: SessionRecord) async throws {
+        try await db.update("sessions").set("document", to: try DocumentCoding.encode(session))
+            .set("expires_at", to: session.expires_at).where("id", .equal, session.id).run()
+    }
+
+    func revoke(_ id: String, at: EpochMillis) async throws {
+        try await db.update("sessions").set("revoked_at", to: at).where("id", .equal, id).run()
+    }
+}
+
+public protocol LoginTransactionRepository: Sendable {
+    func get(_ id: String, now: EpochMillis) async throws -> LoginTransactionRecord?
+    func insert(_ transaction: LoginTransactionRecord) async throws
+    func delete(_ id: String) async throws
+    /// Removes transactions that expired before `now`.
+    func purgeExpired(now: EpochMillis) async throws
+}
+
+struct SQLLoginTransactionRepository: LoginTransactionRepository {
+    let db: any SQLDatabase
+
+    func get(_ id: String, now: EpochMillis) async throws -> LoginTransactionRecord? {
+        try await db.select().columns("id", "document").from("login_transactions").where("id", .equal, id)
+            .where("expires_at", .greaterThan, now).first()
+            .map { try DocumentCoding.decode(LoginTransactionRecord.self, from: $0, table: "login_transactions", id: id) }
+    }
+
+    func insert(_ transaction: LoginTransactionRecord) async throws {
+        let document = try DocumentCoding.encode(transaction)
+        try await db.insert(into: "login_transactions").columns("id", "document", "created_at", "expires_at")
+            .values(
+                SQLBind(transaction.id), SQLBind(document), SQLBind(Timestamp.nowMillis()),
+                SQLBind(transaction.expires_at)
+            ).run()
+    }
+
+    func delete(_ id: String) async throws {
+        try await db.delete(from: "login_transactions").where("id", .equal, id).run()
+    }
+
+    func purgeExpired(now: EpochMillis) async throws {
+        try await db.delete(from: "login_transactions").where("expires_at", .lessThanOrEqual, now).run()
+    }
+}
+
+public protocol AuthorizationCodeRepository: Sendable {
+    func insert(codeHash: String, _ code: AuthorizationCodeRecord) async throws
+    /// Marks the code used and returns it, once: a second call for the same code returns `nil`
+    /// (RFC 6749 §4.1.2: a code is single-use). Expired codes are never returned.
+    func consume(codeHash: String, now: EpochMillis) async throws -> AuthorizationCodeRecord?
+}
+
+struct SQLAuthorizationCodeRepository: AuthorizationCodeRepository {
+    let db: any SQLDatabase
+
+    func insert(codeHash: String, _ code: AuthorizationCodeRecord) async throws {
+        let document = try DocumentCoding.encode(code)
+        try await db.insert(into: "authorization_codes").columns("code_hash", "document", "expires_at")
+            .values(SQLBind(codeHash), SQLBind(document), SQLBind(code.expires_at)).run()
+    }
+
+    func consume(codeHash: String, now: EpochMillis) async throws -> AuthorizationCodeRecord? {
+        // The conditional update is the lock: only one concurrent redemption sees its row change.
+        let claimed = try await db.update("authorization_codes").set("consumed_at", to: now)
+            .where("code_hash", .equal, codeHash).where("consumed_at", .is, SQLLiteral.null)
+            .where("expires_at", .greaterThan, now).returning("document").first()
+        return try claimed.map {
+            try DocumentCoding.decode(AuthorizationCodeRecord.self, from: $0, table: "authorization_codes", id: "code")
+        }
+    }
+}
+
+public protocol RefreshTokenRepository: Sendable {
+    func insert(tokenHash: String, _ token: RefreshTokenRecord) async throws
+    func find(tokenHash: String) async throws -> RefreshTokenRecord?
+    /// Marks an active token rotated; `false` when it was already rotated or revoked (a reuse).
+    func markRotated(id: String, at: EpochMillis) async throws -> Bool
+    func revokeFamily(_ familyID: String, at: EpochMillis) async throws
+    func revoke(id: String, at: EpochMillis) async throws
+}
+
+struct SQLRefreshTokenRepository: RefreshTokenRepository {
+    let db: any SQLDatabase
+
+    func insert(tokenHash: String, _ token: RefreshTokenRecord) async throws {
+        let document = try DocumentCoding.encode(token)
+        try await db.insert(into: "refresh_tokens")
+            .columns("id", "token_hash", "family_id", "client_id", "user_id", "document", "created_at", "expires_at")
+            .values(
+                SQLBind(token.id), SQLBind(tokenHash), SQLBind(token.family_id), SQLBind(token.client_id),
+                SQLBind(token.user_id), SQLBind(document), SQLBind(token.created_at), SQLBind(token.expires_at)
+            ).run()
+    }
+
+    func find(tokenHash: String) async throws -> RefreshTokenRecord? {
+        guard
+            let row = try await db.select().columns("id", "document", "rotated_at", "revoked_at").from("refresh_tokens")
+                .where("token_hash", .equal, tokenHash).first()
+        else { return nil }
+        var token = try DocumentCoding.decode(
+            RefreshTokenRecord.self, from: row, table: "refresh_tokens", id: try row.decode(column: "id", as: String.self))
+        token.rotated_at = try row.decode(column: "rotated_at", as: Int64?.self)
+        token.revoked_at = try row.decode(column: "revoked_at", as: Int64?.self)
+        return token
+    }
+
+    func markRotated(id: String, at: EpochMillis) async throws -> Bool {
+        let changed = try await db.update("refresh_tokens").set("rotated_at", to: at).where("id", .equal, id)
+            .where("rotated_at", .is, SQLLiteral.null).where("revoked_at", .is, SQLLiteral.null)
+            .returning("id").all()
+        return !changed.isEmpty
+    }
+
+    func revokeFamily(_ familyID: String, at: EpochMillis) async throws {
+        try await db.update("refresh_tokens").set("revoked_at", to: at).where("family_id", .equal, familyID)
+            .where("revoked_at", .is, SQLLiteral.null).run()
+    }
+
+    func revoke(id: String, at: EpochMillis) async throws {
+        try await db.update("refresh_tokens").set("revoked_at", to: at).where("id", .equal, id).run()
+    }
+}

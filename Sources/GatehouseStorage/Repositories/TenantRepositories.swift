@@ -1,0 +1,79 @@
+import GatehouseCore
+import SQLKit
+
+/// Small named values of the tenant (e.g. whether first-start provisioning ran).
+public protocol TenantSettingsRepository: Sendable {
+    func value(_ name: String) async throws -> String?
+    func set(_ name: String, _ value: String) async throws
+}
+
+struct SQLTenantSettingsRepository: TenantSettingsRepository {
+    let db: any SQLDatabase
+
+    func value(_ name: String) async throws -> String? {
+        try await db.select().column("value").from("tenant_settings").where("name", .equal, name).first()?
+            .decode(column: "value", as: String.self)
+    }
+
+    func set(_ name: String, _ value: String) async throws {
+        try await db.delete(from: "tenant_settings").where("name", .equal, name).run()
+        try await db.insert(into: "tenant_settings").columns("name", "value").values(SQLBind(name), SQLBind(value)).run()
+    }
+}
+
+/// Signing keys, newest first. Retired keys stay published in the JWKS until removed.
+public protocol SigningKeyRepository: Sendable {
+    func all() async throws -> [SigningKeyRecord]
+    func insert(_ key: SigningKeyRecord) async throws
+}
+
+struct SQLSigningKeyRepository: SigningKeyRepository {
+    let db: any SQLDatabase
+    let masterKey: MasterKey
+
+    func all() async throws -> [SigningKeyRecord] {
+        try await db.select().columns("kid", "sealed_private_key", "created_at", "retired_at").from("signing_keys")
+            .orderBy("created_at", .descending).all()
+            .map { row in
+                SigningKeyRecord(
+                    kid: try row.decode(column: "kid", as: String.self),
+                    private_key_pem: try masterKey.open(try row.decode(column: "sealed_private_key", as: String.self)),
+                    created_at: try row.decode(column: "created_at", as: Int64.self),
+                    retired_at: try row.decode(column: "retired_at", as: Int64?.self))
+            }
+    }
+
+    func insert(_ key: SigningKeyRecord) async throws {
+        let sealed = try masterKey.seal(key.private_key_pem)
+        try await db.insertUnique("signing key \(key.kid)") { db in
+            db.insert(into: "signing_keys").columns("kid", "sealed_private_key", "created_at", "retired_at")
+                .values(SQLBind(key.kid), SQLBind(sealed), SQLBind(key.created_at), SQLBind(key.retired_at))
+        }
+    }
+}
+
+/// Failed password attempts, counted per subject (`user:…`, `ip:…`) for throttling.
+public protocol LoginFailureRepository: Sendable {
+    func record(subject: String, at: EpochMillis) async throws
+    func count(subject: String, since: EpochMillis) async throws -> Int
+    func clear(subject: String) async throws
+}
+
+struct SQLLoginFailureRepository: LoginFailureRepository {
+    let db: any SQLDatabase
+
+    func record(subject: String, at: EpochMillis) async throws {
+        try await db.insert(into: "login_failures").columns("subject", "occurred_at")
+            .values(SQLBind(subject), SQLBind(at)).run()
+    }
+
+    func count(subject: String, since: EpochMillis) async throws -> Int {
+        try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("login_failures")
+            .where("subject", .equal, subject).where("occurred_at", .greaterThanOrEqual, since).first()?
+            .decode(column: "n", as: Int.self) ?? 0
+    }
+
+    func clear(subject: String) async throws {
+        try await db.delete(from: "login_failures").where("subject", .equal, subject).run()
+    }
+}

@@ -15,6 +15,8 @@ public enum Timestamp {
     /// ISO 8601 with milliseconds and `Z`, as Auth0 writes `created_at`: `2024-05-01T10:20:30.123Z`.
     public static func iso8601(_ millis: EpochMillis) -> String {
         let date = Date(timeIntervalSince1970: Double(millis) / 1000)
-        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        return date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).dateTimeSeparator(.standard)
+                .time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
     }
 }

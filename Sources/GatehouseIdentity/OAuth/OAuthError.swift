@@ -27,11 +27,11 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String
     /// HTTP status for token-endpoint responses: 401 for `invalid_client`, 400 otherwise
     /// (RFC 6749 §5.2), unless the error says differently (403 for a denied login, 429 when throttled).
-    public var status: Int
+    public var statusCode: Int
 
     public init(_ code: Code, _ description: String, status: Int? = nil) {
         self.code = code
         self.description = description
-        self.status = status ?? (code == .invalidClient ? 401 : 400)
+        self.statusCode = status ?? (code == .invalidClient ? 401 : 400)
     }
 }

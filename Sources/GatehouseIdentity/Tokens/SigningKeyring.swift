@@ -8,16 +8,28 @@ import Logging
 /// The tenant's RS256 signing keys: the newest signs, all stay published in the JWKS so tokens
 /// signed before a rotation still verify.
 public actor SigningKeyring {
+    private let storage: Storage
     private var keys = JWTKeyCollection()
+    private var loadedAt = ContinuousClock.now
     public private(set) var currentKID: String?
     /// The JWKS document (RFC 7517 §5) served at `/.well-known/jwks.json`, pre-encoded.
     public private(set) var jwksJSON: String = #"{"keys":[]}"#
     private var loadedKIDs: [String] = []
 
-    public init() {}
+    public init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// Re-reads the keys when the last read is older than `maxAge`, so a rotation done by another
+    /// instance or by `gatehouse keys rotate` is picked up without a restart.
+    public func refresh(ifOlderThan maxAge: Duration = .seconds(60)) async throws {
+        guard ContinuousClock.now - loadedAt > maxAge else { return }
+        try await load()
+    }
 
     /// Loads every stored key; the newest becomes the signer.
-    public func load(from storage: Storage) async throws {
+    public func load() async throws {
+        loadedAt = ContinuousClock.now
         let records = try await storage.read { try await $0.signingKeys.all() }
         guard records.map(\.kid) != loadedKIDs else { return }
         let collection = JWTKeyCollection()

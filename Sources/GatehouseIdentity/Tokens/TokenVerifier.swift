@@ -13,12 +13,21 @@ public struct TokenVerifier: Sendable {
     /// The token's claims when its signature, issuer, expiry and audience hold; an
     /// `invalid_token` error (RFC 6750 §3.1) otherwise.
     public func verify(_ token: String, audience: String) async throws -> ClaimSet {
-        let claims: ClaimSet
         do {
-            claims = try await keyring.verifySignature(token)
+            return try check(try await keyring.verifySignature(token), audience: audience)
+        } catch let error as OAuthError {
+            throw error
         } catch {
-            throw OAuthError(.invalidToken, "the access token's signature or format is invalid", status: 401)
+            // Perhaps signed with a key another instance just created: re-read the keys once.
+            try? await keyring.refresh(ifOlderThan: .seconds(5))
+            guard let retried = try? await keyring.verifySignature(token) else {
+                throw OAuthError(.invalidToken, "the access token's signature or format is invalid", status: 401)
+            }
+            return try check(retried, audience: audience)
         }
+    }
+
+    private func check(_ claims: ClaimSet, audience: String) throws -> ClaimSet {
         guard claims["iss"]?.stringValue == issuer else {
             throw OAuthError(.invalidToken, "the access token was not issued by this server", status: 401)
         }

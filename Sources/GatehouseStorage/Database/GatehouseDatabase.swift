@@ -131,7 +131,7 @@ private struct SQLitePool: SQLConnectionPool, @unchecked Sendable {
 
     func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await pool.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask { try await body(connection.sql()) }
+            connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: nil)) }
         }.get()
     }
 
@@ -171,7 +171,7 @@ private struct PostgresPool: SQLConnectionPool, @unchecked Sendable {
 
     func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await pool.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask { try await body(connection.sql()) }
+            connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: nil)) }
         }.get()
     }
 

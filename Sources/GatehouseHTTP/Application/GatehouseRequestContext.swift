@@ -1,0 +1,53 @@
+import Hummingbird
+import NIOCore
+
+/// The context of every request: who is on the other end of the socket, and — once the
+/// Management API's middleware has checked a Bearer token — which caller it is.
+public struct GatehouseRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address (no proxy headers are trusted).
+    public let remoteIP: String
+    /// Set only by `ManagementAuthenticator` for `/api/v2` routes.
+    var managementCaller: ManagementCaller?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteIP = source.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
+    }
+
+    /// Auth0 accepts request bodies up to 1 MiB on the Management API; so do we, everywhere.
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// The context of Management API handlers: the caller is always there, so a handler cannot run
+/// without an authenticated, scope-bearing token (the type makes the check impossible to skip).
+struct ManagementRequestContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let caller: ManagementCaller
+    let remoteIP: String
+
+    init(context: GatehouseRequestContext) throws {
+        guard let caller = context.managementCaller else {
+            throw ManagementAPIError.unauthorized("Missing authentication")
+        }
+        self.coreContext = context.coreContext
+        self.caller = caller
+        self.remoteIP = context.remoteIP
+    }
+
+    /// Throws Auth0's 403 unless the token carries `scope`.
+    func require(_ scope: String) throws {
+        guard caller.scopes.contains(scope) else {
+            throw ManagementAPIError(
+                status: .forbidden, message: "Insufficient scope, expected any of: \(scope)",
+                errorCode: "insufficient_scope")
+        }
+    }
+}
+
+/// Who called the Management API, read from a verified access token.
+struct ManagementCaller: Sendable {
+    let subject: String
+    let clientID: String?
+    let scopes: Set<String>
+}

@@ -1,0 +1,99 @@
+import GatehouseCore
+import GatehouseIdentity
+import GatehouseStorage
+import Hummingbird
+import Logging
+
+/// Builds a ready-to-run server from a configuration: database opened and migrated, tenant
+/// provisioned on first start, keys loaded, routes registered.
+public struct GatehouseServer: Sendable {
+    public let services: IdentityServices
+    public let database: GatehouseDatabase
+    /// Set on first start only: the bootstrap client, with its secret when it was generated here.
+    public let bootstrap: TenantBootstrap.Outcome
+
+    public static func prepare(_ configuration: GatehouseConfiguration, logger: Logger) async throws -> GatehouseServer {
+        let masterKey = try MasterKeyResolver.resolve(configuration, logger: logger)
+        let database = try GatehouseDatabase(url: configuration.databaseURL, logger: logger)
+        do {
+            try await database.migrate(logger: logger)
+            let storage = Storage(database: database, masterKey: masterKey)
+            let bootstrap = try await TenantBootstrap(storage: storage, configuration: configuration, logger: logger).run()
+            let keyring = SigningKeyring(storage: storage)
+            try await keyring.load()
+            let services = IdentityServices(configuration: configuration, storage: storage, keyring: keyring, logger: logger)
+            return GatehouseServer(services: services, database: database, bootstrap: bootstrap)
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+    }
+
+    /// The router with every route of the server.
+    public func router() async throws -> Router<GatehouseRequestContext> {
+        let router = Router(context: GatehouseRequestContext.self)
+        router.add(middleware: RequestLoggerMiddleware(logger: services.logger))
+        let pages = try await PageRenderer.load()
+        let cookies = SessionCookies(secure: services.configuration.secureCookies)
+        let authorization = AuthorizationService(storage: services.storage)
+        let responder = AuthorizationResponder(pages: pages, authorization: authorization, cookies: cookies)
+        HealthRoutes(database: database).register(on: router)
+        DiscoveryRoutes(services: services).register(on: router)
+        TokenRoutes(services: services).register(on: router)
+        UserInfoRoutes(services: services).register(on: router)
+        DatabaseSignupRoutes(services: services).register(on: router)
+        AuthorizeRoutes(
+            services: services, responder: responder, validator: AuthorizationRequestValidator(storage: services.storage),
+            authorization: authorization
+        ).register(on: router)
+        LoginPageRoutes(services: services, pages: pages, responder: responder, authorization: authorization, cookies: cookies)
+            .register(on: router)
+        LogoutRoutes(services: services, pages: pages, responder: responder, authorization: authorization, cookies: cookies)
+            .register(on: router)
+        ManagementAPI(services: services).register(on: router)
+        return router
+    }
+
+    /// The HTTP application on the configured host and port.
+    public func application() async throws -> some ApplicationProtocol {
+        let configuration = services.configuration
+        return Application(
+            router: try await router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
+            logger: services.logger)
+    }
+
+    public func shutdown() async {
+        await database.shutdown()
+    }
+}
+
+/// One log line per request: method, path (never the query, which can carry codes and tokens),
+/// status and duration.
+struct RequestLoggerMiddleware: RouterMiddleware {
+    typealias Context = GatehouseRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var status = 500
+        defer {
+            let elapsed = ContinuousClock.now - start
+            let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            logger.debug(
+                "request",
+                metadata: [
+                    "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+                    "duration_ms": "\(String(format: "%.2f", millis))", "ip": "\(context.remoteIP)",
+                ])
+        }
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            return response
+        } catch let error as HTTPResponseError {
+            status = error.status.code
+            throw error
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import GatehouseCore
+import GatehouseStorage
+import Logging
+
+/// Where the master key comes from: `GATEHOUSE_MASTER_KEY`, or — for the zero-set-up SQLite
+/// default only — a key file beside the database, created on first start with a warning.
+enum MasterKeyResolver {
+    enum Failure: Error, CustomStringConvertible {
+        case requiredForPostgres
+
+        var description: String {
+            "GATEHOUSE_MASTER_KEY is required with PostgreSQL: every instance must share it (generate one with `openssl rand -base64 32`)"
+        }
+    }
+
+    static func resolve(_ configuration: GatehouseConfiguration, logger: Logger) throws -> MasterKey {
+        if let base64 = configuration.masterKey, !base64.isEmpty {
+            return try MasterKey(base64: base64)
+        }
+        if configuration.databaseURL.hasPrefix("postgres") { throw Failure.requiredForPostgres }
+        guard let databasePath = GatehouseDatabase.sqliteFilePath(of: configuration.databaseURL) else {
+            logger.warning("no GATEHOUSE_MASTER_KEY: using a throw-away key for this in-memory database")
+            return try MasterKey(base64: MasterKey.generateBase64())
+        }
+        let keyPath = databasePath + ".key"
+        if let existing = try? String(contentsOfFile: keyPath, encoding: .utf8) {
+            return try MasterKey(base64: existing)
+        }
+        let generated = MasterKey.generateBase64()
+        FileManager.default.createFile(atPath: keyPath, contents: Data((generated + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        logger.warning(
+            "no GATEHOUSE_MASTER_KEY: generated a master key file beside the database; keep it with the database and set GATEHOUSE_MASTER_KEY in production",
+            metadata: ["key_file": "\(keyPath)"])
+        return try MasterKey(base64: generated)
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import GatehouseCore
+import GatehouseIdentity
+import GatehouseStorage
+import Hummingbird
+
+/// `/api/v2/connections`: database connections (`strategy: auth0`).
+struct ConnectionEndpoints {
+    let services: IdentityServices
+
+    struct ConnectionBody: Codable {
+        var name: String?
+        var display_name: String?
+        var strategy: String?
+        var enabled_clients: [String]?
+        var options: OptionsBody?
+        var metadata: [String: String]?
+
+        struct OptionsBody: Codable {
+            var requires_username: Bool?
+            var disable_signup: Bool?
+            var brute_force_protection: Bool?
+            var password_complexity_options: Complexity?
+
+            struct Complexity: Codable {
+                var min_length: Int?
+            }
+        }
+    }
+
+    static let notFound = ManagementAPIError.notFound("The connection does not exist", errorCode: "inexistent_connection")
+    static let example = JSONValue.sample(ConnectionRecord(id: "con_0000000000000001", name: "Username-Password-Authentication"))
+
+    func apply(_ body: ConnectionBody, to connection: inout ConnectionRecord) throws {
+        if let value = body.display_name { connection.display_name = value }
+        if let value = body.enabled_clients { connection.enabled_clients = value }
+        if let value = body.metadata { connection.metadata = value }
+        if let options = body.options {
+            if let value = options.requires_username { connection.options.requires_username = value }
+            if let value = options.disable_signup { connection.options.disable_signup = value }
+            if let value = options.brute_force_protection { connection.options.brute_force_protection = value }
+            if let value = options.password_complexity_options?.min_length {
+                guard (1...128).contains(value) else {
+                    throw ManagementAPIError.badRequest("Payload validation error: password_complexity_options.min_length must be 1 to 128.")
+                }
+                connection.options.password_min_length = value
+            }
+        }
+    }
+
+    var endpoints: [ManagementEndpoint] {
+        let storage = services.storage
+        return [
+            ManagementEndpoint(
+                .get, "/connections", scope: "read:connections", tag: "connections", summary: "List connections",
+                response: .array([Self.example])
+            ) { request, _ in
+                let query = try ListQuery(request)
+                var page = try await storage.read { try await $0.connections.list(query.page) }
+                if let strategy = query.values["strategy"] { page.items = page.items.filter { $0.strategy == strategy } }
+                if let name = query.values["name"] { page.items = page.items.filter { $0.name == name } }
+                return try query.response(page, key: "connections")
+            },
+            ManagementEndpoint(
+                .post, "/connections", scope: "create:connections", tag: "connections", summary: "Create a database connection",
+                success: .created, request: .sample(ConnectionBody(name: "customers", strategy: "auth0")), response: Self.example
+            ) { request, context in
+                let body = try await context.body(ConnectionBody.self, from: request)
+                guard let name = body.name, !name.isEmpty, name.count <= 128,
+                    name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+                else {
+                    throw ManagementAPIError.badRequest(
+                        "Payload validation error: 'name' is required and may contain only letters, digits and '-' (at most 128).")
+                }
+                guard body.strategy == "auth0" else {
+                    throw ManagementAPIError.badRequest(
+                        "Payload validation error: only the database strategy 'auth0' is supported.", errorCode: "operation_not_supported")
+                }
+                var connection = ConnectionRecord(id: RandomIdentifier.prefixed("con"), name: name)
+                try apply(body, to: &connection)
+                let created = connection
+                do {
+                    try await storage.read { try await $0.connections.insert(created) }
+                } catch StorageError.conflict {
+                    throw ManagementAPIError.conflict("A connection with the same name already exists", errorCode: "connection_conflict")
+                }
+                return try JSONResponse.make(created, status: .created)
+            },
+            ManagementEndpoint(
+                .get, "/connections/{id}", scope: "read:connections", tag: "connections", summary: "Get a connection", response: Self.example
+            ) { _, context in
+                let id = try context.parameter("id")
+                guard let connection = try await storage.read({ try await $0.connections.get(id: id) }) else { throw Self.notFound }
+                return try JSONResponse.make(connection)
+            },
+            ManagementEndpoint(
+                .patch, "/connections/{id}", scope: "update:connections", tag: "connections", summary: "Update a connection",
+                request: .sample(ConnectionBody(enabled_clients: ["AaiyAPdpYdesoKnqjj8HJqRn4T5titww"])), response: Self.example
+            ) { request, context in
+                let id = try context.parameter("id")
+                let body = try await context.body(ConnectionBody.self, from: request)
+                if body.name != nil || body.strategy != nil {
+                    throw ManagementAPIError.badRequest("Payload validation error: name and strategy of a connection cannot change.")
+                }
+                guard var connection = try await storage.read({ try await $0.connections.get(id: id) }) else { throw Self.notFound }
+                try apply(body, to: &connection)
+                let updated = connection
+                try await storage.read { try await $0.connections.update(updated) }
+                return try JSONResponse.make(updated)
+            },
+            ManagementEndpoint(
+                .delete, "/connections/{id}", scope: "delete:connections", tag: "connections",
+                summary: "Delete a connection and its users", success: .noContent
+            ) { _, context in
+                let id = try context.parameter("id")
+                guard try await storage.transaction({ try await $0.connections.delete(id: id) }) else { throw Self.notFound }
+                return JSONResponse.empty()
+            },
+        ]
+    }
+}

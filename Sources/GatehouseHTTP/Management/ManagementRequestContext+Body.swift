@@ -1,0 +1,80 @@
+import Foundation
+import GatehouseCore
+import GatehouseStorage
+import Hummingbird
+
+extension ManagementRequestContext {
+    /// Decodes the JSON body into `T`, turning any failure into Auth0's 400 "Payload validation error".
+    func body<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: maxUploadSize)
+        guard buffer.readableBytes > 0 else {
+            throw ManagementAPIError.badRequest("Payload validation error: 'Expected type object but found type null'.")
+        }
+        guard JSONValue(jsonText: String(buffer: buffer))?.objectValue != nil else {
+            throw ManagementAPIError.badRequest("Payload validation error: 'Expected type object': the body must be a JSON object.")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let DecodingError.typeMismatch(expected, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ManagementAPIError.badRequest("Payload validation error: 'Expected type \(expected)' on property \(field).")
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ManagementAPIError.badRequest("Payload validation error: 'Missing required property: \(key.stringValue)'.")
+        } catch {
+            throw ManagementAPIError.badRequest("Payload validation error: the body does not match the expected shape.")
+        }
+    }
+
+    func parameter(_ name: String) throws -> String {
+        guard let value = parameters.get(name) else {
+            throw ManagementAPIError.badRequest("Missing path parameter \(name)", errorCode: "invalid_uri")
+        }
+        return value.removingPercentEncoding ?? value
+    }
+}
+
+/// Auth0's list conventions: `page`, `per_page`, `include_totals`.
+struct ListQuery {
+    let page: PageRequest
+    let includeTotals: Bool
+    let values: [String: String]
+
+    init(_ request: Request) throws {
+        values = RequestParameters.query(request)
+        let page = try values["page"].map { text in
+            guard let number = Int(text), number >= 0 else {
+                throw ManagementAPIError.badRequest("Query validation error: 'page' must be an integer of at least 0.", errorCode: "invalid_query_string")
+            }
+            return number
+        } ?? 0
+        let perPage = try values["per_page"].map { text in
+            guard let number = Int(text), (1...100).contains(number) else {
+                throw ManagementAPIError.badRequest("Query validation error: 'per_page' must be an integer from 1 to 100.", errorCode: "invalid_query_string")
+            }
+            return number
+        } ?? 50
+        self.page = PageRequest(page: page, perPage: perPage)
+        includeTotals = values["include_totals"] == "true"
+    }
+
+    /// A bare array, or `{key: [...], start, limit, length, total}` with `include_totals=true`.
+    func response<T: Encodable & Sendable>(_ result: Page<T>, key: String) throws -> Response {
+        guard includeTotals else { return try JSONResponse.make(result.items) }
+        return try JSONResponse.make(
+            JSONValue.object([
+                key: .sample(result.items), "start": .number(Double(page.page * page.perPage)),
+                "limit": .number(Double(page.perPage)), "length": .number(Double(result.items.count)),
+                "total": .number(Double(result.total)),
+            ]))
+    }
+}
+
+extension JSONValue {
+    /// The JSON shape of an encodable sample, for OpenAPI schemas.
+    static func sample(_ value: some Encodable) -> JSONValue {
+        guard let data = try? JSONResponse.encoder.encode(value),
+            let json = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else { return .object([:]) }
+        return json
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GatehouseCore
+import GatehouseIdentity
+import GatehouseStorage
+import Hummingbird
+
+/// `/api/v2/users`, `/api/v2/users-by-email` and `/api/v2/users/{id}/roles`.
+struct UserEndpoints {
+    let services: IdentityServices
+
+    /// Auth0's UserCreate / UserUpdate fields.
+    struct UserBody: Codable {
+        var connection: String?
+        var email: String?
+        var username: String?
+        var password: String?
+        var email_verified: Bool?
+        var phone_number: String?
+        var phone_verified: Bool?
+        var name: String?
+        var nickname: String?
+        var given_name: String?
+        var family_name: String?
+        var picture: String?
+        var blocked: Bool?
+        var app_metadata: [String: JSONValue]?
+        var user_metadata: [String: JSONValue]?
+    }
+
+    struct RoleList: Codable {
+        var roles: [String]
+    }
+
+    static let notFound = ManagementAPIError.notFound("The user does not exist.", errorCode: "inexistent_user")
+
+    /// The user in Auth0's response shape: the record plus `identities`.
+    static func view(_ user: UserRecord) -> JSONValue {
+        var object = JSONValue.sample(user).objectValue ?? [:]
+        object["identities"] = .array([
+            .object([
+                "connection": .string(user.connection), "provider": "auth0", "user_id": .string(user.localID),
+                "isSocial": false,
+            ])
+        ])
+        return .object(object)
+    }
+
+    static let example = view(
+        UserRecord(user_id: "auth0|5f7c8ec7c33c6c004bbafe82", connection: "Username-Password-Authentication", email: "jane@example.com", created_at: "2024-01-01T00:00:00.000Z", updated_at: "2024-01-01T00:00:00.000Z"))
+
+    func update(_ id: String, with body: UserBody) async throws -> UserRecord {
+        var hash: String?
+        if let password = body.password { hash = try await services.passwords.hash(password) }
+        if let email = body.email, !EmailCheck.plausible(email) {
+            throw ManagementAPIError.badRequest("Payload validation error: 'Object didn't pass validation for format email: \(email)' on property email.")
+        }
+        let hashToStore = hash
+        return try await services.storage.transaction { repositories in
+            guard var user = try await repositories.users.get(id) else { throw Self.notFound }
+            if let value = body.email { user.email = value }
+            if let value = body.username { user.username = value }
+            if let value = body.email_verified { user.email_verified = value }
+            if let value = body.phone_number { user.phone_number = value }
+            if let value = body.phone_verified { user.phone_verified = value }
+            if let value = body.name { user.name = value }
+            if let value = body.nickname { user.nickname = value }
+            if let value = body.given_name { user.given_name = value }
+            if let value = body.family_name { user.family_name = value }
+            if let value = body.picture { user.picture = value }
+            if let value = body.blocked { user.blocked = value }
+            if let patch = body.app_metadata { user.app_metadata = user.app_metadata.mergingMetadata(patch) }
+            if let patch = body.user_metadata { user.user_metadata = user.user_metadata.mergingMetadata(patch) }
+            let now = Timestamp.iso8601(Timestamp.nowMillis())
+            user.updated_at = now
+            if let hash = hashToStore {
+                try await repositories.users.setPasswordHash(id, hash)
+                user.last_password_reset = now
+            }
+            do {
+                try await repositories.users.update(user)
+            } catch StorageError.conflict {
+                throw ManagementAPIError.conflict("The specified new email or username already exists", errorCode: "user_exists")
+            }
+            return user
+        }
+    }
+
+    var endpoints: [ManagementEndpoint] {
+        let storage = services.storage
+        return [
+            ManagementEndpoint(.get, "/users", scope: "read:users", tag: "users", summary: "List users", response: .array([Self.example])) {
+                request, _ in
+                let query = try ListQuery(request)
+                let page = try await storage.read { try await $0.users.list(query.page) }
+                return try query.response(Page(items: page.items.map(Self.view), total: page.total), key: "users")
+            },
+            ManagementEndpoint(
+                .post, "/users", scope: "create:users", tag: "users", summary: "Create a user", success: .created,
+                request: .sample(UserBody(connection: "Username-Password-Authentication", email: "jane@example.com", password: "correct horse battery")),
+                response: Self.example
+            ) { request, context in
+                let body = try await context.body(UserBody.self, from: request)
+                guard let connection = body.connection else {
+                    throw ManagementAPIError.badRequest("Payload validation error: 'Missing required property: connection'.")
+                }
+                guard let password = body.password else {
+                    throw ManagementAPIError.badRequest("Payload validation error: 'Missing required property: password'.")
+                }
+                var profile = UserProfileFields()
+                profile.name = body.name
+                profile.nickname = body.nickname
+                profile.given_name = body.given_name
+                profile.family_name = body.family_name
+                profile.picture = body.picture
+                profile.phone_number = body.phone_number
+                profile.email_verified = body.email_verified
+                profile.blocked = body.blocked
+                profile.app_metadata = body.app_metadata?.filter { $0.value != .null }
+                profile.user_metadata = body.user_metadata?.filter { $0.value != .null }
+                do {
+                    let user = try await services.users.register(
+                        connectionName: connection, email: body.email, username: body.username, password: password,
+                        profile: profile, viaSignup: false)
+                    return try JSONResponse.make(Self.view(user), status: .created)
+                } catch let error as UserDirectory.RegistrationError {
+                    switch error.kind {
+                    case .exists: throw ManagementAPIError.conflict(error.message, errorCode: "auth0_idp_error")
+                    case .connectionNotFound:
+                        throw ManagementAPIError.badRequest("The connection does not exist.", errorCode: "inexistent_connection")
+                    case .invalid, .signupDisabled: throw ManagementAPIError.badRequest(error.message)
+                    }
+                }
+            },
+            ManagementEndpoint(.get, "/users/{id}", scope: "read:users", tag: "users", summary: "Get a user", response: Self.example) {
+                _, context in
+                let id = try context.parameter("id")
+                guard let user = try await storage.read({ try await $0.users.get(id) }) else { throw Self.notFound }
+                return try JSONResponse.make(Self.view(user))
+            },
+            ManagementEndpoint(
+                .patch, "/users/{id}", scope: "update:users", tag: "users",
+                summary: "Update a user (app_metadata and user_metadata are merged at the top level; null removes a key)",
+                request: .sample(UserBody(app_metadata: ["plan": "pro"])), response: Self.example
+            ) { request, context in
+                let id = try context.parameter("id")
+                let body = try await context.body(UserBody.self, from: request)
+                if body.app_metadata != nil && !context.caller.scopes.contains("update:users_app_metadata")
+                    && !context.caller.scopes.contains("update:users")
+                {
+                    throw ManagementAPIError(status: .forbidden, message: "Insufficient scope, expected any of: update:users_app_metadata", errorCode: "insufficient_scope")
+                }
+                return try JSONResponse.make(Self.view(try await update(id, with: body)))
+            },
+            ManagementEndpoint(.delete, "/users/{id}", scope: "delete:users", tag: "users", summary: "Delete a user", success: .noContent) {
+                _, context in
+                let id = try context.parameter("id")
+                guard try await storage.transaction({ try await $0.users.delete(id) }) else { throw Self.notFound }
+                return JSONResponse.empty()
+            },
+            ManagementEndpoint(
+                .get, "/users-by-email", scope: "read:users", tag: "users", summary: "Find users by email (case-insensitive)",
+                response: .array([Self.example])
+            ) { request, _ in
+                guard let email = RequestParameters.query(request)["email"], !email.isEmpty else {
+                    throw ManagementAPIError.badRequest("Query validation error: 'Missing required property: email'.", errorCode: "invalid_query_string")
+                }
+                return try JSONResponse.make(try await storage.read { try await $0.users.find(email: email) }.map(Self.view))
+            },
+            ManagementEndpoint(
+                .get, "/users/{id}/roles", scope: "read:roles", tag: "users", summary: "List a user's roles",
+                response: .array([RoleEndpoints.example])
+            ) { request, context in
+                let id = try context.parameter("id")
+                let query = try ListQuery(request)
+                let roles = try await storage.read { repositories -> [RoleRecord] in
+                    guard try await repositories.users.get(id) != nil else { throw Self.notFound }
+                    return try await repositories.roles.roles(ofUser: id)
+                }
+                let slice = Array(roles.dropFirst(query.page.page * query.page.perPage).prefix(query.page.perPage))
+                return try query.response(Page(items: slice, total: roles.count), key: "roles")
+            },
+            ManagementEndpoint(
+                .post, "/users/{id}/roles", scope: "update:users", tag: "users", summary: "Assign roles to a user",
+                success: .noContent, request: .sample(RoleList(roles: ["rol_0000000000000001"]))
+            ) { request, context in
+                let id = try context.parameter("id")
+                let body = try await context.body(RoleList.self, from: request)
+                try await storage.transaction { repositories in
+                    guard try await repositories.users.get(id) != nil else { throw Self.notFound }
+                    for roleID in body.roles where try await repositories.roles.get(roleID) == nil {
+                        throw ManagementAPIError.notFound("Role \(roleID) does not exist", errorCode: "inexistent_role")
+                    }
+                    try await repositories.roles.assign(roleIDs: body.roles, toUser: id)
+                }
+                return JSONResponse.empty()
+            },
+            ManagementEndpoint(
+                .delete, "/users/{id}/roles", scope: "update:users", tag: "users", summary: "Remove roles from a user",
+                success: .noContent, request: .sample(RoleList(roles: ["rol_0000000000000001"]))
+            ) { request, context in
+                let id = try context.parameter("id")
+                let body = try await context.body(RoleList.self, from: request)
+                try await storage.transaction { repositories in
+                    guard try await repositories.users.get(id) != nil else { throw Self.notFound }
+                    try await repositories.roles.unassign(roleIDs: body.roles, fromUser: id)
+                }
+                return JSONResponse.empty()
+            },
+        ]
+    }
+}
+
+enum EmailCheck {
+    static func plausible(_ value: String) -> Bool {
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(" ")
+    }
+}

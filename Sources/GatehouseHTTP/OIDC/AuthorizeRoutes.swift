@@ -1,0 +1,48 @@
+import GatehouseCore
+import GatehouseIdentity
+import GatehouseStorage
+import Hummingbird
+
+/// `GET /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2): validates the request, re-uses the SSO
+/// session when it may, otherwise stores a login transaction and sends the browser to `/u/login`.
+struct AuthorizeRoutes {
+    let services: IdentityServices
+    let responder: AuthorizationResponder
+    let validator: AuthorizationRequestValidator
+    let authorization: AuthorizationService
+
+    func register(on router: Router<GatehouseRequestContext>) {
+        router.get("authorize") { request, _ in try await authorize(request) }
+    }
+
+    func authorize(_ request: Request) async throws -> Response {
+        let transaction: LoginTransactionRecord
+        do {
+            transaction = try await validator.validate(RequestParameters.query(request), now: Timestamp.nowMillis())
+        } catch let failure as AuthorizationFailure {
+            return responder.failure(failure)
+        }
+        let prompts = Set((transaction.prompt ?? "").split(separator: " ").map(String.init))
+        let session = try await authorization.activeSession(request.cookies[SessionCookies.sessionName]?.value)
+        if let session, !prompts.contains("login"), await sessionFits(session, transaction) {
+            return try await responder.complete(transaction, session: session)
+        }
+        if prompts.contains("none") {
+            return responder.failure(
+                .redirect(
+                    OAuthError(.loginRequired, "Login required"), to: transaction.redirect_uri, state: transaction.state,
+                    responseMode: transaction.response_mode))
+        }
+        try await services.storage.read { try await $0.loginTransactions.insert(transaction) }
+        let page = transaction.query["screen_hint"] == "signup" ? "u/signup" : "u/login"
+        return Response(status: .found, headers: [.location: "/\(page)?state=\(transaction.id)", .cacheControl: "no-store"])
+    }
+
+    /// SSO applies when the session's user belongs to a connection the client may use.
+    private func sessionFits(_ session: SessionRecord, _ transaction: LoginTransactionRecord) async -> Bool {
+        if let requested = transaction.connection, requested != session.connection { return false }
+        guard let connection = try? await services.storage.read({ try await $0.connections.get(name: session.connection) })
+        else { return false }
+        return connection.enabled_clients.contains(transaction.client_id)
+    }
+}

@@ -1,0 +1,128 @@
+import GatehouseCore
+import GatehouseIdentity
+import GatehouseStorage
+import HTTPTypes
+import Hummingbird
+
+/// The hosted login and sign-up pages (`/u/login`, `/u/signup`), bound to a login transaction by
+/// `state` and protected against cross-site posts by a per-transaction token that must match both
+/// the form field and a cookie.
+struct LoginPageRoutes {
+    let services: IdentityServices
+    let pages: PageRenderer
+    let responder: AuthorizationResponder
+    let authorization: AuthorizationService
+    let cookies: SessionCookies
+
+    func register(on router: Router<GatehouseRequestContext>) {
+        router.get("u/login") { request, _ in try await show(request, template: "login") }
+        router.get("u/signup") { request, _ in try await show(request, template: "signup") }
+        router.post("u/login") { request, context in try await submitLogin(request, context: context) }
+        router.post("u/signup") { request, context in try await submitSignup(request, context: context) }
+    }
+
+    private struct Screen {
+        var transaction: LoginTransactionRecord
+        var client: ClientRecord
+        var connection: ConnectionRecord
+    }
+
+    private func load(_ state: String?) async throws -> Screen? {
+        guard let state, !state.isEmpty,
+            let transaction = try await services.storage.read({ try await $0.loginTransactions.get(state, now: Timestamp.nowMillis()) }),
+            let client = try await services.storage.read({ try await $0.clients.get(transaction.client_id) }),
+            let connection = try await authorization.connection(for: transaction)
+        else { return nil }
+        return Screen(transaction: transaction, client: client, connection: connection)
+    }
+
+    private func expired() -> Response {
+        pages.errorPage(
+            title: "Your login session has expired",
+            description: "This login link is no longer valid. Go back to the application and start the login again.")
+    }
+
+    private func values(_ screen: Screen, error: String? = nil, form: [String: String] = [:]) -> [String: Any] {
+        var values: [String: Any] = [
+            "title": "Log in", "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
+            "client_name": screen.client.name, "username": form["username"] ?? screen.transaction.login_hint ?? "",
+            "email": form["email"] ?? "", "signup_allowed": !screen.connection.options.disable_signup,
+            "requires_username": screen.connection.options.requires_username,
+            "min_length": screen.connection.options.password_min_length,
+        ]
+        if let error { values["error"] = error }
+        return values
+    }
+
+    func show(_ request: Request, template: String) async throws -> Response {
+        guard let screen = try await load(RequestParameters.query(request)["state"]) else { return expired() }
+        if template == "signup" && screen.connection.options.disable_signup {
+            return pages.errorPage(title: "Sign-up is disabled", description: "Ask your administrator for an account.", status: .forbidden)
+        }
+        return pages.render(
+            template, values(screen), headers: [.setCookie: cookies.csrf(screen.transaction.csrf_token)])
+    }
+
+    /// The form, after checking that it came from the page this browser was shown.
+    private func form(_ request: Request, context: GatehouseRequestContext) async throws -> (Screen, [String: String])? {
+        let form = (try? await RequestParameters.body(request, context: context)) ?? [:]
+        guard let screen = try await load(form["state"] ?? RequestParameters.query(request)["state"]) else { return nil }
+        let cookie = request.cookies[SessionCookies.csrfName]?.value ?? ""
+        guard let token = form["_csrf"], SecretComparison.equal(token, screen.transaction.csrf_token),
+            SecretComparison.equal(cookie, screen.transaction.csrf_token)
+        else { return nil }
+        return (screen, form)
+    }
+
+    func submitLogin(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
+        guard let (screen, form) = try await form(request, context: context) else {
+            return pages.errorPage(
+                title: "Invalid login form",
+                description: "The form expired or was not sent from this browser's login page. Start the login again.",
+                status: .forbidden)
+        }
+        let login = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard !login.isEmpty, let password = form["password"], !password.isEmpty else {
+            return pages.render("login", values(screen, error: "Enter your email address and password.", form: form), status: .badRequest)
+        }
+        do {
+            let user = try await services.users.authenticate(
+                connection: screen.connection.name, login: login, password: password, ip: context.remoteIP)
+            let session = try await authorization.startSession(user: user, clientID: screen.client.client_id)
+            return try await responder.complete(screen.transaction, session: session)
+        } catch let failure as UserDirectory.LoginFailure {
+            let status: HTTPResponse.Status = failure == .tooManyAttempts ? .tooManyRequests : .unauthorized
+            return pages.render("login", values(screen, error: failure.message, form: form), status: status)
+        }
+    }
+
+    func submitSignup(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
+        guard let (screen, form) = try await form(request, context: context) else {
+            return pages.errorPage(
+                title: "Invalid sign-up form",
+                description: "The form expired or was not sent from this browser's sign-up page. Start again.", status: .forbidden)
+        }
+        do {
+            let email = form["email"]?.trimmingCharacters(in: .whitespaces)
+            let username = form["username"].flatMap { $0.isEmpty ? nil : $0 }
+            let user = try await services.users.register(
+                connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
+                profile: UserProfileFields(), viaSignup: true)
+            let loggedIn = try await services.users.authenticate(
+                connection: screen.connection.name, login: user.email ?? "", password: form["password"] ?? "",
+                ip: context.remoteIP)
+            let session = try await authorization.startSession(user: loggedIn, clientID: screen.client.client_id)
+            return try await responder.complete(screen.transaction, session: session)
+        } catch let error as UserDirectory.RegistrationError {
+            let message =
+                switch error.kind {
+                case .exists: "An account with this email address already exists. Log in instead."
+                case .invalid where error.message.hasPrefix("Password"):
+                    "Choose a password of at least \(screen.connection.options.password_min_length) characters."
+                case .invalid: "Enter a valid email address."
+                case .signupDisabled, .connectionNotFound: "Sign-up is not available for this application."
+                }
+            return pages.render("signup", values(screen, error: message, form: form), status: .badRequest)
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import GatehouseIdentity
+import HTTPTypes
+import Hummingbird
+
+/// RFC 6749 §5.2 error body: `{"error": "invalid_grant", "error_description": "…"}`, never cached.
+extension OAuthError: HTTPResponseError {
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = JSONLiteral.object(["error": .string(code.rawValue), "error_description": .string(description)])
+        var headers: HTTPFields = [
+            .contentType: "application/json; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache",
+        ]
+        if code == .invalidClient || code == .invalidToken {
+            headers[.wwwAuthenticate] = "Bearer error=\"\(code.rawValue)\""
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
+    }
+}

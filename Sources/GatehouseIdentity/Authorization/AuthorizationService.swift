@@ -1,0 +1,67 @@
+import GatehouseCore
+import GatehouseStorage
+
+/// The interactive half of the authorization-code flow: sessions and codes.
+public struct AuthorizationService: Sendable {
+    /// SSO sessions last a week of inactivity-free time (Auth0's default absolute lifetime is 7 days).
+    public static let sessionLifetimeMillis: EpochMillis = 7 * 24 * 3_600_000
+    /// Codes are short-lived (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    public static let codeLifetimeMillis: EpochMillis = 60_000
+
+    let storage: Storage
+
+    public init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// The connection a login for `transaction` authenticates against: the one it named, or the
+    /// first database connection enabled for the client.
+    public func connection(for transaction: LoginTransactionRecord) async throws -> ConnectionRecord? {
+        try await storage.read { repositories in
+            if let name = transaction.connection { return try await repositories.connections.get(name: name) }
+            let all = try await repositories.connections.list(PageRequest(page: 0, perPage: 100)).items
+            return all.first { $0.strategy == "auth0" && $0.enabled_clients.contains(transaction.client_id) }
+        }
+    }
+
+    /// A new SSO session for a user who just authenticated.
+    public func startSession(user: UserRecord, clientID: String) async throws -> SessionRecord {
+        let now = Timestamp.nowMillis()
+        let session = SessionRecord(
+            id: RandomIdentifier.token(byteCount: 24), user_id: user.user_id, connection: user.connection,
+            authenticated_at: now, created_at: now, expires_at: now + Self.sessionLifetimeMillis, clients: [clientID])
+        try await storage.read { try await $0.sessions.insert(session) }
+        return session
+    }
+
+    public func activeSession(_ id: String?) async throws -> SessionRecord? {
+        guard let id, !id.isEmpty else { return nil }
+        return try await storage.read { try await $0.sessions.active(id, now: Timestamp.nowMillis()) }
+    }
+
+    /// Issues a single-use code for `transaction`, records the client in the session, and forgets
+    /// the transaction.
+    public func issueCode(for transaction: LoginTransactionRecord, session: SessionRecord) async throws -> String {
+        let code = RandomIdentifier.token(byteCount: 32)
+        let record = AuthorizationCodeRecord(
+            client_id: transaction.client_id, user_id: session.user_id, redirect_uri: transaction.redirect_uri,
+            scope: transaction.scope, audience: transaction.audience, nonce: transaction.nonce,
+            code_challenge: transaction.code_challenge, code_challenge_method: transaction.code_challenge_method,
+            session_id: session.id, auth_time: session.authenticated_at / 1000,
+            expires_at: Timestamp.nowMillis() + Self.codeLifetimeMillis)
+        var updatedSession = session
+        if !updatedSession.clients.contains(transaction.client_id) { updatedSession.clients.append(transaction.client_id) }
+        let sessionToSave = updatedSession
+        try await storage.transaction { repositories in
+            try await repositories.authorizationCodes.insert(codeHash: SecretComparison.digest(code), record)
+            try await repositories.sessions.update(sessionToSave)
+            try await repositories.loginTransactions.delete(transaction.id)
+        }
+        return code
+    }
+
+    public func endSession(_ id: String?) async throws {
+        guard let id, !id.isEmpty else { return }
+        try await storage.read { try await $0.sessions.revoke(id, at: Timestamp.nowMillis()) }
+    }
+}

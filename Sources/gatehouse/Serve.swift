@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseHTTP
+import Hummingbird
+import Logging
+
+/// `gatehouse serve`: runs the server until SIGTERM or SIGINT, then shuts down gracefully.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the identity server.")
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let configuration = try options.configuration()
+        let logger = ProcessLogging.make(configuration)
+        let server: GatehouseServer
+        do {
+            server = try await GatehouseServer.prepare(configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        if server.bootstrap.created, let clientID = server.bootstrap.clientID {
+            // Printed once, to the terminal, never to the log.
+            var notice = "Tenant created. Management API client: \(clientID)\n"
+            if let secret = server.bootstrap.generatedSecret {
+                notice += "Client secret (shown once; store it now): \(secret)\n"
+            }
+            FileHandle.standardOutput.write(Data(notice.utf8))
+        }
+        logger.info(
+            "listening",
+            metadata: ["address": "\(configuration.host):\(configuration.port)", "issuer": "\(configuration.issuer)"])
+        do {
+            try await server.application().runService()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import Logging
+
+/// Settings shared by every command that opens the tenant. Each flag has an environment
+/// variable; the flag wins.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (GATEHOUSE_HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (GATEHOUSE_PORT, default 8080).")
+    var port: Int?
+
+    @Option(help: "Issuer URL, the `iss` of every token (GATEHOUSE_ISSUER, default http://localhost:<port>/).")
+    var issuer: String?
+
+    @Option(
+        name: .customLong("database"),
+        help: "sqlite:///path/file.sqlite, sqlite::memory: or postgres://user:pass@host:port/db (GATEHOUSE_DATABASE_URL, default sqlite://./gatehouse.sqlite).")
+    var databaseURL: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (GATEHOUSE_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    @Option(help: "text or json (GATEHOUSE_LOG_FORMAT, default text).")
+    var logFormat: String?
+
+    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatehouseConfiguration {
+        func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let port = try port ?? env("GATEHOUSE_PORT").map { text in
+            guard let value = Int(text), (0...65_535).contains(value) else {
+                throw ValidationError("GATEHOUSE_PORT must be a port number, got \(text)")
+            }
+            return value
+        } ?? 8080
+        let levelText = logLevel ?? env("GATEHOUSE_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical; got \(levelText)")
+        }
+        let formatText = logFormat ?? env("GATEHOUSE_LOG_FORMAT") ?? "text"
+        guard let format = GatehouseConfiguration.LogFormat(rawValue: formatText) else {
+            throw ValidationError("log format must be text or json; got \(formatText)")
+        }
+        return GatehouseConfiguration(
+            host: host ?? env("GATEHOUSE_HOST") ?? "127.0.0.1",
+            port: port,
+            issuer: issuer ?? env("GATEHOUSE_ISSUER"),
+            databaseURL: databaseURL ?? env("GATEHOUSE_DATABASE_URL") ?? "sqlite://./gatehouse.sqlite",
+            masterKey: env("GATEHOUSE_MASTER_KEY"),
+            logLevel: level,
+            logFormat: format,
+            bootstrapClientID: env("GATEHOUSE_BOOTSTRAP_CLIENT_ID"),
+            bootstrapClientSecret: env("GATEHOUSE_BOOTSTRAP_CLIENT_SECRET"),
+            bcryptCost: env("GATEHOUSE_BCRYPT_COST").flatMap(Int.init) ?? 10
+        )
+    }
+}

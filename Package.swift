@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "GatehouseHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

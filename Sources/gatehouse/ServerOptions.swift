@@ -17,7 +17,9 @@ struct ServerOptions: ParsableArguments {
 
     @Option(
         name: .customLong("database"),
-        help: "sqlite:///path/file.sqlite, sqlite::memory: or postgres://user:pass@host:port/db (GATEHOUSE_DATABASE_URL, default sqlite://./gatehouse.sqlite).")
+        help:
+            "sqlite:///path/file.sqlite, sqlite::memory: or postgres://user:pass@host:port/db (GATEHOUSE_DATABASE_URL, default sqlite://./gatehouse.sqlite)."
+    )
     var databaseURL: String?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (GATEHOUSE_LOG_LEVEL, default info).")
@@ -28,12 +30,13 @@ struct ServerOptions: ParsableArguments {
 
     func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatehouseConfiguration {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        let port = try port ?? env("GATEHOUSE_PORT").map { text in
-            guard let value = Int(text), (0...65_535).contains(value) else {
-                throw ValidationError("GATEHOUSE_PORT must be a port number, got \(text)")
-            }
-            return value
-        } ?? 8080
+        let port =
+            try port ?? env("GATEHOUSE_PORT").map { text in
+                guard let value = Int(text), (0...65_535).contains(value) else {
+                    throw ValidationError("GATEHOUSE_PORT must be a port number, got \(text)")
+                }
+                return value
+            } ?? 8080
         let levelText = logLevel ?? env("GATEHOUSE_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical; got \(levelText)")

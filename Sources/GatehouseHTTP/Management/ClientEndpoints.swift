@@ -107,7 +107,9 @@ struct ClientEndpoints {
     var endpoints: [ManagementEndpoint] {
         let storage = services.storage
         return [
-            ManagementEndpoint(.get, "/clients", scope: "read:clients", tag: "clients", summary: "List clients", response: .array([Self.example])) {
+            ManagementEndpoint(
+                .get, "/clients", scope: "read:clients", tag: "clients", summary: "List clients", response: .array([Self.example])
+            ) {
                 request, context in
                 let query = try ListQuery(request)
                 let page = try await storage.read { try await $0.clients.list(query.page) }
@@ -141,7 +143,9 @@ struct ClientEndpoints {
                 }
                 return try JSONResponse.make(created, status: .created)
             },
-            ManagementEndpoint(.get, "/clients/{id}", scope: "read:clients", tag: "clients", summary: "Get a client", response: Self.example) {
+            ManagementEndpoint(
+                .get, "/clients/{id}", scope: "read:clients", tag: "clients", summary: "Get a client", response: Self.example
+            ) {
                 _, context in
                 let id = try context.parameter("id")
                 guard let client = try await storage.read({ try await $0.clients.get(id) }) else { throw Self.notFound }
@@ -160,7 +164,9 @@ struct ClientEndpoints {
                 try await storage.read { try await $0.clients.update(updated) }
                 return try JSONResponse.make(Self.view(updated, context))
             },
-            ManagementEndpoint(.delete, "/clients/{id}", scope: "delete:clients", tag: "clients", summary: "Delete a client", success: .noContent) {
+            ManagementEndpoint(
+                .delete, "/clients/{id}", scope: "delete:clients", tag: "clients", summary: "Delete a client", success: .noContent
+            ) {
                 _, context in
                 let id = try context.parameter("id")
                 guard try await storage.transaction({ try await $0.clients.delete(id) }) else { throw Self.notFound }

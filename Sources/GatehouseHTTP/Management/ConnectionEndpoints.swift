@@ -41,7 +41,8 @@ struct ConnectionEndpoints {
             if let value = options.brute_force_protection { connection.options.brute_force_protection = value }
             if let value = options.password_complexity_options?.min_length {
                 guard (1...128).contains(value) else {
-                    throw ManagementAPIError.badRequest("Payload validation error: password_complexity_options.min_length must be 1 to 128.")
+                    throw ManagementAPIError.badRequest(
+                        "Payload validation error: password_complexity_options.min_length must be 1 to 128.")
                 }
                 connection.options.password_min_length = value
             }
@@ -87,7 +88,8 @@ struct ConnectionEndpoints {
                 return try JSONResponse.make(created, status: .created)
             },
             ManagementEndpoint(
-                .get, "/connections/{id}", scope: "read:connections", tag: "connections", summary: "Get a connection", response: Self.example
+                .get, "/connections/{id}", scope: "read:connections", tag: "connections", summary: "Get a connection",
+                response: Self.example
             ) { _, context in
                 let id = try context.parameter("id")
                 guard let connection = try await storage.read({ try await $0.connections.get(id: id) }) else { throw Self.notFound }

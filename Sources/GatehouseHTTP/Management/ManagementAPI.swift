@@ -73,10 +73,12 @@ struct ManagementErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             throw ManagementAPIError.notFound("Not Found", errorCode: "not_found")
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw ManagementAPIError(status: .contentTooLarge, message: "The request body is larger than 1 MiB.", errorCode: "payload_too_large")
+            throw ManagementAPIError(
+                status: .contentTooLarge, message: "The request body is larger than 1 MiB.", errorCode: "payload_too_large")
         } catch {
             logger.error("management API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            throw ManagementAPIError(status: .internalServerError, message: "Internal error: see the server log.", errorCode: "internal_error")
+            throw ManagementAPIError(
+                status: .internalServerError, message: "Internal error: see the server log.", errorCode: "internal_error")
         }
     }
 }

@@ -41,18 +41,22 @@ struct ListQuery {
 
     init(_ request: Request) throws {
         values = RequestParameters.query(request)
-        let page = try values["page"].map { text in
-            guard let number = Int(text), number >= 0 else {
-                throw ManagementAPIError.badRequest("Query validation error: 'page' must be an integer of at least 0.", errorCode: "invalid_query_string")
-            }
-            return number
-        } ?? 0
-        let perPage = try values["per_page"].map { text in
-            guard let number = Int(text), (1...100).contains(number) else {
-                throw ManagementAPIError.badRequest("Query validation error: 'per_page' must be an integer from 1 to 100.", errorCode: "invalid_query_string")
-            }
-            return number
-        } ?? 50
+        let page =
+            try values["page"].map { text in
+                guard let number = Int(text), number >= 0 else {
+                    throw ManagementAPIError.badRequest(
+                        "Query validation error: 'page' must be an integer of at least 0.", errorCode: "invalid_query_string")
+                }
+                return number
+            } ?? 0
+        let perPage =
+            try values["per_page"].map { text in
+                guard let number = Int(text), (1...100).contains(number) else {
+                    throw ManagementAPIError.badRequest(
+                        "Query validation error: 'per_page' must be an integer from 1 to 100.", errorCode: "invalid_query_string")
+                }
+                return number
+            } ?? 50
         self.page = PageRequest(page: page, perPage: perPage)
         includeTotals = values["include_totals"] == "true"
     }

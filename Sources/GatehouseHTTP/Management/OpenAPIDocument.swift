@@ -37,7 +37,10 @@ struct OpenAPIDocument {
             success["content"] = .object(["application/json": .object(["schema": Self.schema(of: example)])])
         }
         responses[String(endpoint.successStatus.code)] = .object(success)
-        for (code, text) in [("400", "Invalid request"), ("401", "Missing or invalid token"), ("403", "Insufficient scope"), ("404", "Not found"), ("409", "Conflict")] {
+        for (code, text) in [
+            ("400", "Invalid request"), ("401", "Missing or invalid token"), ("403", "Insufficient scope"), ("404", "Not found"),
+            ("409", "Conflict"),
+        ] {
             responses[code] = .object([
                 "description": .string(text),
                 "content": .object(["application/json": .object(["schema": .object(["$ref": "#/components/schemas/Error"])])]),
@@ -56,7 +59,8 @@ struct OpenAPIDocument {
         }
         if endpoint.method == .get, endpoint.responseExample?.arrayValue != nil {
             parameters += [
-                Self.query("page", "integer", "Page index, from 0."), Self.query("per_page", "integer", "Items per page, 1 to 100 (default 50)."),
+                Self.query("page", "integer", "Page index, from 0."),
+                Self.query("per_page", "integer", "Items per page, 1 to 100 (default 50)."),
                 Self.query("include_totals", "boolean", "Wrap the list in an object with start, limit, length and total."),
             ]
         }
@@ -70,7 +74,10 @@ struct OpenAPIDocument {
     }
 
     private static func query(_ name: String, _ type: String, _ description: String) -> JSONValue {
-        .object(["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": .object(["type": .string(type)])])
+        .object([
+            "name": .string(name), "in": "query", "required": false, "description": .string(description),
+            "schema": .object(["type": .string(type)]),
+        ])
     }
 
     static let errorSchema: JSONValue = .object([

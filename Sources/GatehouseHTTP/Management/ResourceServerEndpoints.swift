@@ -38,7 +38,8 @@ struct ResourceServerEndpoints {
             throw ManagementAPIError.badRequest("Payload validation error: 'No enum match for: \"\(dialect)\"' on property token_dialect.")
         }
         if let alg = body.signing_alg, alg != "RS256" {
-            throw ManagementAPIError.badRequest("Payload validation error: signing_alg must be RS256 (the only algorithm this server signs with).")
+            throw ManagementAPIError.badRequest(
+                "Payload validation error: signing_alg must be RS256 (the only algorithm this server signs with).")
         }
     }
 
@@ -56,9 +57,13 @@ struct ResourceServerEndpoints {
     }
 
     static let serverExample = JSONValue.sample(
-        ResourceServerRecord(id: "5f3ec0b6d4f6b1a2c3d4e5f6", identifier: "https://api.example/", name: "Example API", scopes: [.init(value: "read:things", description: "Read things")]))
+        ResourceServerRecord(
+            id: "5f3ec0b6d4f6b1a2c3d4e5f6", identifier: "https://api.example/", name: "Example API",
+            scopes: [.init(value: "read:things", description: "Read things")]))
     static let grantExample = JSONValue.sample(
-        ClientGrantRecord(id: "cgr_4pI9a42haOLLWnwq", client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/", scope: ["read:things"]))
+        ClientGrantRecord(
+            id: "cgr_4pI9a42haOLLWnwq", client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/",
+            scope: ["read:things"]))
 
     var endpoints: [ManagementEndpoint] {
         let storage = services.storage
@@ -86,7 +91,8 @@ struct ResourceServerEndpoints {
                 do {
                     try await storage.read { try await $0.resourceServers.insert(created) }
                 } catch StorageError.conflict {
-                    throw ManagementAPIError.conflict("A resource server with the same identifier already exists", errorCode: "resource_server_conflict")
+                    throw ManagementAPIError.conflict(
+                        "A resource server with the same identifier already exists", errorCode: "resource_server_conflict")
                 }
                 return try JSONResponse.make(created, status: .created)
             },
@@ -114,7 +120,8 @@ struct ResourceServerEndpoints {
                     throw ManagementAPIError.badRequest("Payload validation error: the identifier of an API cannot change.")
                 }
                 guard !server.is_system else {
-                    throw ManagementAPIError(status: .forbidden, message: "The Management API cannot be changed.", errorCode: "operation_not_supported")
+                    throw ManagementAPIError(
+                        status: .forbidden, message: "The Management API cannot be changed.", errorCode: "operation_not_supported")
                 }
                 apply(body, to: &server)
                 let updated = server
@@ -130,7 +137,8 @@ struct ResourceServerEndpoints {
                     throw Self.serverNotFound
                 }
                 guard !server.is_system else {
-                    throw ManagementAPIError(status: .forbidden, message: "The Management API cannot be deleted.", errorCode: "operation_not_supported")
+                    throw ManagementAPIError(
+                        status: .forbidden, message: "The Management API cannot be deleted.", errorCode: "operation_not_supported")
                 }
                 _ = try await storage.transaction { try await $0.resourceServers.delete(server.id) }
                 return JSONResponse.empty()
@@ -147,12 +155,16 @@ struct ResourceServerEndpoints {
             },
             ManagementEndpoint(
                 .post, "/client-grants", scope: "create:client_grants", tag: "client-grants", summary: "Create a client grant",
-                success: .created, request: .sample(ClientGrantBody(client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/", scope: ["read:things"])),
+                success: .created,
+                request: .sample(
+                    ClientGrantBody(client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/", scope: ["read:things"])
+                ),
                 response: Self.grantExample
             ) { request, context in
                 let body = try await context.body(ClientGrantBody.self, from: request)
                 guard let clientID = body.client_id, let audience = body.audience, let scope = body.scope else {
-                    throw ManagementAPIError.badRequest("Payload validation error: 'Missing required property: client_id, audience and scope are required'.")
+                    throw ManagementAPIError.badRequest(
+                        "Payload validation error: 'Missing required property: client_id, audience and scope are required'.")
                 }
                 let grant = ClientGrantRecord(id: RandomIdentifier.prefixed("cgr"), client_id: clientID, audience: audience, scope: scope)
                 try await storage.transaction { repositories in
@@ -160,7 +172,8 @@ struct ResourceServerEndpoints {
                         throw ManagementAPIError.notFound("Client \(clientID) does not exist", errorCode: "inexistent_client")
                     }
                     guard let api = try await repositories.resourceServers.get(idOrIdentifier: audience), api.identifier == audience else {
-                        throw ManagementAPIError.notFound("No resource server found by identifier \(audience)", errorCode: "inexistent_resource_server")
+                        throw ManagementAPIError.notFound(
+                            "No resource server found by identifier \(audience)", errorCode: "inexistent_resource_server")
                     }
                     let known = Set(api.scopes.map(\.value))
                     if let unknown = scope.first(where: { !known.contains($0) }) {
@@ -169,7 +182,8 @@ struct ResourceServerEndpoints {
                     do {
                         try await repositories.clientGrants.insert(grant)
                     } catch StorageError.conflict {
-                        throw ManagementAPIError.conflict("A client grant for this client and audience already exists", errorCode: "client_grant_conflict")
+                        throw ManagementAPIError.conflict(
+                            "A client grant for this client and audience already exists", errorCode: "client_grant_conflict")
                     }
                 }
                 return try JSONResponse.make(grant, status: .created)

@@ -88,7 +88,10 @@ struct RoleEndpoints {
             ManagementEndpoint(
                 .post, "/roles/{id}/permissions", scope: "update:roles", tag: "roles", summary: "Add permissions to a role",
                 success: .created,
-                request: .sample(PermissionList(permissions: [PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")]))
+                request: .sample(
+                    PermissionList(permissions: [
+                        PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")
+                    ]))
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(PermissionList.self, from: request)
@@ -110,7 +113,10 @@ struct RoleEndpoints {
             ManagementEndpoint(
                 .delete, "/roles/{id}/permissions", scope: "update:roles", tag: "roles", summary: "Remove permissions from a role",
                 success: .noContent,
-                request: .sample(PermissionList(permissions: [PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")]))
+                request: .sample(
+                    PermissionList(permissions: [
+                        PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")
+                    ]))
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(PermissionList.self, from: request)

@@ -46,18 +46,21 @@ struct UserEndpoints {
     }
 
     static let example = view(
-        UserRecord(user_id: "auth0|5f7c8ec7c33c6c004bbafe82", connection: "Username-Password-Authentication", email: "jane@example.com", created_at: "2024-01-01T00:00:00.000Z", updated_at: "2024-01-01T00:00:00.000Z"))
+        UserRecord(
+            user_id: "auth0|5f7c8ec7c33c6c004bbafe82", connection: "Username-Password-Authentication", email: "jane@example.com",
+            created_at: "2024-01-01T00:00:00.000Z", updated_at: "2024-01-01T00:00:00.000Z"))
 
     func update(_ id: String, with body: UserBody) async throws -> UserRecord {
         var hash: String?
         if let password = body.password { hash = try await services.passwords.hash(password) }
         if let email = body.email, !EmailCheck.plausible(email) {
-            throw ManagementAPIError.badRequest("Payload validation error: 'Object didn't pass validation for format email: \(email)' on property email.")
+            throw ManagementAPIError.badRequest(
+                "Payload validation error: 'Object didn't pass validation for format email: \(email)' on property email.")
         }
         let hashToStore = hash
         return try await services.storage.transaction { repositories in
             guard var user = try await repositories.users.get(id) else { throw Self.notFound }
-            if let value = body.email { user.email = value }
+            if let value = body.email { user.email = value.lowercased() }
             if let value = body.username { user.username = value }
             if let value = body.email_verified { user.email_verified = value }
             if let value = body.phone_number { user.phone_number = value }
@@ -96,7 +99,8 @@ struct UserEndpoints {
             },
             ManagementEndpoint(
                 .post, "/users", scope: "create:users", tag: "users", summary: "Create a user", success: .created,
-                request: .sample(UserBody(connection: "Username-Password-Authentication", email: "jane@example.com", password: "correct horse battery")),
+                request: .sample(
+                    UserBody(connection: "Username-Password-Authentication", email: "jane@example.com", password: "correct horse battery")),
                 response: Self.example
             ) { request, context in
                 let body = try await context.body(UserBody.self, from: request)
@@ -147,7 +151,9 @@ struct UserEndpoints {
                 if body.app_metadata != nil && !context.caller.scopes.contains("update:users_app_metadata")
                     && !context.caller.scopes.contains("update:users")
                 {
-                    throw ManagementAPIError(status: .forbidden, message: "Insufficient scope, expected any of: update:users_app_metadata", errorCode: "insufficient_scope")
+                    throw ManagementAPIError(
+                        status: .forbidden, message: "Insufficient scope, expected any of: update:users_app_metadata",
+                        errorCode: "insufficient_scope")
                 }
                 return try JSONResponse.make(Self.view(try await update(id, with: body)))
             },
@@ -162,7 +168,8 @@ struct UserEndpoints {
                 response: .array([Self.example])
             ) { request, _ in
                 guard let email = RequestParameters.query(request)["email"], !email.isEmpty else {
-                    throw ManagementAPIError.badRequest("Query validation error: 'Missing required property: email'.", errorCode: "invalid_query_string")
+                    throw ManagementAPIError.badRequest(
+                        "Query validation error: 'Missing required property: email'.", errorCode: "invalid_query_string")
                 }
                 return try JSONResponse.make(try await storage.read { try await $0.users.find(email: email) }.map(Self.view))
             },

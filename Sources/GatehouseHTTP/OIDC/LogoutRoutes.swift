@@ -72,7 +72,8 @@ struct LogoutRoutes {
         guard try await allowed(target, clientID: clientID) else {
             return pages.errorPage(
                 title: "Logout URL not allowed",
-                description: "post_logout_redirect_uri \(target) is not an allowed logout URL of the client (send client_id or id_token_hint).")
+                description:
+                    "post_logout_redirect_uri \(target) is not an allowed logout URL of the client (send client_id or id_token_hint).")
         }
         return try await loggedOut(request, redirectTo: target, parameters: [("state", query["state"])])
     }

@@ -53,7 +53,8 @@ enum JSONLiteral {
         case .string(let value):
             String(decoding: (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
         case .object(let members):
-            "{" + members.sorted { $0.key < $1.key }.map { JSONLiteral.string($0.key).text + ":" + $0.value.text }
+            "{"
+                + members.sorted { $0.key < $1.key }.map { JSONLiteral.string($0.key).text + ":" + $0.value.text }
                 .joined(separator: ",") + "}"
         }
     }

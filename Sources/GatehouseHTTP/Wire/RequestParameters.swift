@@ -18,16 +18,9 @@ enum RequestParameters {
         return result
     }
 
-    /// The query string's parameters (first value of each name).
+    /// The query string's parameters (first value of each name), decoded once, `+` as a space.
     static func query(_ request: Request) -> [String: String] {
-        var result: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters {
-            let name = String(key)
-            if result[name] == nil {
-                result[name] = String(value).removingPercentEncoding ?? String(value)
-            }
-        }
-        return result
+        parseForm(request.uri.query ?? "")
     }
 
     /// A body of form fields or a JSON object (Auth0's `/oauth/token` accepts both; its SDKs send
@@ -53,11 +46,9 @@ enum RequestParameters {
 extension URLComponents {
     /// `base` with `parameters` added to its query, for redirects back to clients.
     static func appending(_ parameters: [(String, String?)], to base: String) -> String {
-        guard var components = URLComponents(string: base) else { return base }
-        var items = components.queryItems ?? []
-        for (name, value) in parameters {
-            if let value { items.append(URLQueryItem(name: name, value: value)) }
-        }
+        let added = parameters.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+        guard !added.isEmpty, var components = URLComponents(string: base) else { return base }
+        let items = (components.queryItems ?? []) + added
         components.queryItems = items
         // `+` is legal in a query but means space to form decoders: encode it.
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")

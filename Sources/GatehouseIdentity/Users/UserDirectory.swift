@@ -27,7 +27,7 @@ public struct UserDirectory: Sendable {
         public var oauthError: OAuthError {
             switch self {
             case .wrongCredentials: OAuthError(.invalidGrant, "Wrong email or password.", status: 403)
-            case .blocked: OAuthError(.unauthorizedClient, "user is blocked", status: 401)
+            case .blocked: OAuthError(OAuthError.Code("unauthorized"), "user is blocked", status: 401)
             case .tooManyAttempts: OAuthError(.tooManyAttempts, message, status: 429)
             }
         }
@@ -100,15 +100,22 @@ public struct UserDirectory: Sendable {
         if viaSignup && connection.options.disable_signup {
             throw RegistrationError(kind: .signupDisabled, message: "Public signup is disabled")
         }
+        // Auth0 stores email addresses in lower case.
+        let email = email?.lowercased()
         guard let email, EmailAddress.isPlausible(email) else {
-            throw RegistrationError(kind: .invalid, message: "Payload validation error: 'Object didn't pass validation for format email: \(email ?? "")' on property email (The user's email).")
+            throw RegistrationError(
+                kind: .invalid,
+                message:
+                    "Payload validation error: 'Object didn't pass validation for format email: \(email ?? "")' on property email (The user's email)."
+            )
         }
         if connection.options.requires_username && (username ?? "").isEmpty {
             throw RegistrationError(kind: .invalid, message: "Payload validation error: 'Missing required property: username'.")
         }
         guard password.count >= connection.options.password_min_length else {
             throw RegistrationError(
-                kind: .invalid, message: "PasswordStrengthError: Password is too weak (at least \(connection.options.password_min_length) characters).")
+                kind: .invalid,
+                message: "PasswordStrengthError: Password is too weak (at least \(connection.options.password_min_length) characters).")
         }
         let hash = try await passwords.hash(password)
         let now = Timestamp.iso8601(Timestamp.nowMillis())

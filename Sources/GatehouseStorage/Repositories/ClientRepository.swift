@@ -35,7 +35,8 @@ struct SQLClientRepository: ClientRepository {
     func list(_ page: PageRequest) async throws -> Page<ClientRecord> {
         let rows = try await db.select().columns("client_id", "sealed_secret", "document").from("clients")
             .orderBy("created_at").orderBy("client_id").limit(page.perPage).offset(page.offset).all()
-        let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("clients")
+        let total =
+            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("clients")
             .first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
     }

@@ -30,7 +30,8 @@ struct SQLConnectionRepository: ConnectionRepository {
     func list(_ page: PageRequest) async throws -> Page<ConnectionRecord> {
         let rows = try await db.select().columns("id", "document").from("connections")
             .orderBy("created_at").orderBy("id").limit(page.perPage).offset(page.offset).all()
-        let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+        let total =
+            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
             .from("connections").first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
     }

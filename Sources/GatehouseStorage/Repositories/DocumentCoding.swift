@@ -28,7 +28,7 @@ extension SQLDatabase {
     func insertUnique(_ what: String, _ build: (any SQLDatabase) -> SQLInsertBuilder) async throws {
         do {
             try await build(self).run()
-        } catch where StorageError.isUniqueViolation(error) {
+        } catch  where StorageError.isUniqueViolation(error) {
             throw StorageError.conflict(what)
         }
     }

@@ -26,7 +26,8 @@ struct SQLResourceServerRepository: ResourceServerRepository {
     func list(_ page: PageRequest) async throws -> Page<ResourceServerRecord> {
         let rows = try await db.select().columns("id", "document").from("resource_servers")
             .orderBy("created_at").orderBy("id").limit(page.perPage).offset(page.offset).all()
-        let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+        let total =
+            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
             .from("resource_servers").first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
     }
@@ -89,9 +90,10 @@ struct SQLClientGrantRepository: ClientGrantRepository {
         }
         let rows = try await filtered(db.select().columns("id", "document").from("client_grants"))
             .orderBy("created_at").orderBy("id").limit(page.perPage).offset(page.offset).all()
-        let total = try await filtered(
-            db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("client_grants")
-        ).first()?.decode(column: "n", as: Int.self) ?? 0
+        let total =
+            try await filtered(
+                db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("client_grants")
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
     }
 

@@ -33,9 +33,10 @@ struct SQLRoleRepository: RoleRepository {
         }
         let rows = try await filtered(db.select().columns("id", "document").from("roles"))
             .orderBy("name").limit(page.perPage).offset(page.offset).all()
-        let total = try await filtered(
-            db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("roles")
-        ).first()?.decode(column: "n", as: Int.self) ?? 0
+        let total =
+            try await filtered(
+                db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("roles")
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
     }
 
@@ -51,7 +52,7 @@ struct SQLRoleRepository: RoleRepository {
         do {
             try await db.update("roles").set("document", to: try DocumentCoding.encode(role)).set("name", to: role.name)
                 .where("id", .equal, role.id).run()
-        } catch where StorageError.isUniqueViolation(error) {
+        } catch  where StorageError.isUniqueViolation(error) {
             throw StorageError.conflict("a role named \(role.name)")
         }
     }

@@ -41,7 +41,8 @@ struct SQLUserRepository: UserRepository {
 
     func list(_ page: PageRequest) async throws -> Page<UserRecord> {
         let rows = try await base.orderBy("created_at").orderBy("user_id").limit(page.perPage).offset(page.offset).all()
-        let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
+        let total =
+            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
             .first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
     }
@@ -63,7 +64,7 @@ struct SQLUserRepository: UserRepository {
             try await db.update("users").set("document", to: try DocumentCoding.encode(user))
                 .set("email_key", to: user.email?.lowercased()).set("username_key", to: user.username?.lowercased())
                 .where("user_id", .equal, user.user_id).run()
-        } catch where StorageError.isUniqueViolation(error) {
+        } catch  where StorageError.isUniqueViolation(error) {
             throw StorageError.conflict("a user with this email or username")
         }
     }

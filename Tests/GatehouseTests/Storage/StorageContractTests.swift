@@ -1,0 +1,145 @@
+import Foundation
+import GatehouseCore
+import GatehouseStorage
+import Logging
+import Testing
+
+/// One contract, two engines: every test runs on SQLite and, when `GATEHOUSE_TEST_POSTGRES_URL`
+/// names a server (as `scripts/test` arranges), on PostgreSQL in a database of its own.
+@Suite("Storage contract") struct StorageContractTests {
+    static var engines: [String] {
+        ["sqlite"] + (ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] == nil ? [] : ["postgres"])
+    }
+
+    static func withStorage(_ engine: String, _ body: @Sendable (Storage) async throws -> Void) async throws {
+        var logger = Logger(label: "storage-test")
+        logger.logLevel = .warning
+        var url = "sqlite::memory:"
+        if engine == "postgres", let base = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] {
+            let name = "gh_test_" + RandomIdentifier.hex(byteCount: 6)
+            let admin = try GatehouseDatabase(url: base, logger: logger)
+            try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+            await admin.shutdown()
+            url = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/" + name
+        }
+        let database = try GatehouseDatabase(url: url, logger: logger)
+        do {
+            try await database.migrate(logger: logger)
+            try await database.migrate(logger: logger)  // migrating twice is a no-op
+            try await body(Storage(database: database, masterKey: try MasterKey(base64: MasterKey.generateBase64())))
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+        await database.shutdown()
+    }
+
+    static func user(_ email: String, connection: String = "db") -> UserRecord {
+        UserRecord(
+            user_id: "auth0|" + RandomIdentifier.hex(byteCount: 12), connection: connection, email: email,
+            created_at: "2024-01-01T00:00:00.000Z", updated_at: "2024-01-01T00:00:00.000Z")
+    }
+
+    @Test("users are unique per connection by email, found case-insensitively", arguments: engines)
+    func usersUnique(engine: String) async throws {
+        try await Self.withStorage(engine) { storage in
+            let jane = Self.user("Jane@Example.com")
+            try await storage.read { try await $0.users.insert(jane, passwordHash: "hash") }
+            await #expect(throws: StorageError.conflict("a user with this email or username")) {
+                try await storage.read { try await $0.users.insert(Self.user("jane@example.com"), passwordHash: nil) }
+            }
+            try await storage.read { try await $0.users.insert(Self.user("jane@example.com", connection: "other"), passwordHash: nil) }
+            let found = try await storage.read { try await $0.users.find(connection: "db", login: "JANE@EXAMPLE.COM") }
+            #expect(found?.user_id == jane.user_id)
+            #expect(try await storage.read { try await $0.users.passwordHash(jane.user_id) } == "hash")
+            #expect(try await storage.read { try await $0.users.find(email: "jane@example.com") }.count == 2)
+        }
+    }
+
+    @Test("a failed transaction leaves nothing behind", arguments: engines)
+    func rollback(engine: String) async throws {
+        try await Self.withStorage(engine) { storage in
+            let user = Self.user("a@example.com")
+            await #expect(throws: StorageError.self) {
+                try await storage.transaction { repositories in
+                    try await repositories.users.insert(user, passwordHash: nil)
+                    try await repositories.users.insert(user, passwordHash: nil)
+                }
+            }
+            let after = try await storage.read { try await $0.users.get(user.user_id) }
+            #expect(after == nil)
+        }
+    }
+
+    @Test("an authorization code is consumed once, and never after it expires", arguments: engines)
+    func codesSingleUse(engine: String) async throws {
+        try await Self.withStorage(engine) { storage in
+            let now = Timestamp.nowMillis()
+            @Sendable func code(expiresAt: EpochMillis) -> AuthorizationCodeRecord {
+                AuthorizationCodeRecord(
+                    client_id: "c", user_id: "u", redirect_uri: "https://x/cb", scope: "openid", audience: nil, nonce: nil,
+                    code_challenge: nil, code_challenge_method: nil, session_id: "s", auth_time: 0, expires_at: expiresAt)
+            }
+            try await storage.read { try await $0.authorizationCodes.insert(codeHash: "live", code(expiresAt: now + 60_000)) }
+            try await storage.read { try await $0.authorizationCodes.insert(codeHash: "stale", code(expiresAt: now - 1)) }
+            #expect(try await storage.read { try await $0.authorizationCodes.consume(codeHash: "live", now: now) } != nil)
+            #expect(try await storage.read { try await $0.authorizationCodes.consume(codeHash: "live", now: now) } == nil)
+            #expect(try await storage.read { try await $0.authorizationCodes.consume(codeHash: "stale", now: now) } == nil)
+        }
+    }
+
+    @Test("a refresh token rotates once; revoking the family revokes every member", arguments: engines)
+    func refreshFamilies(engine: String) async throws {
+        try await Self.withStorage(engine) { storage in
+            @Sendable func token(_ id: String) -> RefreshTokenRecord {
+                RefreshTokenRecord(
+                    id: id, family_id: "fam", client_id: "c", user_id: "u", scope: "openid offline_access", audience: nil,
+                    session_id: nil, auth_time: 0, created_at: 0, expires_at: nil)
+            }
+            try await storage.read { try await $0.refreshTokens.insert(tokenHash: "h1", token("t1")) }
+            try await storage.read { try await $0.refreshTokens.insert(tokenHash: "h2", token("t2")) }
+            #expect(try await storage.read { try await $0.refreshTokens.markRotated(id: "t1", at: 5) })
+            #expect(try await storage.read { try await $0.refreshTokens.markRotated(id: "t1", at: 6) } == false)
+            try await storage.read { try await $0.refreshTokens.revokeFamily("fam", at: 7) }
+            #expect(try await storage.read { try await $0.refreshTokens.find(tokenHash: "h2") }?.revoked_at == 7)
+        }
+    }
+
+    @Test("client secrets and signing keys are sealed at rest", arguments: engines)
+    func sealedAtRest(engine: String) async throws {
+        try await Self.withStorage(engine) { storage in
+            let client = ClientRecord(client_id: "cid", client_secret: "super-secret-value", name: "App")
+            try await storage.read { try await $0.clients.insert(client) }
+            #expect(try await storage.read { try await $0.clients.get("cid") }?.client_secret == "super-secret-value")
+            let raw = try await storage.database.read { db in
+                try await db.select().columns("sealed_secret", "document").from("clients").first()
+                    .map {
+                        "\(try $0.decode(column: "sealed_secret", as: String.self)) \(try $0.decode(column: "document", as: String.self))"
+                    }
+            }
+            #expect(raw?.contains("super-secret-value") == false)
+            #expect(raw?.hasPrefix("v1:") == true)
+        }
+    }
+
+    @Test("roles, permissions and assignments", arguments: engines)
+    func rolesAndPermissions(engine: String) async throws {
+        try await Self.withStorage(engine) { storage in
+            try await storage.transaction { repositories in
+                try await repositories.roles.insert(RoleRecord(id: "r1", name: "admin"))
+                try await repositories.roles.insert(RoleRecord(id: "r2", name: "reader"))
+                let read = PermissionRecord(resource_server_identifier: "api", permission_name: "read")
+                try await repositories.roles.addPermissions([read], roleID: "r1")
+                try await repositories.roles.addPermissions(
+                    [read, .init(resource_server_identifier: "api", permission_name: "write")], roleID: "r2")
+                try await repositories.roles.assign(roleIDs: ["r1", "r2"], toUser: "u1")
+            }
+            let roles = try await storage.read { try await $0.roles.roles(ofUser: "u1") }
+            #expect(roles.map(\.name) == ["admin", "reader"])
+            let permissions = try await storage.read { try await $0.roles.permissions(roleIDs: ["r1", "r2"]) }
+            #expect(permissions.map(\.permission_name) == ["read", "write"])
+            let page = try await storage.read { try await $0.roles.list(PageRequest(page: 0, perPage: 1), nameFilter: nil) }
+            #expect(page.total == 2 && page.items.count == 1)
+        }
+    }
+}

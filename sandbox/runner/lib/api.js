@@ -1,0 +1,246 @@
+'use strict';
+// Builds the `api` object of one action execution from a compiled trigger plan
+// (catalog.js). Every method is generic: check the arguments against the catalog's
+// specs, then apply the method's effect. Effects that change something are recorded
+// as commands {"method": "api.x.y", "args": [...]} in call order; the Swift side
+// validates and applies them after the flow.
+
+const path = require('node:path');
+const vm = require('node:vm');
+const { jsonBytes } = require('./args');
+const tokens = require('./tokens');
+
+function isObject(value) { return value !== null && typeof value === 'object' && !Array.isArray(value); }
+
+/** JSON-encodes a command's args, enforcing the per-call size limit. */
+function serialize(exec, path, values) {
+  let json;
+  try {
+    json = JSON.stringify(values);
+  } catch (e) {
+    throw new TypeError(`${path}: arguments must be JSON-serialisable (${e.message})`);
+  }
+  const max = exec.limits.max_args_bytes;
+  if (json.length * 3 > max && Buffer.byteLength(json) > max) {
+    throw new RangeError(`${path}: arguments are ${Buffer.byteLength(json)} bytes, the limit is ${max} bytes`);
+  }
+  return json;
+}
+
+function push(exec, path, json) {
+  const { limits } = exec;
+  if (exec.commands.length >= limits.max_commands_per_action) {
+    throw new RangeError(`${path}: too many api calls in one action (limit ${limits.max_commands_per_action})`);
+  }
+  const bytes = Buffer.byteLength(json);
+  if (exec.commandBytes + bytes > limits.max_command_bytes_per_action) {
+    throw new RangeError(`${path}: the action's api calls exceed ${limits.max_command_bytes_per_action} bytes in total`);
+  }
+  exec.commandBytes += bytes;
+  exec.commands.push(`{"method":"${path}","args":${json}}`);
+}
+
+function record(exec, path, values) {
+  const json = serialize(exec, path, values);
+  push(exec, path, json);
+  return json;
+}
+
+/** Sets an own data property (also for the key "__proto__"). */
+function setOwn(object, key, value) {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** Applies a reflect operation to `root` at `segments` (creating containers as needed). */
+function applyReflect(root, options, key, value) {
+  const { segments, op } = options;
+  let node = root;
+  const last = segments.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (!isObject(node[segments[i]])) node[segments[i]] = {};
+    node = node[segments[i]];
+  }
+  const leaf = segments[last];
+  if (op === 'set_key') {
+    if (!isObject(node[leaf])) node[leaf] = {};
+    if (value === null) delete node[leaf][key];
+    else setOwn(node[leaf], key, value);
+    return;
+  }
+  const current = Array.isArray(node[leaf]) ? node[leaf] : [];
+  if (op === 'array_add') node[leaf] = current.includes(value) ? current : [...current, value];
+  else if (op === 'array_remove') node[leaf] = current.filter((item) => item !== value);
+  else if (op === 'array_set') node[leaf] = [...new Set(value)];
+  else node[leaf] = [];
+}
+
+function currentTarget(root, segments) {
+  let node = root;
+  for (const segment of segments) {
+    if (!isObject(node)) return undefined;
+    node = node[segment];
+  }
+  return node;
+}
+
+/** reflect: record the call and make its result visible in the event of later actions. */
+function reflect(exec, method, values) {
+  const { options, path } = method;
+  const flow = exec.flow;
+  if (options.op === 'set_key') {
+    const key = values[0];
+    if (typeof key !== 'string') throw new TypeError(`${path}: key must be a string`);
+    if (values.length < 2) {
+      // value === undefined: visible to later actions as an undefined key, never written.
+      record(exec, path, values);
+      flow.setTransient(options.segments, key);
+      if (options.immediate) trySet(exec.event, options, key, undefined);
+      return;
+    }
+    const json = serialize(exec, path, values);
+    const value = JSON.parse(json)[1];
+    if (options.max_total_bytes !== undefined) {
+      const target = currentTarget(flow.base, options.segments);
+      const after = isObject(target) ? { ...target } : {};
+      if (value === null) delete after[key];
+      else setOwn(after, key, value);
+      if (jsonBytes(after) > options.max_total_bytes) {
+        throw new RangeError(`${path}: the total size would exceed ${options.max_total_bytes} bytes`);
+      }
+    }
+    push(exec, path, json);
+    flow.clearTransient(options.segments, key);
+    flow.update((base) => applyReflect(base, options, key, value));
+    if (options.immediate) trySet(exec.event, options, key, value);
+    return;
+  }
+  const json = record(exec, path, values);
+  const value = values.length > 0 ? JSON.parse(json)[0] : undefined;
+  flow.update((base) => applyReflect(base, options, undefined, value));
+  if (options.immediate) trySet(exec.event, options, undefined, value);
+}
+
+function trySet(event, options, key, value) {
+  try {
+    if (isObject(event)) applyReflect(event, options, key, typeof value === 'object' && value !== null ? JSON.parse(JSON.stringify(value)) : value);
+  } catch {
+    // The action replaced parts of its own event copy with something unusual; ignore.
+  }
+}
+
+function canRedirect(event, options) {
+  const transaction = isObject(event.transaction) ? event.transaction : {};
+  const protocols = options.blocked_protocols || [];
+  const prompts = options.blocked_prompts || [];
+  if (protocols.includes(transaction.protocol)) return false;
+  const prompt = transaction.prompt;
+  const requested = Array.isArray(prompt) ? prompt : typeof prompt === 'string' ? prompt.split(' ') : [];
+  return !requested.some((p) => prompts.includes(p));
+}
+
+function invoke(method, exec, api, rawArgs) {
+  // Calls made after the handler settled (from a leftover callback) have no effect.
+  if (exec.closed) return method.returns === 'api' ? api : undefined;
+  const { path } = method;
+  if (method.handlers !== null && !method.handlers.has(exec.handlerKind)) {
+    throw new Error(`${path}() can only be called from the ${[...method.handlers].join('/')} handler`);
+  }
+  const specs = method.args;
+  const values = [];
+  let used = 0;
+  for (let i = 0; i < specs.length; i++) {
+    const value = specs[i].check(rawArgs[i], `${path}: ${specs[i].name}`);
+    values.push(value);
+    if (value !== undefined) used = i + 1;
+  }
+  values.length = used; // trailing undefined arguments are omitted
+  const flow = exec.flow;
+  let result;
+  switch (method.effect) {
+    case 'record':
+      record(exec, path, values);
+      break;
+    case 'stop':
+      record(exec, path, values);
+      exec.stop = true;
+      break;
+    case 'suspend': {
+      const json = record(exec, path, values);
+      if (exec.suspend === null) exec.suspend = { method: path, args: json };
+      break;
+    }
+    case 'reflect':
+      reflect(exec, method, values);
+      break;
+    case 'cache_get':
+      result = flow.cache.get(values[0]);
+      break;
+    case 'cache_set':
+    case 'cache_delete': {
+      const outcome = method.effect === 'cache_set'
+        ? flow.cache.set(values[0], values[1], values[2])
+        : flow.cache.delete(values[0]);
+      if (outcome.command !== null) record(exec, path, outcome.command);
+      result = outcome.result;
+      break;
+    }
+    case 'encode_token':
+      result = tokens.encode(values[0], flow.base, flow.now(), method.options);
+      break;
+    case 'validate_token':
+      result = tokens.validate(values[0], flow.base, flow.now(), method.options);
+      break;
+    case 'can_redirect':
+      result = canRedirect(flow.base, method.options);
+      break;
+    case 'fact_includes': {
+      const fact = flow.facts[method.options.fact];
+      result = Array.isArray(fact) && fact.includes(values[0]);
+      break;
+    }
+    case 'unavailable':
+    default:
+      throw new Error(method.options.message || `${path}() is not available on this server`);
+  }
+  if (method.returns === 'api') return api;
+  return method.returns === 'value' ? result : undefined;
+}
+
+/**
+ * Compiles a plan's method tree into a factory that builds the api object of one
+ * execution as nested object literals of closures (much faster than adding the
+ * properties one by one). Names are JSON-quoted, so the generated source is inert
+ * whatever the catalog says.
+ */
+function compileFactory(plan) {
+  const tree = new Map();
+  plan.methods.forEach((method, index) => {
+    let node = tree;
+    const { segments } = method;
+    for (let i = 0; i < segments.length - 1; i++) {
+      if (!node.has(segments[i])) node.set(segments[i], new Map());
+      node = node.get(segments[i]);
+    }
+    node.set(segments[segments.length - 1], index);
+  });
+  const literal = (node) => `{${[...node].map(([name, child]) => `${JSON.stringify(name)}: ${typeof child === 'number'
+    ? `function () { return invoke(methods[${child}], execution, api, arguments); }`
+    : literal(child)}`).join(', ')}}`;
+  const source = `const api = ${literal(tree)};\nreturn api;`;
+  const build = vm.compileFunction(source, ['invoke', 'methods', 'execution'], { filename: path.join(__dirname, 'api-factory.generated.js') });
+  return (execution) => build(invoke, plan.methods, execution);
+}
+
+const factories = new WeakMap();
+
+/** A fresh api object for one execution; assigning onto it affects nothing else. */
+function buildApi(plan, execution) {
+  let factory = factories.get(plan);
+  if (factory === undefined) {
+    factory = compileFactory(plan);
+    factories.set(plan, factory);
+  }
+  return factory(execution);
+}
+
+module.exports = { buildApi };

@@ -1,0 +1,154 @@
+'use strict';
+// Stdio capture. Everything user code prints (console.*, process.stdout.write,
+// process.stderr.write, Node warnings) is routed to the log buffer of the action
+// execution it belongs to, found through AsyncLocalStorage. Output that belongs to
+// no live execution (work left over after a handler settled, a timed-out action
+// still running in the background) is discarded, so it can neither corrupt the
+// protocol on stdout nor leak into another action's logs.
+// Action code also never sees the real stdin (the requests of other flows).
+
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { Console } = require('node:console');
+const { Readable, Writable } = require('node:stream');
+
+const als = new AsyncLocalStorage();
+
+/** Bounded log of one action execution (limit in UTF-8 bytes). */
+class LogBuffer {
+  constructor(limit) {
+    this.limit = limit;
+    this.parts = [];
+    this.bytes = 0;
+    this.dropped = 0;
+  }
+
+  append(text) {
+    const size = Buffer.byteLength(text);
+    if (this.dropped > 0) { this.dropped += size; return; }
+    if (this.bytes + size <= this.limit) {
+      this.parts.push(text);
+      this.bytes += size;
+      return;
+    }
+    // Keep the part that fits, cut on a UTF-8 character boundary.
+    const buf = Buffer.from(text);
+    let cut = this.limit - this.bytes;
+    while (cut > 0 && (buf[cut] & 0xc0) === 0x80) cut--;
+    if (cut > 0) this.parts.push(buf.toString('utf8', 0, cut));
+    this.bytes += cut;
+    this.dropped = size - cut;
+  }
+
+  toString() {
+    const text = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+    if (this.dropped === 0) return text;
+    return `${text}\n[gatehouse: log output truncated, ${this.dropped} more bytes discarded]\n`;
+  }
+}
+
+function liveExecution() {
+  const execution = als.getStore();
+  return execution !== undefined && !execution.closed ? execution : undefined;
+}
+
+function captureWrite(chunk, encoding, callback) {
+  const execution = liveExecution();
+  if (execution !== undefined) {
+    let text;
+    if (typeof chunk === 'string') text = chunk;
+    else if (chunk instanceof Uint8Array) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    else text = String(chunk);
+    execution.logs.append(text);
+  }
+  const cb = typeof encoding === 'function' ? encoding : callback;
+  if (typeof cb === 'function') process.nextTick(cb, null);
+  return true;
+}
+
+/** A writable that files everything written to it into the current action's log. */
+class CaptureStream extends Writable {
+  constructor(fd) {
+    super({ decodeStrings: false });
+    this.fd = fd;
+    this.isTTY = false;
+  }
+
+  // Synchronous, so the output is filed under the execution that wrote it.
+  write(chunk, encoding, callback) { return captureWrite(chunk, encoding, callback); }
+
+  _write(chunk, encoding, callback) { captureWrite(chunk); callback(); }
+}
+
+function denied(message) {
+  const error = new Error(message);
+  error.code = 'ERR_ACCESS_DENIED';
+  return error;
+}
+
+/**
+ * `fs.writeSync(1, …)` / `fs.write(2, …)` (and streams built on them) would write to
+ * the protocol pipe directly: route those to the action's log. Reading fd 0 would
+ * steal (and reveal) the runner's requests: refuse it. Code that goes below the fs
+ * module (a `net.Socket` opened on fd 0/1) is not covered: see PROTOCOL.md.
+ */
+function guardStdioDescriptors() {
+  const fs = require('node:fs');
+  const { writeSync, write, readSync, read } = fs;
+  const isOutput = (fd) => fd === 1 || fd === 2;
+  fs.writeSync = function (fd, buffer, ...rest) {
+    if (!isOutput(fd)) return writeSync.call(this, fd, buffer, ...rest);
+    const text = typeof buffer === 'string' ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength).toString('utf8');
+    captureWrite(text);
+    return typeof buffer === 'string' ? Buffer.byteLength(buffer) : buffer.byteLength;
+  };
+  fs.write = function (fd, buffer, ...rest) {
+    if (!isOutput(fd)) return write.call(this, fd, buffer, ...rest);
+    const callback = rest[rest.length - 1];
+    const written = fs.writeSync(fd, buffer);
+    if (typeof callback === 'function') process.nextTick(callback, null, written, buffer);
+    return undefined;
+  };
+  // The runner's own input stream (an fs.ReadStream when stdin is a file) reads fd 0
+  // outside any action context; action code, even leftover, always has one.
+  const isActionReadingStdin = (fd) => fd === 0 && als.getStore() !== undefined;
+  fs.readSync = function (fd, ...rest) {
+    if (isActionReadingStdin(fd)) throw denied('Reading the runner\'s standard input is not allowed');
+    return readSync.call(this, fd, ...rest);
+  };
+  fs.read = function (fd, ...rest) {
+    if (isActionReadingStdin(fd)) throw denied('Reading the runner\'s standard input is not allowed');
+    return read.call(this, fd, ...rest);
+  };
+}
+
+function replaceProcessStream(name, stream) {
+  Object.defineProperty(process, name, { get: () => stream, configurable: true, enumerable: true });
+}
+
+/**
+ * Installs the capture. Returns the runner's private channel: `input`, the real
+ * stdin stream, and `emit(line)`, the only way protocol frames are written. Action
+ * code sees stand-ins: `process.stdout`/`process.stderr` capture into its log,
+ * `process.stdin` never yields anything, and `console` is a capturing Console.
+ */
+function install() {
+  const input = process.stdin;
+  const stdout = process.stdout;
+  const realWrite = stdout.write;
+  const out = new CaptureStream(1);
+  const err = new CaptureStream(2);
+  const actionConsole = new Console({ stdout: out, stderr: err, colorMode: false });
+  Object.defineProperty(globalThis, 'console', {
+    value: actionConsole, writable: true, configurable: true, enumerable: false,
+  });
+  replaceProcessStream('stdout', out);
+  replaceProcessStream('stderr', err);
+  replaceProcessStream('stdin', new Readable({ read() {} }));
+  guardStdioDescriptors();
+  return {
+    input,
+    emit(line) { realWrite.call(stdout, `${line}\n`); },
+  };
+}
+
+module.exports = { als, LogBuffer, install };

@@ -1,0 +1,127 @@
+'use strict';
+// Gatehouse Actions runner: a long-lived worker that executes Auth0-compatible
+// Actions for the Swift server. Newline-delimited JSON frames: requests on stdin,
+// responses on stdout (see PROTOCOL.md). Meant to run under Node's permission model
+// with an empty environment; see README.md for the command line.
+
+const capture = require('./lib/capture');
+
+// Keep what the runner itself needs before any action code can run.
+const reallyExit = process.reallyExit;
+const realStderr = process.stderr;
+const realStderrWrite = process.stderr.write;
+const { input, emit } = capture.install();
+
+const { als } = capture;
+const { compileCatalog } = require('./lib/catalog');
+const { runFlow, failedResult } = require('./lib/flow');
+const { Loader, warmUp } = require('./lib/loader');
+
+function diagnostic(text) {
+  try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
+}
+
+function exit(code) { reallyExit.call(process, code); }
+
+// Action code may not end or signal processes (the worker would die silently, or
+// could signal the server). These throw inside the action instead.
+function forbidden(name) {
+  return function () {
+    const error = new Error(`${name}() is not allowed in an Action`);
+    error.code = 'ERR_ACTION_FORBIDDEN';
+    throw error;
+  };
+}
+for (const name of ['exit', 'reallyExit', 'abort', 'kill', '_kill']) {
+  if (typeof process[name] === 'function') process[name] = forbidden(`process.${name}`);
+}
+
+// An error escaping asynchronous action code fails the action that scheduled it, if
+// it is still running; leftovers of settled actions are ignored.
+function asyncFailure(error) {
+  const execution = als.getStore();
+  if (execution !== undefined) {
+    if (!execution.closed && execution.fail !== null) execution.fail(error);
+    return;
+  }
+  try {
+    diagnostic(`internal error: ${error && error.stack ? error.stack : String(error)}`);
+  } catch {
+    diagnostic('internal error (unprintable)');
+  }
+}
+process.on('uncaughtException', asyncFailure);
+process.on('unhandledRejection', asyncFailure);
+
+warmUp();
+
+const loader = new Loader();
+let catalog = null;
+
+function errorFrame(message, id) {
+  const frame = { type: 'error', message };
+  if (id !== undefined) frame.id = id;
+  return JSON.stringify(frame);
+}
+
+async function handle(line) {
+  let message;
+  try {
+    message = JSON.parse(line);
+  } catch (e) {
+    emit(errorFrame(`invalid JSON frame: ${e.message}`));
+    return;
+  }
+  if (message === null || typeof message !== 'object') {
+    emit(errorFrame('a frame must be a JSON object'));
+    return;
+  }
+  switch (message.type) {
+    case 'init':
+      try {
+        catalog = compileCatalog(message.catalog);
+        emit(JSON.stringify({ type: 'ready', node: process.version, protocol: 1, triggers: [...catalog.triggers.keys()] }));
+      } catch (e) {
+        emit(errorFrame(e.message));
+      }
+      return;
+    case 'flow':
+      if (catalog === null) {
+        emit(failedResult(message.id === undefined ? null : message.id, 'the runner has not received its catalog (init)'));
+        return;
+      }
+      try {
+        emit(await runFlow(message, catalog, loader));
+      } catch (e) {
+        diagnostic(`internal error: ${e && e.stack}`);
+        emit(failedResult(message.id === undefined ? null : message.id, `internal runner error: ${e && e.message}`));
+      }
+      return;
+    case 'ping':
+      emit(JSON.stringify({ type: 'pong', id: message.id === undefined ? null : message.id }));
+      return;
+    case 'shutdown':
+      exit(0);
+      return;
+    default:
+      emit(errorFrame(`unknown frame type ${JSON.stringify(message.type)}`, message.id));
+  }
+}
+
+// Requests are handled strictly one at a time, in arrival order.
+let queue = Promise.resolve();
+let pending = '';
+input.setEncoding('utf8');
+input.on('data', (chunk) => {
+  let start = 0;
+  let newline = chunk.indexOf('\n');
+  while (newline !== -1) {
+    const line = pending + chunk.slice(start, newline);
+    pending = '';
+    if (line.trim() !== '') queue = queue.then(() => handle(line));
+    start = newline + 1;
+    newline = chunk.indexOf('\n', start);
+  }
+  pending += chunk.slice(start);
+});
+input.on('end', () => { queue.then(() => exit(0)); });

@@ -1,0 +1,113 @@
+'use strict';
+// Hostile actions: what Node's permission model and the runner prevent, and what
+// only the Swift side can stop (a synchronous infinite loop, running out of memory).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { Runner, startRunner, action, BUNDLES_DIR } = require('../harness');
+
+test('hostile actions (permission model)', async (t) => {
+  const runner = await startRunner();
+  t.after(() => runner.close());
+
+  /** Runs one statement as the handler body and returns {logs, error}. */
+  async function attempt(body, extra) {
+    const result = await runner.flow({ actions: [action('hostile', `exports.onExecutePostLogin = async (event, api) => { ${body} };`, extra)] });
+    return result.actions[0];
+  }
+
+  const denied = (entry, what) => {
+    assert.ok(entry.error, `${what} should fail`);
+    assert.equal(entry.error.class, 'action_error', what);
+    assert.equal(entry.error.code, 'ERR_ACCESS_DENIED', `${what}: ${JSON.stringify(entry.error)}`);
+  };
+
+  await t.test('reading files outside the runner and bundle directories is denied', async () => {
+    denied(await attempt("require('fs').readFileSync('/etc/passwd', 'utf8')"), 'readFileSync /etc/passwd');
+    denied(await attempt("await require('fs/promises').readFile('/etc/hostname')"), 'fs/promises readFile');
+    denied(await attempt("require('fs').readdirSync('/home')"), 'readdirSync');
+    // Reading the allowed directories works (they hold nothing secret).
+    const allowed = await attempt(`console.log(require('fs').readdirSync(${JSON.stringify(BUNDLES_DIR)}).length > 0)`);
+    assert.equal(allowed.logs, 'true\n');
+  });
+
+  await t.test('the environment is empty', async () => {
+    const entry = await attempt('console.log(JSON.stringify(process.env), Object.keys(process.env).length)');
+    assert.equal(entry.logs, '{} 0\n');
+  });
+
+  await t.test('child processes cannot be started', async () => {
+    denied(await attempt("require('child_process').exec('id')"), 'exec');
+    denied(await attempt("require('child_process').execSync('id')"), 'execSync');
+    denied(await attempt("require('child_process').spawn('/bin/sh', ['-c', 'id'])"), 'spawn');
+    denied(await attempt("require('child_process').fork('x.js')"), 'fork');
+  });
+
+  await t.test('files cannot be written, anywhere', async () => {
+    denied(await attempt("require('fs').writeFileSync('/tmp/gatehouse-pwned', 'x')"), 'writeFileSync /tmp');
+    denied(await attempt(`require('fs').writeFileSync(${JSON.stringify(path.join(BUNDLES_DIR, 'pwned.js'))}, 'x')`), 'write into bundles');
+    denied(await attempt("require('fs').mkdirSync('/tmp/gatehouse-dir')"), 'mkdirSync');
+    denied(await attempt("require('fs').openSync('/tmp/gatehouse-pwned', 'w')"), 'openSync for writing');
+  });
+
+  await t.test('worker threads cannot be started', async () => {
+    denied(await attempt("const { Worker } = require('worker_threads'); new Worker('while (true) {}', { eval: true })"), 'new Worker');
+  });
+
+  await t.test('native add-ons, process.binding and the inspector are unavailable', async () => {
+    const addon = await attempt("process.dlopen({ exports: {} }, '/usr/lib/x86_64-linux-gnu/libc.so.6')");
+    assert.equal(addon.error.code, 'ERR_DLOPEN_DISABLED');
+    denied(await attempt("process.binding('fs')"), 'process.binding');
+    denied(await attempt("require('inspector').open(0)"), 'inspector');
+  });
+
+  await t.test('process.exit(1) throws in the action instead of killing the worker', async () => {
+    const entry = await attempt('process.exit(1)');
+    assert.equal(entry.error.message, 'process.exit() is not allowed in an Action');
+    assert.equal((await runner.ping()).type, 'pong');
+  });
+
+  await t.test('the protocol channel is out of reach: stdin yields nothing, stdout and stderr are stand-ins', async () => {
+    const spy = action('spy', `
+      let seen = 0;
+      process.stdin.on('data', (chunk) => { seen += chunk.length; });
+      exports.onExecutePostLogin = async () => {
+        console.log(seen, typeof process.stdout._handle, typeof process.stderr._handle, process.stdout.isTTY);
+      };`);
+    await runner.flow({ actions: [spy] });
+    const second = await runner.flow({ event: { user: { user_id: 'u' }, secret_of_another_flow: 'x'.repeat(1000) }, actions: [spy] });
+    assert.equal(second.actions[0].logs, '0 undefined undefined false\n');
+    denied(await attempt('require("fs").readSync(0, Buffer.alloc(10))'), 'fs.readSync(0)');
+  });
+
+  await t.test('writes to the protocol pipe through fs end up in the action logs', async () => {
+    const entry = await attempt("require('fs').writeSync(1, 'garbage on stdout\\n'); require('fs').writeSync(2, Buffer.from('and stderr\\n')); await new Promise((r) => require('fs').write(1, 'async too\\n', r));");
+    assert.equal(entry.error, null);
+    assert.equal(entry.logs, 'garbage on stdout\nand stderr\nasync too\n');
+    assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
+  });
+});
+
+test('a synchronous infinite loop cannot be interrupted: the harness (Swift) kills the worker', async () => {
+  const runner = await startRunner();
+  const flow = runner.flow({ budget_ms: 300, actions: ['exports.onExecutePostLogin = async () => { while (true) {} };'] });
+  let answered = false;
+  flow.then(() => { answered = true; });
+  assert.equal(await runner.ping(1500), null, 'the worker stops answering');
+  assert.equal(answered, false);
+  const { signal } = await runner.kill('SIGKILL');
+  assert.equal(signal, 'SIGKILL');
+});
+
+test('a memory bomb under a small heap cap kills the worker with a clear exit', async () => {
+  const runner = new Runner({ heapMb: 32 });
+  const ready = await runner.init();
+  assert.equal(ready.type, 'ready');
+  runner.flow({ actions: ["exports.onExecutePostLogin = async () => { const hoard = []; for (let i = 0; ; i++) hoard.push({ i, s: 'x'.repeat(64) + i }); };"] });
+  const timer = setTimeout(() => runner.kill('SIGKILL'), 20000);
+  const { code, signal } = await runner.exited;
+  clearTimeout(timer);
+  assert.ok(signal === 'SIGABRT' || code === 134, `exit code ${code}, signal ${signal}`);
+  assert.match(runner.stderr, /heap out of memory/);
+});

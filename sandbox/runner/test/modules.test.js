@@ -1,0 +1,111 @@
+'use strict';
+// Action code as CommonJS modules: compiled once per version, module state kept,
+// require of built-ins and of the version's own node_modules, fetch, eval.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const path = require('node:path');
+const { startRunner, action, BUNDLES_DIR } = require('../harness');
+
+const GREETER_MODULES = path.join(BUNDLES_DIR, 'greeter-v1', 'node_modules');
+
+test('modules', async (t) => {
+  const runner = await startRunner();
+  t.after(() => runner.close());
+
+  await t.test('module-level code runs once per version; its state survives between flows', async () => {
+    const counter = action('counter', `
+      let executions = 0;
+      const bootedAt = Date.now();
+      console.log('module body');
+      exports.onExecutePostLogin = async () => { executions++; console.log(executions, typeof bootedAt); };`);
+    const logs = [];
+    for (let i = 0; i < 3; i++) logs.push((await runner.flow({ actions: [counter] })).actions[0].logs);
+    assert.deepEqual(logs, ['module body\n1 number\n', '2 number\n', '3 number\n']);
+    // A different version of the same action is a different module.
+    const next = { ...counter, version_id: `${counter.version_id}-v2` };
+    assert.equal((await runner.flow({ actions: [next] })).actions[0].logs, 'module body\n1 number\n');
+    // The same version in two places of one flow shares the module.
+    const twice = await runner.flow({ actions: [counter, counter] });
+    assert.deepEqual(twice.actions.map((a) => a.logs), ['4 number\n', '5 number\n']);
+  });
+
+  await t.test('Node built-ins can be required, with or without the node: prefix', async () => {
+    const result = await runner.flow({
+      actions: [`const crypto = require('crypto'); const { URL } = require('node:url'); const util = require('node:util');
+        exports.onExecutePostLogin = async (event) => {
+          console.log(crypto.createHash('sha256').update('x').digest('hex').slice(0, 8), new URL('https://a.example/b').host, util.format('%s!', 'ok'));
+          console.log(typeof require('node:querystring').stringify, typeof require('events'), typeof Buffer, typeof structuredClone);
+        };`],
+    });
+    assert.equal(result.actions[0].logs, '2d711642 a.example ok!\nfunction function function function\n');
+  });
+
+  await t.test('a package from the version\'s node_modules directory can be required', async () => {
+    const greeter = action('greeter', `
+      const greet = require('tiny-greeter');
+      exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/greeting', greet(event.user.email)); };`,
+    { node_modules: GREETER_MODULES });
+    const result = await runner.flow({ actions: [greeter] });
+    assert.equal(result.status, 'completed', JSON.stringify(result.actions[0].error));
+    assert.deepEqual(result.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/greeting', 'hello, ada@example.com (#1)'] }]);
+    const resolved = await runner.flow({
+      actions: [action('resolver', `exports.onExecutePostLogin = async () => { console.log(require.resolve('tiny-greeter')); };`, { node_modules: GREETER_MODULES })],
+    });
+    assert.equal(resolved.actions[0].logs, `${path.join(GREETER_MODULES, 'tiny-greeter', 'lib', 'greet.js')}\n`);
+  });
+
+  await t.test('packages that are not declared, relative paths and absolute paths cannot be required', async () => {
+    const cases = [
+      ["require('tiny-greeter')", null],
+      ["require('left-pad')", GREETER_MODULES],
+      ["require('./lib/flow')", GREETER_MODULES],
+      [`require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'flow.js'))})`, null],
+      ["require('actions:shared-module')", null],
+    ];
+    for (const [call, nodeModules] of cases) {
+      const result = await runner.flow({ actions: [action('req', `exports.onExecutePostLogin = async () => { ${call}; };`, { node_modules: nodeModules })] });
+      const { error } = result.actions[0];
+      assert.equal(error.class, 'action_error', call);
+      assert.equal(error.code, 'MODULE_NOT_FOUND', call);
+      assert.match(error.message, /^Cannot find module '/);
+    }
+  });
+
+  await t.test('fetch is available', async (t2) => {
+    const server = http.createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ path: req.url, method: req.method }));
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t2.after(() => server.close());
+    const url = `http://127.0.0.1:${server.address().port}/risk?u=1`;
+    const result = await runner.flow({
+      actions: [`exports.onExecutePostLogin = async (event, api) => {
+        const response = await fetch(${JSON.stringify(url)}, { method: 'POST', body: '{}' });
+        const body = await response.json();
+        api.idToken.setCustomClaim('https://x/risk', body);
+      };`],
+    });
+    assert.equal(result.status, 'completed', JSON.stringify(result.actions[0].error));
+    assert.deepEqual(result.actions[0].commands[0].args[1], { path: '/risk?u=1', method: 'POST' });
+  });
+
+  await t.test('eval, new Function and dynamic import of built-ins work (code generation is not disabled)', async () => {
+    const result = await runner.flow({
+      actions: [`exports.onExecutePostLogin = async () => {
+        const os = await import('node:os');
+        console.log(eval('1 + 1'), new Function('a', 'return a * 3')(2), typeof os.cpus);
+      };`],
+    });
+    assert.equal(result.actions[0].logs, '2 6 function\n');
+  });
+
+  await t.test('a changed code string under the same version_id is recompiled', async () => {
+    const one = action('same', "exports.onExecutePostLogin = async () => { console.log('one'); };");
+    const two = { ...one, code: "exports.onExecutePostLogin = async () => { console.log('two'); };" };
+    assert.equal((await runner.flow({ actions: [one] })).actions[0].logs, 'one\n');
+    assert.equal((await runner.flow({ actions: [two] })).actions[0].logs, 'two\n');
+  });
+});

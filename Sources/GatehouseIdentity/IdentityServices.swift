@@ -14,6 +14,8 @@ public struct IdentityServices: Sendable {
     public let clientAuthenticator: ClientAuthenticator
     public let loginTokens: LoginTokenIssuer
     public let grants: GrantRegistry
+    /// Clients, APIs and client grants in memory, invalidated across instances (see its doc).
+    public let configurationCache: ConfigurationCache
     public let logger: Logger
 
     public init(configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger) {
@@ -25,10 +27,11 @@ public struct IdentityServices: Sendable {
         verifier = TokenVerifier(keyring: keyring, issuer: configuration.issuer)
         passwords = PasswordHasher(cost: configuration.bcryptCost)
         users = UserDirectory(storage: storage, passwords: passwords, configuration: configuration, logger: logger)
-        clientAuthenticator = ClientAuthenticator(storage: storage)
+        configurationCache = ConfigurationCache(storage: storage)
+        clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
         grants = GrantRegistry(handlers: [
-            ClientCredentialsGrant(storage: storage, tokens: tokens),
+            ClientCredentialsGrant(tokens: tokens),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
             RefreshTokenGrant(storage: storage, loginTokens: loginTokens),
             PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: false),

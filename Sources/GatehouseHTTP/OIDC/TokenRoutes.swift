@@ -27,12 +27,14 @@ struct TokenRoutes {
             throw OAuthError(.unsupportedGrantType, "Unsupported grant type: \(grantType)")
         }
         let credentials = try ClientCredentials.from(authorizationHeader: request.headers[.authorization], form: form)
-        let client = try await services.clientAuthenticator.authenticate(credentials)
+        let configuration = try await services.configurationCache.snapshot()
+        let client = try await services.clientAuthenticator.authenticate(credentials, in: configuration)
         guard client.grant_types.contains(grantType) else {
             throw OAuthError(.unauthorizedClient, "Grant type '\(grantType)' not allowed for the client.", status: 403)
         }
         let tokenRequest = TokenRequest(
-            parameters: form, client: client, ip: context.remoteIP, userAgent: request.headers[.userAgent])
+            parameters: form, client: client, configuration: configuration, ip: context.remoteIP,
+            userAgent: request.headers[.userAgent])
         let response = try await handler.exchange(tokenRequest)
         return try JSONResponse.make(response, noStore: true)
     }

@@ -6,7 +6,6 @@ import GatehouseStorage
 /// when none are requested (as Auth0 does).
 struct ClientCredentialsGrant: GrantHandler {
     let grantType = "client_credentials"
-    let storage: Storage
     let tokens: TokenIssuer
 
     func exchange(_ request: TokenRequest) async throws -> TokenResponse {
@@ -15,13 +14,9 @@ struct ClientCredentialsGrant: GrantHandler {
             throw OAuthError(.unauthorizedClient, "Public clients cannot use the client_credentials grant.", status: 403)
         }
         let audience = try request.required("audience")
-        let (api, grant) = try await storage.read { repositories in
-            (
-                try await repositories.resourceServers.get(idOrIdentifier: audience),
-                try await repositories.clientGrants.find(clientID: client.client_id, audience: audience)
-            )
-        }
-        guard let api, api.identifier == audience else {
+        let api = try await request.configuration.api(identifier: audience)
+        let grant = try await request.configuration.grant(clientID: client.client_id, audience: audience)
+        guard let api else {
             throw OAuthError(.accessDenied, "Service not found: \(audience)", status: 403)
         }
         guard let grant else {

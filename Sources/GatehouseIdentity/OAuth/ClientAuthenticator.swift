@@ -36,15 +36,14 @@ public struct ClientCredentials: Sendable, Equatable {
 
 /// Authenticates clients at the token endpoint.
 public struct ClientAuthenticator: Sendable {
-    let storage: Storage
 
     /// The client, when the credentials prove it. A confidential client must present its secret;
     /// a public client (`token_endpoint_auth_method: none`) only its id.
-    public func authenticate(_ credentials: ClientCredentials) async throws -> ClientRecord {
+    public func authenticate(_ credentials: ClientCredentials, in configuration: ConfigurationCache.Snapshot) async throws -> ClientRecord {
         guard let clientID = credentials.clientID, !clientID.isEmpty else {
             throw OAuthError(.invalidRequest, "Missing required parameter: client_id")
         }
-        guard let client = try await storage.read({ try await $0.clients.get(clientID) }) else {
+        guard let client = try await configuration.client(clientID) else {
             throw OAuthError(.invalidClient, "Unknown client or wrong client credentials.")
         }
         if client.isPublic {

@@ -27,12 +27,18 @@ public struct TokenRequest: Sendable {
     /// The form parameters (`application/x-www-form-urlencoded` or JSON, as Auth0 accepts both).
     public var parameters: [String: String]
     public var client: ClientRecord
+    /// The configuration snapshot the client was authenticated with.
+    public var configuration: ConfigurationCache.Snapshot
     public var ip: String
     public var userAgent: String?
 
-    public init(parameters: [String: String], client: ClientRecord, ip: String, userAgent: String?) {
+    public init(
+        parameters: [String: String], client: ClientRecord, configuration: ConfigurationCache.Snapshot, ip: String,
+        userAgent: String?
+    ) {
         self.parameters = parameters
         self.client = client
+        self.configuration = configuration
         self.ip = ip
         self.userAgent = userAgent
     }

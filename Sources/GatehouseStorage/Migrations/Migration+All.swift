@@ -1,6 +1,6 @@
 extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [initialSchema]
+    static let all: [Migration] = [initialSchema, configurationVersion]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
     /// (JSON text) and lift into columns only what is looked up or constrained.
@@ -79,6 +79,17 @@ extension Migration {
                 subject TEXT NOT NULL, occurred_at BIGINT NOT NULL)
             """,
             "CREATE INDEX login_failures_subject ON login_failures (subject, occurred_at)",
+        ]
+    )
+
+    /// A counter bumped by every write to clients, APIs, client grants and connections, so each
+    /// instance can keep those in memory and know, with one cheap query, when to drop them.
+    static let configurationVersion = Migration(
+        version: 2,
+        name: "configuration version",
+        statements: [
+            "CREATE TABLE configuration_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)",
+            "INSERT INTO configuration_version (id, version) VALUES (1, 1)",
         ]
     )
 }

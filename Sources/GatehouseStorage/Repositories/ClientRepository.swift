@@ -33,12 +33,9 @@ struct SQLClientRepository: ClientRepository {
     }
 
     func list(_ page: PageRequest) async throws -> Page<ClientRecord> {
-        let rows = try await db.select().columns("client_id", "sealed_secret", "document").from("clients")
-            .orderBy("created_at").orderBy("client_id").limit(page.perPage).offset(page.offset).all()
-        let total =
-            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("clients")
-            .first()?.decode(column: "n", as: Int.self) ?? 0
-        return Page(items: try rows.map(decode), total: total)
+        try await db.page(
+            of: "clients", columns: ["client_id", "sealed_secret", "document"], order: ["created_at", "client_id"], page,
+            decode: decode)
     }
 
     func insert(_ client: ClientRecord) async throws {
@@ -47,18 +44,21 @@ struct SQLClientRepository: ClientRepository {
             db.insert(into: "clients").columns("client_id", "sealed_secret", "document", "created_at")
                 .values(SQLBind(client.client_id), SQLBind(sealed), SQLBind(document), SQLBind(Timestamp.nowMillis()))
         }
+        try await db.bumpConfigurationVersion()
     }
 
     func update(_ client: ClientRecord) async throws {
         let (document, sealed) = try document(client)
         try await db.update("clients").set("document", to: document).set("sealed_secret", to: sealed)
             .where("client_id", .equal, client.client_id).run()
+        try await db.bumpConfigurationVersion()
     }
 
     func delete(_ clientID: String) async throws -> Bool {
         guard try await get(clientID) != nil else { return false }
         try await db.delete(from: "client_grants").where("client_id", .equal, clientID).run()
         try await db.delete(from: "clients").where("client_id", .equal, clientID).run()
+        try await db.bumpConfigurationVersion()
         return true
     }
 }

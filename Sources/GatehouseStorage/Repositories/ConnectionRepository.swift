@@ -28,12 +28,7 @@ struct SQLConnectionRepository: ConnectionRepository {
     }
 
     func list(_ page: PageRequest) async throws -> Page<ConnectionRecord> {
-        let rows = try await db.select().columns("id", "document").from("connections")
-            .orderBy("created_at").orderBy("id").limit(page.perPage).offset(page.offset).all()
-        let total =
-            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("connections").first()?.decode(column: "n", as: Int.self) ?? 0
-        return Page(items: try rows.map(decode), total: total)
+        try await db.page(of: "connections", columns: ["id", "document"], page, decode: decode)
     }
 
     func insert(_ connection: ConnectionRecord) async throws {
@@ -42,17 +37,20 @@ struct SQLConnectionRepository: ConnectionRepository {
             db.insert(into: "connections").columns("id", "name", "document", "created_at")
                 .values(SQLBind(connection.id), SQLBind(connection.name), SQLBind(document), SQLBind(Timestamp.nowMillis()))
         }
+        try await db.bumpConfigurationVersion()
     }
 
     func update(_ connection: ConnectionRecord) async throws {
         try await db.update("connections").set("document", to: try DocumentCoding.encode(connection))
             .where("id", .equal, connection.id).run()
+        try await db.bumpConfigurationVersion()
     }
 
     func delete(id: String) async throws -> Bool {
         guard let connection = try await get(id: id) else { return false }
         try await db.delete(from: "users").where("connection", .equal, connection.name).run()
         try await db.delete(from: "connections").where("id", .equal, id).run()
+        try await db.bumpConfigurationVersion()
         return true
     }
 }

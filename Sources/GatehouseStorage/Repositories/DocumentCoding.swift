@@ -57,3 +57,28 @@ public struct PageRequest: Sendable, Equatable {
 
     var offset: Int { page * perPage }
 }
+
+extension SQLDatabase {
+    /// One page of `table` in `order`, and how many rows pass `filter` in all.
+    func page<T: Sendable>(
+        of table: String, columns: [String], order: [String] = ["created_at", "id"],
+        filter: (SQLSelectBuilder) -> SQLSelectBuilder = { $0 }, _ page: PageRequest,
+        decode: (any SQLRow) throws -> T
+    ) async throws -> Page<T> {
+        var query = filter(select().columns(columns).from(table))
+        for column in order { query = query.orderBy(column) }
+        let rows = try await query.limit(page.perPage).offset(page.offset).all()
+        let total =
+            try await filter(select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(table))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        return Page(items: try rows.map(decode), total: total)
+    }
+}
+
+extension SQLDatabase {
+    /// Marks the cached configuration (clients, APIs, client grants, connections) stale on every
+    /// instance. Called after the write, so a reader never caches old data under the new version.
+    func bumpConfigurationVersion() async throws {
+        try await raw("UPDATE configuration_version SET version = version + 1 WHERE id = 1").run()
+    }
+}

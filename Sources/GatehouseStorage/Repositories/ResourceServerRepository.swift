@@ -24,12 +24,7 @@ struct SQLResourceServerRepository: ResourceServerRepository {
     }
 
     func list(_ page: PageRequest) async throws -> Page<ResourceServerRecord> {
-        let rows = try await db.select().columns("id", "document").from("resource_servers")
-            .orderBy("created_at").orderBy("id").limit(page.perPage).offset(page.offset).all()
-        let total =
-            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("resource_servers").first()?.decode(column: "n", as: Int.self) ?? 0
-        return Page(items: try rows.map(decode), total: total)
+        try await db.page(of: "resource_servers", columns: ["id", "document"], page, decode: decode)
     }
 
     func insert(_ server: ResourceServerRecord) async throws {
@@ -38,11 +33,13 @@ struct SQLResourceServerRepository: ResourceServerRepository {
             db.insert(into: "resource_servers").columns("id", "identifier", "document", "created_at")
                 .values(SQLBind(server.id), SQLBind(server.identifier), SQLBind(document), SQLBind(Timestamp.nowMillis()))
         }
+        try await db.bumpConfigurationVersion()
     }
 
     func update(_ server: ResourceServerRecord) async throws {
         try await db.update("resource_servers").set("document", to: try DocumentCoding.encode(server))
             .where("id", .equal, server.id).run()
+        try await db.bumpConfigurationVersion()
     }
 
     func delete(_ id: String) async throws -> Bool {
@@ -50,6 +47,7 @@ struct SQLResourceServerRepository: ResourceServerRepository {
         try await db.delete(from: "client_grants").where("audience", .equal, server.identifier).run()
         try await db.delete(from: "role_permissions").where("resource_server_identifier", .equal, server.identifier).run()
         try await db.delete(from: "resource_servers").where("id", .equal, server.id).run()
+        try await db.bumpConfigurationVersion()
         return true
     }
 }
@@ -82,19 +80,14 @@ struct SQLClientGrantRepository: ClientGrantRepository {
     }
 
     func list(clientID: String?, audience: String?, _ page: PageRequest) async throws -> Page<ClientGrantRecord> {
-        func filtered(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
-            var query = query
-            if let clientID { query = query.where("client_id", .equal, clientID) }
-            if let audience { query = query.where("audience", .equal, audience) }
-            return query
-        }
-        let rows = try await filtered(db.select().columns("id", "document").from("client_grants"))
-            .orderBy("created_at").orderBy("id").limit(page.perPage).offset(page.offset).all()
-        let total =
-            try await filtered(
-                db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("client_grants")
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
-        return Page(items: try rows.map(decode), total: total)
+        try await db.page(
+            of: "client_grants", columns: ["id", "document"],
+            filter: { query in
+                var query = query
+                if let clientID { query = query.where("client_id", .equal, clientID) }
+                if let audience { query = query.where("audience", .equal, audience) }
+                return query
+            }, page, decode: decode)
     }
 
     func insert(_ grant: ClientGrantRecord) async throws {
@@ -105,16 +98,19 @@ struct SQLClientGrantRepository: ClientGrantRepository {
                     SQLBind(grant.id), SQLBind(grant.client_id), SQLBind(grant.audience), SQLBind(document),
                     SQLBind(Timestamp.nowMillis()))
         }
+        try await db.bumpConfigurationVersion()
     }
 
     func update(_ grant: ClientGrantRecord) async throws {
         try await db.update("client_grants").set("document", to: try DocumentCoding.encode(grant))
             .where("id", .equal, grant.id).run()
+        try await db.bumpConfigurationVersion()
     }
 
     func delete(_ id: String) async throws -> Bool {
         guard try await get(id) != nil else { return false }
         try await db.delete(from: "client_grants").where("id", .equal, id).run()
+        try await db.bumpConfigurationVersion()
         return true
     }
 }

@@ -27,17 +27,9 @@ struct SQLRoleRepository: RoleRepository {
     }
 
     func list(_ page: PageRequest, nameFilter: String?) async throws -> Page<RoleRecord> {
-        func filtered(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
-            guard let nameFilter else { return query }
-            return query.where("name", .like, "%\(nameFilter)%")
-        }
-        let rows = try await filtered(db.select().columns("id", "document").from("roles"))
-            .orderBy("name").limit(page.perPage).offset(page.offset).all()
-        let total =
-            try await filtered(
-                db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("roles")
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
-        return Page(items: try rows.map(decode), total: total)
+        try await db.page(
+            of: "roles", columns: ["id", "document"], order: ["name"],
+            filter: { query in nameFilter.map { query.where("name", .like, "%\($0)%") } ?? query }, page, decode: decode)
     }
 
     func insert(_ role: RoleRecord) async throws {

@@ -5,6 +5,8 @@ import SQLKit
 public protocol TenantSettingsRepository: Sendable {
     func value(_ name: String) async throws -> String?
     func set(_ name: String, _ value: String) async throws
+    /// The counter that every configuration write bumps (see `bumpConfigurationVersion`).
+    func configurationVersion() async throws -> Int64
 }
 
 struct SQLTenantSettingsRepository: TenantSettingsRepository {
@@ -18,6 +20,11 @@ struct SQLTenantSettingsRepository: TenantSettingsRepository {
     func set(_ name: String, _ value: String) async throws {
         try await db.delete(from: "tenant_settings").where("name", .equal, name).run()
         try await db.insert(into: "tenant_settings").columns("name", "value").values(SQLBind(name), SQLBind(value)).run()
+    }
+
+    func configurationVersion() async throws -> Int64 {
+        try await db.select().column("version").from("configuration_version").where("id", .equal, 1).first()?
+            .decode(column: "version", as: Int64.self) ?? 0
     }
 }
 

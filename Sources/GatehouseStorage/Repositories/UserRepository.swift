@@ -40,11 +40,7 @@ struct SQLUserRepository: UserRepository {
     }
 
     func list(_ page: PageRequest) async throws -> Page<UserRecord> {
-        let rows = try await base.orderBy("created_at").orderBy("user_id").limit(page.perPage).offset(page.offset).all()
-        let total =
-            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
-            .first()?.decode(column: "n", as: Int.self) ?? 0
-        return Page(items: try rows.map(decode), total: total)
+        try await db.page(of: "users", columns: ["user_id", "document"], order: ["created_at", "user_id"], page, decode: decode)
     }
 
     func insert(_ user: UserRecord, passwordHash: String?) async throws {

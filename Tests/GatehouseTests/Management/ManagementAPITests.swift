@@ -87,6 +87,16 @@ import Testing
             let fixtures = try await Fixtures.make(client)
             let app = try await fixtures.createApp()
             #expect(app.secret != nil)
+            try await fixtures.createAPI()
+            let grant: JSONValue = .object([
+                "client_id": .string(app.id), "audience": "https://api.example/", "scope": .array(["read:things"]),
+            ])
+            #expect(try await client.json(.post, "/api/v2/client-grants", grant, token: fixtures.token).status == .created)
+            let withOldSecret = [
+                "grant_type": "client_credentials", "client_id": app.id, "client_secret": app.secret ?? "",
+                "audience": "https://api.example/",
+            ]
+            #expect(try await client.form("/oauth/token", withOldSecret).status == .ok)
             let noKeys = try await client.managementToken(scope: "read:clients")
             let hidden = try await client.json(.get, "/api/v2/clients/\(app.id)", token: noKeys)
             #expect(hidden.json["client_secret"] == nil)

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseIdentity
 import GatehouseStorage
 import Logging
 import Testing
@@ -140,6 +141,23 @@ import Testing
             #expect(permissions.map(\.permission_name) == ["read", "write"])
             let page = try await storage.read { try await $0.roles.list(PageRequest(page: 0, perPage: 1), nameFilter: nil) }
             #expect(page.total == 2 && page.items.count == 1)
+        }
+    }
+}
+
+@Suite("Configuration cache") struct ConfigurationCacheTests {
+    @Test("a write through one instance's storage reaches another instance's cache", arguments: StorageContractTests.engines)
+    func crossInstanceInvalidation(engine: String) async throws {
+        try await StorageContractTests.withStorage(engine) { storage in
+            let first = ConfigurationCache(storage: storage)
+            let second = ConfigurationCache(storage: storage)
+            try await storage.read { try await $0.clients.insert(ClientRecord(client_id: "c1", client_secret: "one", name: "App")) }
+            #expect(try await first.snapshot().client("c1")?.client_secret == "one")
+            #expect(try await second.snapshot().client("c1")?.client_secret == "one")
+            try await storage.read { try await $0.clients.update(ClientRecord(client_id: "c1", client_secret: "two", name: "App")) }
+            #expect(try await first.snapshot().client("c1")?.client_secret == "two")
+            #expect(try await second.snapshot().client("c1")?.client_secret == "two")
+            #expect(try await first.snapshot().api(identifier: "https://nowhere/") == nil)
         }
     }
 }

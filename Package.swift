@@ -56,6 +56,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Actions sandbox: trigger catalog, Node.js worker pool, flow messages. The runner
+        // (plain JavaScript) and the catalog ship as resources.
+        .target(
+            name: "GatehouseSandbox",
+            dependencies: [
+                "GatehouseCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Runner/README.md", "Runner/PROTOCOL.md"],
+            resources: [.copy("Runner"), .copy("CatalogData")],
+            swiftSettings: swiftSettings
+        ),
         // HTTP layer: OIDC endpoints, hosted pages, Management API.
         .target(
             name: "GatehouseHTTP",
@@ -74,6 +86,7 @@ let package = Package(
             name: "gatehouse",
             dependencies: [
                 "GatehouseHTTP",
+                "GatehouseSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -82,6 +95,7 @@ let package = Package(
             name: "GatehouseTests",
             dependencies: [
                 "GatehouseHTTP",
+                "GatehouseSandbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -79,18 +79,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 }
 
 extension JSONValue {
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    /// Compact, key-sorted JSON text.
-    public func jsonText() -> String {
-        // Encoding a JSONValue cannot fail: every case maps to valid JSON.
-        String(decoding: (try? Self.encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
-    }
-
     /// Parses JSON text; `nil` when it is not JSON.
     public init?(jsonText: String) {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8)) else { return nil }

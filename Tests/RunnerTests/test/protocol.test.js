@@ -3,8 +3,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Runner, startRunner, action, CATALOG } = require('../harness');
-const { compileCatalog } = require('../lib/catalog');
+const { Runner, startRunner, action, CATALOG, RUNNER_DIR } = require('../harness');
+const { compileCatalog } = require(require('node:path').join(RUNNER_DIR, 'lib', 'catalog'));
 
 test('protocol', async (t) => {
   const runner = new Runner();

@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const path = require('node:path');
-const { startRunner, action, BUNDLES_DIR } = require('../harness');
+const { startRunner, action, BUNDLES_DIR, RUNNER_DIR } = require('../harness');
 
 const GREETER_MODULES = path.join(BUNDLES_DIR, 'greeter-v1', 'node_modules');
 
@@ -61,7 +61,7 @@ test('modules', async (t) => {
       ["require('tiny-greeter')", null],
       ["require('left-pad')", GREETER_MODULES],
       ["require('./lib/flow')", GREETER_MODULES],
-      [`require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'flow.js'))})`, null],
+      [`require(${JSON.stringify(path.join(RUNNER_DIR, 'lib', 'flow.js'))})`, null],
       ["require('actions:shared-module')", null],
     ];
     for (const [call, nodeModules] of cases) {

@@ -5,9 +5,11 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-const RUNNER_DIR = __dirname;
+// The runner and the trigger catalog are the ones the Swift server ships (SwiftPM resources).
+const SANDBOX_DIR = path.join(__dirname, '..', '..', 'Sources', 'GatehouseSandbox');
+const RUNNER_DIR = path.join(SANDBOX_DIR, 'Runner');
 const BUNDLES_DIR = path.join(__dirname, 'test', 'fixtures', 'bundles');
-const CATALOG = require('./test/fixtures/catalog.json');
+const CATALOG = require(path.join(SANDBOX_DIR, 'CatalogData', 'triggers.json'));
 
 /** Node 20 (and 22 before 22.13) spell the permission flag --experimental-permission. */
 function permissionFlag(version = process.versions.node) {

@@ -1,0 +1,143 @@
+import GatehouseCore
+
+/// One flow to run: the bound actions of a trigger, in order, over one event (`PROTOCOL.md` §4).
+public struct FlowRequest: Sendable, Equatable {
+    public var trigger: String
+    /// `execute`, or `continue` to resume the first action after a redirect or challenge.
+    public var handler: String
+    /// The event without `secrets` (each action gets its own).
+    public var event: JSONValue
+    public var actions: [ActionSource]
+    /// This trigger's cache snapshot: key → `{value, expires_at}`.
+    public var cache: [String: CacheEntry]
+    public var facts: [String: JSONValue]
+    public var budgetMillis: Int
+    public var now: EpochMillis
+
+    public init(
+        trigger: String, handler: String = "execute", event: JSONValue, actions: [ActionSource],
+        cache: [String: CacheEntry] = [:], facts: [String: JSONValue] = [:], budgetMillis: Int = 20_000,
+        now: EpochMillis = Timestamp.nowMillis()
+    ) {
+        self.trigger = trigger
+        self.handler = handler
+        self.event = event
+        self.actions = actions
+        self.cache = cache
+        self.facts = facts
+        self.budgetMillis = budgetMillis
+        self.now = now
+    }
+
+    func frame(id: Int) -> JSONValue {
+        .object([
+            "type": "flow", "id": .number(Double(id)), "trigger": .string(trigger), "handler": .string(handler),
+            "event": event, "actions": .array(actions.map(\.json)),
+            "cache": .object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) }),
+            "facts": .object(facts), "budget_ms": .number(Double(budgetMillis)), "now": .number(Double(now)),
+        ])
+    }
+}
+
+/// The code of one deployed action version, with what it runs with.
+public struct ActionSource: Sendable, Equatable {
+    public var name: String
+    public var versionID: String
+    public var code: String
+    public var secrets: [String: String]
+    /// Absolute path of the version's installed `node_modules`, inside the bundles directory.
+    public var nodeModules: String?
+
+    public init(name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil) {
+        self.name = name
+        self.versionID = versionID
+        self.code = code
+        self.secrets = secrets
+        self.nodeModules = nodeModules
+    }
+
+    var json: JSONValue {
+        .object([
+            "name": .string(name), "version_id": .string(versionID), "code": .string(code),
+            "secrets": .object(secrets.mapValues(JSONValue.string)), "node_modules": nodeModules.map(JSONValue.string) ?? .null,
+        ])
+    }
+}
+
+public struct CacheEntry: Sendable, Equatable, Codable {
+    public var value: String
+    public var expiresAt: EpochMillis
+
+    public init(value: String, expiresAt: EpochMillis) {
+        self.value = value
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What a flow did (`PROTOCOL.md` §5), as the runner reported it or as the pool concluded when
+/// the runner could not answer (timeout, crash).
+public struct FlowResult: Sendable, Equatable, Codable {
+    public var status: Status
+    public var actions: [ActionResult]
+    public var suspended: Suspension?
+    /// A failure of the flow as a whole (the worker was killed or crashed, or the request was refused).
+    public var error: ActionError?
+
+    public enum Status: String, Sendable, Codable {
+        case completed, denied, suspended, failed
+    }
+
+    public struct Suspension: Sendable, Equatable, Codable {
+        public var action_index: Int
+        public var method: String
+        public var args: [JSONValue]
+    }
+
+    public init(status: Status, actions: [ActionResult], suspended: Suspension? = nil, error: ActionError? = nil) {
+        self.status = status
+        self.actions = actions
+        self.suspended = suspended
+        self.error = error
+    }
+
+    /// The commands of every action, in order: what the server applies after the flow.
+    public var commands: [Command] { actions.flatMap(\.commands) }
+}
+
+public struct ActionResult: Sendable, Equatable, Codable {
+    public var name: String
+    public var version_id: JSONValue
+    public var duration_ms: Double
+    public var logs: String
+    public var error: ActionError?
+    public var commands: [Command]
+}
+
+/// An error raised in an action or by the platform, classified as Auth0's logs do.
+public struct ActionError: Sendable, Equatable, Codable, Error {
+    public var name: String
+    public var message: String
+    public var code: JSONValue?
+    public var stack: String?
+    /// `action_error`, `action_timeout` or `platform_error`.
+    public var `class`: String
+
+    public init(name: String, message: String, code: JSONValue? = nil, stack: String? = nil, class errorClass: String) {
+        self.name = name
+        self.message = message
+        self.code = code
+        self.stack = stack
+        self.class = errorClass
+    }
+}
+
+/// One effective `api` call: its full path and JSON arguments.
+public struct Command: Sendable, Equatable, Codable {
+    public var method: String
+    public var args: [JSONValue]
+
+    public init(method: String, args: [JSONValue]) {
+        self.method = method
+        self.args = args
+    }
+}

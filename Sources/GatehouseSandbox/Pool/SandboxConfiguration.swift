@@ -1,0 +1,98 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How the sandbox runs: which Node.js, how many workers, what limits.
+public struct SandboxConfiguration: Sendable {
+    /// The `node` binary for the default runtime.
+    public var nodeBinary: String
+    /// Auth0 runtime names (`node18`, `node22`, …) mapped to Node binaries.
+    public var runtimes: [String: String]
+    /// Worker processes; defaults to the number of cores.
+    public var workers: Int
+    /// V8 heap cap per worker (`--max-old-space-size`).
+    public var heapMegabytes: Int
+    /// Extra time after a flow's budget before the worker is killed from outside.
+    public var graceMillis: Int
+    /// Where installed dependency bundles live; workers may read below it.
+    public var bundlesDirectory: String
+    /// The directory holding `runner.js` (the SwiftPM resource by default).
+    public var runnerDirectory: String
+    /// When the server runs as root, workers drop to this user id (65534, `nobody`) with `setpriv`.
+    public var unprivilegedUserID: Int
+
+    public init(
+        nodeBinary: String? = nil, runtimes: [String: String] = [:], workers: Int? = nil, heapMegabytes: Int = 128,
+        graceMillis: Int = 1000, bundlesDirectory: String? = nil, runnerDirectory: String? = nil,
+        unprivilegedUserID: Int = 65_534
+    ) {
+        let node = nodeBinary ?? Self.findExecutable("node") ?? "/usr/bin/node"
+        self.nodeBinary = node
+        self.runtimes = runtimes
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.heapMegabytes = heapMegabytes
+        self.graceMillis = graceMillis
+        self.bundlesDirectory = bundlesDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-bundles").path
+        self.runnerDirectory = runnerDirectory ?? RunnerResources.directory
+        self.unprivilegedUserID = unprivilegedUserID
+    }
+
+    /// Node ≥ 22 spells the permission flag `--permission`; Node 20 `--experimental-permission`.
+    func permissionFlag() -> String {
+        let version = (try? Self.nodeMajorVersion(nodeBinary)) ?? 20
+        return version >= 22 ? "--permission" : "--experimental-permission"
+    }
+
+    func launch() -> SandboxLaunch {
+        var arguments = [
+            permissionFlag(), "--allow-fs-read=\(runnerDirectory)", "--allow-fs-read=\(bundlesDirectory)",
+            "--max-old-space-size=\(heapMegabytes)", "\(runnerDirectory)/runner.js",
+        ]
+        var executable = nodeBinary
+        if geteuid() == 0, let setpriv = Self.findExecutable("setpriv") {
+            // Root must not run tenant code: drop every privilege before exec'ing node.
+            arguments =
+                [
+                    "--reuid=\(unprivilegedUserID)", "--regid=\(unprivilegedUserID)", "--clear-groups", "--no-new-privs",
+                    "--inh-caps=-all", "--", nodeBinary,
+                ] + arguments
+            executable = setpriv
+        }
+        return SandboxLaunch(executable: executable, arguments: arguments, workingDirectory: runnerDirectory)
+    }
+
+    static func findExecutable(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    static func nodeMajorVersion(_ binary: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--version"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Int(text.dropFirst().split(separator: ".").first ?? "") ?? 20
+    }
+}
+
+/// Files shipped with this module as SwiftPM resources (the runner, the catalog data).
+enum SandboxResources {
+    /// `bundleURL`, not `resourceURL`: on Linux the latter points into a `Resources` subfolder.
+    static func url(_ relativePath: String) -> URL {
+        Bundle.module.bundleURL.appendingPathComponent(relativePath)
+    }
+}
+
+enum RunnerResources {
+    static var directory: String { SandboxResources.url("Runner").path }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import GatehouseCore
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One long-lived `node` process running the Actions runner, spoken to in newline-delimited JSON
+/// over its stdin and stdout (`Runner/PROTOCOL.md`). A worker serves one request at a time; the
+/// pool makes sure of that.
+///
+/// Reading happens on a dedicated thread blocked in `read(2)`, so an answer is delivered the
+/// moment it is written, without polling.
+final class SandboxWorker: @unchecked Sendable {
+    enum Failure: Error, Equatable {
+        /// The process ended (crash, out of memory, killed). `diagnostics` is the tail of its stderr.
+        case exited(status: Int32, diagnostics: String)
+        /// The worker wrote something that is not a protocol frame.
+        case protocolViolation(String)
+        case notRunning
+    }
+
+    let id: Int
+    private let process: Process
+    private let input: FileHandle
+    private let lock = NSLock()
+    private var waiting: CheckedContinuation<Data, any Error>?
+    private var exitFailure: Failure?
+    private var stderrTail = Data()
+    private(set) var servedFlows = 0
+
+    /// Starts the process; `ready()` must succeed before the worker is used.
+    init(id: Int, launch: SandboxLaunch) throws {
+        self.id = id
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: launch.executable)
+        process.arguments = launch.arguments
+        process.environment = [:]
+        process.currentDirectoryURL = URL(fileURLWithPath: launch.workingDirectory)
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        self.process = process
+        self.input = stdin.fileHandleForWriting
+        try process.run()
+        let stdoutFD = stdout.fileHandleForReading.fileDescriptor
+        let stderrFD = stderr.fileHandleForReading.fileDescriptor
+        Thread.detachNewThread { [self] in self.readFrames(from: stdoutFD, keeping: stdout) }
+        Thread.detachNewThread { [self] in self.drainDiagnostics(from: stderrFD, keeping: stderr) }
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var processID: Int32 { process.processIdentifier }
+
+    /// Sends one frame and waits for the next frame the worker writes.
+    func exchange(_ frame: Data) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            if let failure = exitFailure {
+                lock.unlock()
+                continuation.resume(throwing: failure)
+                return
+            }
+            waiting = continuation
+            lock.unlock()
+            var line = frame
+            line.append(0x0A)
+            do {
+                try input.write(contentsOf: line)
+            } catch {
+                lock.lock()
+                let pending = waiting
+                waiting = nil
+                lock.unlock()
+                pending?.resume(throwing: Failure.notRunning)
+            }
+        }
+    }
+
+    /// Stops the process at once (SIGKILL): for a worker stuck in a synchronous loop.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Asks the worker to exit, then makes sure it does.
+    func shutdown() {
+        try? input.write(contentsOf: Data(#"{"type":"shutdown"}"#.utf8 + [0x0A]))
+        try? input.close()
+        let process = process
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    func noteServed() { lock.withLock { servedFlows += 1 } }
+
+    private func deliver(_ result: Result<Data, any Error>) {
+        lock.lock()
+        let pending = waiting
+        waiting = nil
+        lock.unlock()
+        pending?.resume(with: result)
+    }
+
+    /// Splits stdout into lines; each line is the answer to the request in flight.
+    private func readFrames(from descriptor: Int32, keeping pipe: Pipe) {
+        var buffer = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            buffer.append(contentsOf: chunk[0..<count])
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Data(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                if !line.isEmpty { deliver(.success(line)) }
+            }
+        }
+        process.waitUntilExit()
+        let failure = Failure.exited(status: process.terminationStatus, diagnostics: diagnostics())
+        lock.withLock { exitFailure = failure }
+        deliver(.failure(failure))
+        _ = pipe
+    }
+
+    /// Keeps the last 4 KiB of stderr (V8's out-of-memory message, runner diagnostics).
+    private func drainDiagnostics(from descriptor: Int32, keeping pipe: Pipe) {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            lock.withLock {
+                stderrTail.append(contentsOf: chunk[0..<count])
+                if stderrTail.count > 4096 { stderrTail.removeFirst(stderrTail.count - 4096) }
+            }
+        }
+        _ = pipe
+    }
+
+    func diagnostics() -> String {
+        lock.withLock { String(decoding: stderrTail, as: UTF8.self) }
+    }
+}
+
+/// How a worker process is started: the `node` binary, Node's permission flags, and — when the
+/// server runs as root — `setpriv` to drop to an unprivileged user first.
+struct SandboxLaunch: Sendable {
+    var executable: String
+    var arguments: [String]
+    var workingDirectory: String
+}

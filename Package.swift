@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "GatehouseCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Runner/README.md", "Runner/PROTOCOL.md"],
             resources: [.copy("Runner"), .copy("CatalogData")],
@@ -89,6 +90,13 @@ let package = Package(
                 "GatehouseSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // `scripts/bench-sandbox`: the sandbox measured through the server's own pool.
+        .executableTarget(
+            name: "gatehouse-bench-sandbox",
+            dependencies: ["GatehouseSandbox"],
+            path: "Benchmarks/SandboxBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -44,8 +44,16 @@ struct Actions: AsyncParsableCommand {
         @Option(help: "Node.js binary (default: node on PATH, or GATEHOUSE_NODE).")
         var node: String?
 
-        @Option(help: "A node_modules directory the actions may require packages from.")
-        var nodeModules: String?
+        @Option(
+            name: .customLong("dependency"),
+            help: "An npm dependency NAME=VERSION (any npm spec, e.g. lodash=4.17.21 or tiny=file:./tiny-1.0.0.tgz), installed once into a cached bundle (repeatable).")
+        var dependencies: [String] = []
+
+        @Option(help: "Where dependency bundles are installed (default: a gatehouse-bundles folder in the temporary directory).")
+        var bundles: String?
+
+        @Option(help: "npm registry for --dependency (default: npm's configuration).")
+        var registry: String?
 
         func run() async throws {
             var logger = Logger(label: "gatehouse.actions")
@@ -67,17 +75,27 @@ struct Actions: AsyncParsableCommand {
             let secretValues = try Self.pairs(secrets, option: "--secret")
             let now = Timestamp.nowMillis()
             let cache = try Self.pairs(cacheEntries, option: "--cache").mapValues { CacheEntry(value: $0, expiresAt: now + 900_000) }
-            var modulesPath: String?
-            if let nodeModules { modulesPath = URL(fileURLWithPath: nodeModules).standardizedFileURL.path }
+            var sandbox = SandboxConfiguration(nodeBinary: node ?? ProcessInfo.processInfo.environment["GATEHOUSE_NODE"], workers: 1)
+            if let bundles { sandbox.bundlesDirectory = URL(fileURLWithPath: bundles).standardizedFileURL.path }
+            let declared = try Self.pairs(dependencies, option: "--dependency").map { name, version in
+                // A relative file: spec is relative to where the command runs, not to npm's folder.
+                let spec = version.hasPrefix("file:") && !version.hasPrefix("file:/")
+                    ? "file:" + URL(fileURLWithPath: String(version.dropFirst(5))).standardizedFileURL.path : version
+                return ActionDependency(name: name, version: spec)
+            }
+            let modulesPath: String?
+            do {
+                modulesPath = try await DependencyInstaller(bundlesDirectory: sandbox.bundlesDirectory, registry: registry).install(declared)
+            } catch {
+                FileHandle.standardError.write(Data("gatehouse actions run: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
             let actions = try files.map { path in
                 ActionSource(
                     name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
                     versionID: "local:" + path, code: try String(contentsOfFile: path, encoding: .utf8), secrets: secretValues,
                     nodeModules: modulesPath)
             }
-            let sandbox = SandboxConfiguration(
-                nodeBinary: node ?? ProcessInfo.processInfo.environment["GATEHOUSE_NODE"], workers: 1,
-                bundlesDirectory: modulesPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path })
             let pool = SandboxPool(configuration: sandbox, catalog: catalog, logger: logger)
             let result: FlowResult
             do {

@@ -1,0 +1,102 @@
+import Foundation
+import GatehouseCore
+import GatehouseSandbox
+import Logging
+
+// Measures the Actions sandbox through the same Swift pool the server uses: a post-login flow of
+// three small actions (claim, metadata, transaction metadata). Run by `scripts/bench-sandbox`.
+//
+// Prints latency (one flow at a time), throughput (as many flows in flight as workers), the
+// first execution of a newly deployed version (compile + run), and a last line:
+//   flows: p50_us=… p99_us=… flows_per_s=… cold_ms=…
+
+@main
+enum SandboxBench {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        func option(_ name: String, _ fallback: Int) -> Int {
+            guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+            return Int(arguments[index + 1]) ?? fallback
+        }
+        let latencyFlows = option("--latency-flows", 5_000)
+        let throughputSeconds = option("--seconds", 10)
+        let workers = option("--workers", ProcessInfo.processInfo.activeProcessorCount)
+
+        let actions = [
+            ActionSource(
+                name: "claim", versionID: "bench-claim",
+                code: "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/roles', event.authorization.roles); };"),
+            ActionSource(
+                name: "metadata", versionID: "bench-metadata",
+                code: "exports.onExecutePostLogin = async (event, api) => { api.user.setAppMetadata('last_seen', event.request.ip); };"),
+            ActionSource(
+                name: "transaction", versionID: "bench-transaction",
+                code: "exports.onExecutePostLogin = async (event, api) => { api.transaction.setMetadata('plan', event.user.app_metadata.plan || 'free'); };"),
+        ]
+
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let catalog = try TriggerCatalog.bundled()
+        let event = try SampleEvents.bundled().event(for: "post-login")
+        let pool = SandboxPool(configuration: SandboxConfiguration(workers: workers), catalog: catalog, logger: logger)
+        try await pool.start()
+        let request = FlowRequest(trigger: "post-login", event: event, actions: actions)
+
+
+        // Warm every worker (compile the three versions everywhere).
+        for _ in 0..<(workers * 50) { _ = try await pool.run(request) }
+
+        // Latency: one flow at a time.
+        var samples: [Double] = []
+        samples.reserveCapacity(latencyFlows)
+        for _ in 0..<latencyFlows {
+            let start = ContinuousClock.now
+            let result = try await pool.run(request)
+            samples.append(micros(ContinuousClock.now - start))
+            precondition(result.status == .completed, "flow failed: \(result)")
+        }
+        samples.sort()
+        let p50 = samples[samples.count / 2]
+        let p99 = samples[Int(Double(samples.count) * 0.99)]
+        print(String(format: "latency (sequential, %d flows): p50 %.0f µs, p99 %.0f µs", latencyFlows, p50, p99))
+
+        // Throughput: one flow in flight per worker, for a fixed time.
+        let deadline = ContinuousClock.now + .seconds(throughputSeconds)
+        let completed = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    var count = 0
+                    while ContinuousClock.now < deadline {
+                        _ = try await pool.run(request)
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            var total = 0
+            for try await count in group { total += count }
+            return total
+        }
+        let flowsPerSecond = Double(completed) / Double(throughputSeconds)
+        print(String(format: "throughput (%d workers, %d s): %.0f flows/s", workers, throughputSeconds, flowsPerSecond))
+
+        // Cold: the first execution of a version no worker has seen (compile + run), median of 20.
+        var cold: [Double] = []
+        for index in 0..<20 {
+            var fresh = request
+            fresh.actions[0].versionID = "bench-new-\(index)"
+            fresh.actions[0].code += "\n// deploy \(index)"
+            let start = ContinuousClock.now
+            _ = try await pool.run(fresh)
+            cold.append(micros(ContinuousClock.now - start) / 1000)
+        }
+        cold.sort()
+        print(String(format: "first execution of a new version: median %.2f ms", cold[cold.count / 2]))
+        await pool.shutdown()
+        print(String(format: "flows: p50_us=%.0f p99_us=%.0f flows_per_s=%.0f cold_ms=%.2f", p50, p99, flowsPerSecond, cold[cold.count / 2]))
+    }
+
+    static func micros(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+    }
+}

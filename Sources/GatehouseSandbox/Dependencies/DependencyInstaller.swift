@@ -1,0 +1,123 @@
+import Crypto
+import Foundation
+import GatehouseCore
+
+/// An npm dependency of an action version (`auth0-actions.md` §4.5): `{name, version}`, where the
+/// version is anything npm accepts (`4.17.21`, `^1.2.0`, `file:/path/pkg.tgz`).
+public struct ActionDependency: Codable, Hashable, Sendable {
+    public var name: String
+    public var version: String
+
+    public init(name: String, version: String) {
+        self.name = name
+        self.version = version
+    }
+}
+
+/// Installs a version's dependencies with npm into a content-addressed bundle: one directory per
+/// distinct set, shared by every version that declares the same set, installed once.
+///
+/// npm runs with `--ignore-scripts` (no install scripts, so no code of the package runs at
+/// install time), without audit or funding requests, against the configured registry. Bundles
+/// are written into a temporary directory and renamed into place when complete, so a failed or
+/// interrupted install never leaves a half-written bundle behind.
+public struct DependencyInstaller: Sendable {
+    public let bundlesDirectory: String
+    public let npm: String
+    /// `--registry`; `nil` uses npm's own configuration.
+    public let registry: String?
+    /// How often npm retries a failed fetch (1 s to 5 s apart).
+    public let fetchRetries: Int
+
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    public init(bundlesDirectory: String, npm: String? = nil, registry: String? = nil, fetchRetries: Int = 2) {
+        self.bundlesDirectory = bundlesDirectory
+        self.npm = npm ?? SandboxConfiguration.findExecutable("npm") ?? "/usr/bin/npm"
+        self.registry = registry
+        self.fetchRetries = fetchRetries
+    }
+
+    /// The bundle's identity: SHA-256 of the sorted `name@version` list.
+    public static func bundleKey(_ dependencies: [ActionDependency]) -> String {
+        let canonical = dependencies.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
+            .map { "\($0.name)@\($0.version)" }.joined(separator: "\n")
+        return SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Installs `dependencies` (once) and returns the bundle's `node_modules` path, or `nil` when
+    /// there is nothing to install.
+    public func install(_ dependencies: [ActionDependency]) async throws -> String? {
+        guard !dependencies.isEmpty else { return nil }
+        for dependency in dependencies where !Self.isValidName(dependency.name) {
+            throw Failure(description: "invalid npm package name: \(dependency.name)")
+        }
+        let fileManager = FileManager.default
+        let bundle = URL(fileURLWithPath: bundlesDirectory).appendingPathComponent(Self.bundleKey(dependencies))
+        let modules = bundle.appendingPathComponent("node_modules")
+        if fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) { return modules.path }
+
+        try fileManager.createDirectory(atPath: bundlesDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let staging = URL(fileURLWithPath: bundlesDirectory).appendingPathComponent(".staging-" + RandomIdentifier.hex(byteCount: 8))
+        try fileManager.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? fileManager.removeItem(at: staging) }
+        let manifest: JSONValue = .object([
+            "name": "gatehouse-action-bundle", "version": "1.0.0", "private": true,
+            "dependencies": .object(Dictionary(dependencies.map { ($0.name, JSONValue.string($0.version)) }, uniquingKeysWith: { _, last in last })),
+        ])
+        try Data(manifest.jsonText().utf8).write(to: staging.appendingPathComponent("package.json"))
+        var arguments = [
+            "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", "--omit=dev", "--no-update-notifier",
+            "--cache", staging.appendingPathComponent(".npm-cache").path, "--loglevel=error",
+            "--fetch-retries=\(fetchRetries)", "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=5000",
+        ]
+        if let registry { arguments.append("--registry=\(registry)") }
+        let (status, output) = try await Self.run(npm, arguments, in: staging.path)
+        guard status == 0 else {
+            throw Failure(description: "npm install failed (exit \(status)): \(output.suffix(2000))")
+        }
+        try? fileManager.removeItem(at: staging.appendingPathComponent(".npm-cache"))
+        try Data().write(to: staging.appendingPathComponent(".complete"))
+        do {
+            try fileManager.moveItem(at: staging, to: bundle)
+        } catch where fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) {
+            // Another install of the same set finished first: use it.
+        }
+        return modules.path
+    }
+
+    /// npm's rules for package names (scoped or not), to keep arguments from being options.
+    static func isValidName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 214, !name.hasPrefix("."), !name.hasPrefix("-"), !name.hasPrefix("_") else { return false }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789-._~@/")
+        return name.unicodeScalars.allSatisfy(allowed.contains) && name.filter { $0 == "/" }.count <= (name.hasPrefix("@") ? 1 : 0)
+    }
+
+    /// Runs a command to completion off the cooperative pool; returns its status and combined output.
+    static func run(_ executable: String, _ arguments: [String], in directory: String) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+                process.currentDirectoryURL = URL(fileURLWithPath: directory)
+                var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
+                environment["HOME"] = directory
+                process.environment = environment
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = output
+                do {
+                    try process.run()
+                    let data = output.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+                } catch {
+                    continuation.resume(throwing: Failure(description: "cannot run \(executable): \(error)"))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import GatehouseCore
+import GatehouseSandbox
+import Testing
+
+@Suite("Sandbox: flow semantics through the Swift pool") struct SandboxSemanticsTests {
+    @Test("actions run in order; metadata set by one is visible to the next; commands come back in call order")
+    func ordering() async throws {
+        try await SandboxFixture.withPool { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin([
+                    ("first", "exports.onExecutePostLogin = async (event, api) => { api.user.setAppMetadata('tier', 'gold'); event.user.email = 'mutated@evil.example'; };"),
+                    (
+                        "second",
+                        "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/tier', event.user.app_metadata.tier + ':' + event.user.email); };"
+                    ),
+                ]))
+            #expect(result.status == .completed)
+            #expect(
+                result.commands == [
+                    Command(method: "api.user.setAppMetadata", args: ["tier", "gold"]),
+                    Command(method: "api.idToken.setCustomClaim", args: ["https://x/tier", "gold:jane.doe@example.com"]),
+                ])
+        }
+    }
+
+    @Test("a deny stops the actions after it; a thrown error fails the flow with action_error and the action's name")
+    func denyAndThrow() async throws {
+        try await SandboxFixture.withPool { pool in
+            let denied = try await pool.run(
+                SandboxFixture.postLogin([
+                    ("gate", "exports.onExecutePostLogin = async (event, api) => { api.access.deny('no entry'); };"),
+                    ("never", "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/a', 1); };"),
+                ]))
+            #expect(denied.status == .denied)
+            #expect(denied.actions.map(\.name) == ["gate"])
+            let failed = try await pool.run(
+                SandboxFixture.postLogin([("boom", "exports.onExecutePostLogin = async () => { throw new Error('kaput'); };")]))
+            #expect(failed.status == .failed)
+            let error = try #require(failed.actions.first?.error)
+            #expect(error.class == "action_error")
+            #expect(error.message == "kaput")
+            #expect(error.stack?.contains("actions/boom.js") == true)
+        }
+    }
+
+    @Test("secrets reach the action as event.secrets; console output is captured per action")
+    func secretsAndLogs() async throws {
+        try await SandboxFixture.withPool { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin(
+                    [("log", "exports.onExecutePostLogin = async (event) => { console.log('key is', event.secrets.API_KEY); };")],
+                    secrets: ["API_KEY": "s3cr3t"]))
+            #expect(result.actions.first?.logs == "key is s3cr3t\n")
+        }
+    }
+}
+
+@Suite("Sandbox: containment and pool strength") struct SandboxContainmentTests {
+    @Test("a synchronous infinite loop is killed at the budget; the pool stays at full strength")
+    func synchronousLoop() async throws {
+        try await SandboxFixture.withPool(workers: 2) { pool in
+            let started = ContinuousClock.now
+            let result = try await pool.run(
+                SandboxFixture.postLogin([("spin", "exports.onExecutePostLogin = async () => { while (true) {} };")], budget: 300))
+            #expect(result.status == .failed)
+            #expect(result.error?.class == "action_timeout")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(await SandboxFixture.waitForWorkers(pool, 2) == 2)
+            let next = try await pool.run(
+                SandboxFixture.postLogin([("ok", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")]))
+            #expect(next.status == .completed)
+        }
+    }
+
+    @Test("an asynchronous loop times out inside the runner as action_timeout")
+    func asynchronousLoop() async throws {
+        try await SandboxFixture.withPool { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin(
+                    [("wait", "exports.onExecutePostLogin = async () => { while (true) { await new Promise(r => setTimeout(r, 10)); } };")],
+                    budget: 300))
+            #expect(result.status == .failed)
+            #expect(result.actions.first?.error?.class == "action_timeout")
+            #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
+        }
+    }
+
+    @Test("a memory bomb fails its own flow with a platform_error; the next flow runs")
+    func memoryBomb() async throws {
+        try await SandboxFixture.withPool(heapMegabytes: 32) { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin([("hog", "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push({ x: 'y'.repeat(100) + Math.random() }); };")]))
+            #expect(result.status == .failed)
+            #expect(result.error?.class == "platform_error")
+            #expect(result.error?.message.contains("memory") == true)
+            let next = try await pool.run(
+                SandboxFixture.postLogin([("ok", "exports.onExecutePostLogin = async () => {};")]))
+            #expect(next.status == .completed)
+        }
+    }
+
+    @Test(
+        "hostile actions are refused by the runtime and do not harm the worker",
+        arguments: [
+            ("files", "require('fs').readFileSync('/etc/passwd', 'utf8')"),
+            ("database", "require('fs').readFileSync(process.cwd() + '/../../../gatehouse.sqlite')"),
+            ("write", "require('fs').writeFileSync('/tmp/gatehouse-owned', 'x')"),
+            ("spawn", "require('child_process').execSync('id')"),
+            ("worker", "new (require('worker_threads').Worker)('1')"),
+            ("exit", "process.exit(1)"),
+            ("signal", "process.kill(process.ppid, 'SIGTERM')"),
+        ])
+    func hostile(name: String, statement: String) async throws {
+        try await SandboxFixture.withPool { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin([(name, "exports.onExecutePostLogin = async () => { \(statement); };")]))
+            #expect(result.status == .failed)
+            #expect(result.actions.first?.error?.class == "action_error")
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/gatehouse-owned"))
+            let next = try await pool.run(SandboxFixture.postLogin([("ok", "exports.onExecutePostLogin = async () => {};")]))
+            #expect(next.status == .completed)
+        }
+    }
+
+    @Test("workers see an empty environment and, when the server is root, run as an unprivileged user")
+    func environmentAndUser() async throws {
+        try await SandboxFixture.withPool { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin([
+                    ("whoami", "exports.onExecutePostLogin = async () => { console.log(JSON.stringify({ env: Object.keys(process.env).length, uid: process.getuid() })); };")
+                ]))
+            let report = try #require(JSONValue(jsonText: result.actions.first?.logs ?? ""))
+            #expect(report["env"] == 0)
+            if geteuid() == 0 {
+                #expect(report["uid"] == 65_534)
+            } else {
+                #expect(report["uid"] == .number(Double(geteuid())))
+            }
+        }
+    }
+}
+
+@Suite("Sandbox: npm dependencies, offline") struct DependencyInstallTests {
+    /// A local package and its `npm pack` tarball, made here (no registry is reachable).
+    static func makePackage(in directory: URL) throws -> URL {
+        let package = directory.appendingPathComponent("tiny-shout")
+        try FileManager.default.createDirectory(at: package, withIntermediateDirectories: true)
+        try #"{"name":"tiny-shout","version":"1.0.0","main":"index.js"}"#.write(
+            to: package.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try "module.exports = (s) => s.toUpperCase() + '!';".write(
+            to: package.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
+        return package
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = URL(fileURLWithPath: "/tmp").appendingPathComponent("gatehouse-deps-" + RandomIdentifier.hex(byteCount: 6))
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        return url
+    }
+
+    @Test("a dependency from an npm pack tarball installs once into a content-addressed bundle and can be required")
+    func tarball() async throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let package = try Self.makePackage(in: work)
+        let (status, output) = try await Self.npm(["pack", "--silent", package.path], in: work.path)
+        #expect(status == 0, "\(output)")
+        let tarball = work.appendingPathComponent("tiny-shout-1.0.0.tgz")
+        let bundles = work.appendingPathComponent("bundles").path
+        let installer = DependencyInstaller(bundlesDirectory: bundles)
+        let dependencies = [ActionDependency(name: "tiny-shout", version: "file:" + tarball.path)]
+        let modules = try #require(try await installer.install(dependencies))
+        #expect(modules.hasPrefix(bundles + "/" + DependencyInstaller.bundleKey(dependencies)))
+        #expect(try await installer.install(dependencies) == modules)
+        let contents = try FileManager.default.contentsOfDirectory(atPath: bundles)
+        #expect(contents.count == 1)
+        try await SandboxFixture.withPool(bundles: bundles) { pool in
+            var request = try SandboxFixture.postLogin([
+                ("shout", "const shout = require('tiny-shout'); exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/s', shout('hi')); };")
+            ])
+            request.actions[0].nodeModules = modules
+            let result = try await pool.run(request)
+            #expect(result.commands == [Command(method: "api.idToken.setCustomClaim", args: ["https://x/s", "HI!"])])
+        }
+    }
+
+    @Test("a local package directory installs too; a missing package reports npm's error and leaves no bundle")
+    func directoryAndFailure() async throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let package = try Self.makePackage(in: work)
+        let bundles = work.appendingPathComponent("bundles").path
+        let installer = DependencyInstaller(bundlesDirectory: bundles, registry: "http://127.0.0.1:9/", fetchRetries: 0)
+        #expect(try await installer.install([ActionDependency(name: "tiny-shout", version: "file:" + package.path)]) != nil)
+        await #expect(throws: DependencyInstaller.Failure.self) {
+            try await installer.install([ActionDependency(name: "does-not-exist-anywhere", version: "1.0.0")])
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: bundles)
+        #expect(left.count == 1)
+        await #expect(throws: DependencyInstaller.Failure.self) {
+            try await installer.install([ActionDependency(name: "--registry=evil", version: "1")])
+        }
+    }
+
+    static func npm(_ arguments: [String], in directory: String) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["npm"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -25,13 +25,17 @@ enum SandboxBench {
         let actions = [
             ActionSource(
                 name: "claim", versionID: "bench-claim",
-                code: "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/roles', event.authorization.roles); };"),
+                code:
+                    "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/roles', event.authorization.roles); };"
+            ),
             ActionSource(
                 name: "metadata", versionID: "bench-metadata",
                 code: "exports.onExecutePostLogin = async (event, api) => { api.user.setAppMetadata('last_seen', event.request.ip); };"),
             ActionSource(
                 name: "transaction", versionID: "bench-transaction",
-                code: "exports.onExecutePostLogin = async (event, api) => { api.transaction.setMetadata('plan', event.user.app_metadata.plan || 'free'); };"),
+                code:
+                    "exports.onExecutePostLogin = async (event, api) => { api.transaction.setMetadata('plan', event.user.app_metadata.plan || 'free'); };"
+            ),
         ]
 
         var logger = Logger(label: "bench")
@@ -41,7 +45,6 @@ enum SandboxBench {
         let pool = SandboxPool(configuration: SandboxConfiguration(workers: workers), catalog: catalog, logger: logger)
         try await pool.start()
         let request = FlowRequest(trigger: "post-login", event: event, actions: actions)
-
 
         // Warm every worker (compile the three versions everywhere).
         for _ in 0..<(workers * 50) { _ = try await pool.run(request) }
@@ -93,7 +96,8 @@ enum SandboxBench {
         cold.sort()
         print(String(format: "first execution of a new version: median %.2f ms", cold[cold.count / 2]))
         await pool.shutdown()
-        print(String(format: "flows: p50_us=%.0f p99_us=%.0f flows_per_s=%.0f cold_ms=%.2f", p50, p99, flowsPerSecond, cold[cold.count / 2]))
+        print(
+            String(format: "flows: p50_us=%.0f p99_us=%.0f flows_per_s=%.0f cold_ms=%.2f", p50, p99, flowsPerSecond, cold[cold.count / 2]))
     }
 
     static func micros(_ duration: Duration) -> Double {

@@ -46,7 +46,9 @@ struct Actions: AsyncParsableCommand {
 
         @Option(
             name: .customLong("dependency"),
-            help: "An npm dependency NAME=VERSION (any npm spec, e.g. lodash=4.17.21 or tiny=file:./tiny-1.0.0.tgz), installed once into a cached bundle (repeatable).")
+            help:
+                "An npm dependency NAME=VERSION (any npm spec, e.g. lodash=4.17.21 or tiny=file:./tiny-1.0.0.tgz), installed once into a cached bundle (repeatable)."
+        )
         var dependencies: [String] = []
 
         @Option(help: "Where dependency bundles are installed (default: a gatehouse-bundles folder in the temporary directory).")
@@ -79,13 +81,15 @@ struct Actions: AsyncParsableCommand {
             if let bundles { sandbox.bundlesDirectory = URL(fileURLWithPath: bundles).standardizedFileURL.path }
             let declared = try Self.pairs(dependencies, option: "--dependency").map { name, version in
                 // A relative file: spec is relative to where the command runs, not to npm's folder.
-                let spec = version.hasPrefix("file:") && !version.hasPrefix("file:/")
+                let spec =
+                    version.hasPrefix("file:") && !version.hasPrefix("file:/")
                     ? "file:" + URL(fileURLWithPath: String(version.dropFirst(5))).standardizedFileURL.path : version
                 return ActionDependency(name: name, version: spec)
             }
             let modulesPath: String?
             do {
-                modulesPath = try await DependencyInstaller(bundlesDirectory: sandbox.bundlesDirectory, registry: registry).install(declared)
+                modulesPath = try await DependencyInstaller(bundlesDirectory: sandbox.bundlesDirectory, registry: registry).install(
+                    declared)
             } catch {
                 FileHandle.standardError.write(Data("gatehouse actions run: \(error)\n".utf8))
                 throw ExitCode(2)

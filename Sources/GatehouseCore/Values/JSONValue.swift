@@ -81,8 +81,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 extension JSONValue {
     /// Parses JSON text; `nil` when it is not JSON.
     public init?(jsonText: String) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8)) else { return nil }
-        self = value
+        self.init(jsonData: Array(jsonText.utf8))
     }
 
     /// Auth0's metadata merge (`PATCH /api/v2/users/{id}`): top-level keys of `patch` replace those of

@@ -65,7 +65,8 @@ public struct DependencyInstaller: Sendable {
         defer { try? fileManager.removeItem(at: staging) }
         let manifest: JSONValue = .object([
             "name": "gatehouse-action-bundle", "version": "1.0.0", "private": true,
-            "dependencies": .object(Dictionary(dependencies.map { ($0.name, JSONValue.string($0.version)) }, uniquingKeysWith: { _, last in last })),
+            "dependencies": .object(
+                Dictionary(dependencies.map { ($0.name, JSONValue.string($0.version)) }, uniquingKeysWith: { _, last in last })),
         ])
         try Data(manifest.jsonText().utf8).write(to: staging.appendingPathComponent("package.json"))
         var arguments = [
@@ -82,7 +83,7 @@ public struct DependencyInstaller: Sendable {
         try Data().write(to: staging.appendingPathComponent(".complete"))
         do {
             try fileManager.moveItem(at: staging, to: bundle)
-        } catch where fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) {
+        } catch  where fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) {
             // Another install of the same set finished first: use it.
         }
         return modules.path

@@ -33,7 +33,7 @@ public actor SandboxPool {
 
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
-        self.catalogFrame = Data(JSONValue.object(["type": "init", "catalog": catalog.runnerJSON]).jsonText().utf8)
+        self.catalogFrame = Data(JSONValue.object(["type": "init", "catalog": catalog.runnerJSON]).jsonData())
         self.logger = logger
     }
 
@@ -58,7 +58,7 @@ public actor SandboxPool {
         if !started { try await start() }
         let worker = try await checkout()
         nextRequestID += 1
-        let frame = Data(request.frame(id: nextRequestID).jsonText().utf8)
+        let frame = Data(request.frame(id: nextRequestID).jsonData())
         let deadline = request.budgetMillis + configuration.graceMillis
         let watchdog = Task.detached {
             try await Task.sleep(for: .milliseconds(deadline))
@@ -156,7 +156,7 @@ public actor SandboxPool {
             worker.kill()
             throw Failure.workerDidNotStart("\(error)")
         }
-        guard let frame = JSONValue(jsonText: String(decoding: reply, as: UTF8.self)), frame["type"] == "ready" else {
+        guard let frame = JSONValue(jsonData: reply), frame["type"] == "ready" else {
             worker.kill()
             throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
         }
@@ -165,20 +165,9 @@ public actor SandboxPool {
 
     // MARK: - Results
 
-    private struct RunnerResult: Decodable {
-        var status: FlowResult.Status
-        var actions: [ActionResult]
-        var suspended: FlowResult.Suspension?
-        var error: ActionError?
-        var recycle: Bool?
-    }
-
     private static func decodeResult(_ data: Data) -> (flow: FlowResult, recycle: Bool)? {
-        guard let result = try? JSONDecoder().decode(RunnerResult.self, from: data) else { return nil }
-        return (
-            FlowResult(status: result.status, actions: result.actions, suspended: result.suspended, error: result.error),
-            result.recycle ?? false
-        )
+        guard let frame = JSONValue(jsonData: data), let flow = FlowResult(runnerFrame: frame) else { return nil }
+        return (flow, frame["recycle"] == .bool(true))
     }
 
     private func failure(for error: any Error, budget: Int) -> FlowResult {

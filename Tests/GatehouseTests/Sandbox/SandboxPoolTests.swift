@@ -9,7 +9,10 @@ import Testing
         try await SandboxFixture.withPool { pool in
             let result = try await pool.run(
                 SandboxFixture.postLogin([
-                    ("first", "exports.onExecutePostLogin = async (event, api) => { api.user.setAppMetadata('tier', 'gold'); event.user.email = 'mutated@evil.example'; };"),
+                    (
+                        "first",
+                        "exports.onExecutePostLogin = async (event, api) => { api.user.setAppMetadata('tier', 'gold'); event.user.email = 'mutated@evil.example'; };"
+                    ),
                     (
                         "second",
                         "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/tier', event.user.app_metadata.tier + ':' + event.user.email); };"
@@ -90,7 +93,12 @@ import Testing
     func memoryBomb() async throws {
         try await SandboxFixture.withPool(heapMegabytes: 32) { pool in
             let result = try await pool.run(
-                SandboxFixture.postLogin([("hog", "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push({ x: 'y'.repeat(100) + Math.random() }); };")]))
+                SandboxFixture.postLogin([
+                    (
+                        "hog",
+                        "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push({ x: 'y'.repeat(100) + Math.random() }); };"
+                    )
+                ]))
             #expect(result.status == .failed)
             #expect(result.error?.class == "platform_error")
             #expect(result.error?.message.contains("memory") == true)
@@ -128,7 +136,10 @@ import Testing
         try await SandboxFixture.withPool { pool in
             let result = try await pool.run(
                 SandboxFixture.postLogin([
-                    ("whoami", "exports.onExecutePostLogin = async () => { console.log(JSON.stringify({ env: Object.keys(process.env).length, uid: process.getuid() })); };")
+                    (
+                        "whoami",
+                        "exports.onExecutePostLogin = async () => { console.log(JSON.stringify({ env: Object.keys(process.env).length, uid: process.getuid() })); };"
+                    )
                 ]))
             let report = try #require(JSONValue(jsonText: result.actions.first?.logs ?? ""))
             #expect(report["env"] == 0)
@@ -177,7 +188,10 @@ import Testing
         #expect(contents.count == 1)
         try await SandboxFixture.withPool(bundles: bundles) { pool in
             var request = try SandboxFixture.postLogin([
-                ("shout", "const shout = require('tiny-shout'); exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/s', shout('hi')); };")
+                (
+                    "shout",
+                    "const shout = require('tiny-shout'); exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/s', shout('hi')); };"
+                )
             ])
             request.actions[0].nodeModules = modules
             let result = try await pool.run(request)

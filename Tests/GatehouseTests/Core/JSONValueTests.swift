@@ -1,0 +1,47 @@
+import Foundation
+import GatehouseCore
+import Testing
+
+@Suite("JSON reading and writing") struct JSONValueTests {
+    @Test(
+        "valid JSON parses to the value Foundation's decoder sees",
+        arguments: [
+            #"{"a":[1,2.5,-3e2,true,false,null],"b":{"c":"d"},"e":""}"#,
+            #""\u00e9\ud83d\ude00 \"quoted\" \\ \/ \n\t""#,
+            "  [ ]  ", "{}", "0", "-0.5", "1E+3", #""héllo wörld""#,
+        ])
+    func parsesLikeFoundation(text: String) throws {
+        let ours = try #require(JSONValue(jsonText: text))
+        let foundation = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(ours == foundation)
+    }
+
+    @Test("a repeated key keeps its last value, as JavaScript's JSON.parse does")
+    func duplicateKeys() {
+        #expect(JSONValue(jsonText: #"{"dup":1,"dup":2}"#) == .object(["dup": 2]))
+    }
+
+    @Test(
+        "invalid JSON is refused",
+        arguments: [
+            "", "{", "[1,]", "{\"a\":}", "tru", "01", "1.", ".5", "\"unterminated", "\"\\x\"", "\"\\ud800\"", "{a:1}",
+            "[1] 2", "\"\u{01}\"", String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ])
+    func refusesInvalid(text: String) {
+        #expect(JSONValue(jsonText: text) == nil)
+    }
+
+    @Test("writing escapes what RFC 8259 requires and reads back to the same value")
+    func roundTrip() throws {
+        let value: JSONValue = .object([
+            "text": .string("line\nbreak \"q\" \\ tab\t \u{01} é 😀"), "n": .number(42), "f": .number(0.25),
+            "list": .array([.null, .bool(true), .object([:])]),
+        ])
+        let text = value.jsonText()
+        #expect(text.contains(#"\n"#))
+        #expect(text.contains(#"\u0001"#))
+        #expect(text.hasPrefix(#"{"f":0.25,"#))
+        #expect(JSONValue(jsonText: text) == value)
+        #expect(JSONValue(jsonText: value.jsonText(pretty: true)) == value)
+    }
+}

@@ -76,6 +76,7 @@ let package = Package(
                 "GatehouseCore",
                 "GatehouseStorage",
                 "GatehouseIdentity",
+                "GatehouseSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

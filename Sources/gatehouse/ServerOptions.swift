@@ -55,7 +55,15 @@ struct ServerOptions: ParsableArguments {
             logFormat: format,
             bootstrapClientID: env("GATEHOUSE_BOOTSTRAP_CLIENT_ID"),
             bootstrapClientSecret: env("GATEHOUSE_BOOTSTRAP_CLIENT_SECRET"),
-            bcryptCost: env("GATEHOUSE_BCRYPT_COST").flatMap(Int.init) ?? 10
+            bcryptCost: env("GATEHOUSE_BCRYPT_COST").flatMap(Int.init) ?? 10,
+            sandboxWorkers: try env("GATEHOUSE_SANDBOX_WORKERS").map { text in
+                guard let workers = Int(text), (1...256).contains(workers) else {
+                    throw ValidationError("GATEHOUSE_SANDBOX_WORKERS must be a number from 1 to 256, got \(text)")
+                }
+                return workers
+            },
+            nodeBinary: env("GATEHOUSE_NODE"),
+            bundlesDirectory: env("GATEHOUSE_BUNDLES_DIR")
         )
     }
 }

@@ -29,6 +29,12 @@ public struct GatehouseConfiguration: Sendable {
     public var throttleWindow: Int
     /// Set the `Secure` attribute on cookies; defaults to whether the issuer is https.
     public var secureCookies: Bool
+    /// Actions sandbox workers (`GATEHOUSE_SANDBOX_WORKERS`); `nil` means one per core.
+    public var sandboxWorkers: Int?
+    /// The Node.js binary for Actions (`GATEHOUSE_NODE`); `nil` finds `node` on the PATH.
+    public var nodeBinary: String?
+    /// Where npm dependency bundles of action versions are installed (`GATEHOUSE_BUNDLES_DIR`).
+    public var bundlesDirectory: String?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -50,7 +56,10 @@ public struct GatehouseConfiguration: Sendable {
         defaultIDTokenLifetime: Int = 36_000,
         failedLoginLimit: Int = 10,
         throttleWindow: Int = 900,
-        secureCookies: Bool? = nil
+        secureCookies: Bool? = nil,
+        sandboxWorkers: Int? = nil,
+        nodeBinary: String? = nil,
+        bundlesDirectory: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -68,6 +77,9 @@ public struct GatehouseConfiguration: Sendable {
         self.failedLoginLimit = failedLoginLimit
         self.throttleWindow = throttleWindow
         self.secureCookies = secureCookies ?? resolvedIssuer.hasPrefix("https://")
+        self.sandboxWorkers = sandboxWorkers
+        self.nodeBinary = nodeBinary
+        self.bundlesDirectory = bundlesDirectory
     }
 
     /// Issuers end in exactly one slash, as Auth0's do.

@@ -1,5 +1,6 @@
 import GatehouseCore
 import GatehouseIdentity
+import GatehouseSandbox
 import GatehouseStorage
 import Hummingbird
 import Logging
@@ -9,6 +10,9 @@ import Logging
 public struct GatehouseServer: Sendable {
     public let services: IdentityServices
     public let database: GatehouseDatabase
+    /// The Actions sandbox, warm from start-up; `nil` when it could not start (no Node.js ≥ 20),
+    /// in which case the reason was logged as an error.
+    public let sandbox: SandboxPool?
     /// Set on first start only: the bootstrap client, with its secret when it was generated here.
     public let bootstrap: TenantBootstrap.Outcome
 
@@ -22,10 +26,29 @@ public struct GatehouseServer: Sendable {
             let keyring = SigningKeyring(storage: storage)
             try await keyring.load()
             let services = IdentityServices(configuration: configuration, storage: storage, keyring: keyring, logger: logger)
-            return GatehouseServer(services: services, database: database, bootstrap: bootstrap)
+            let sandbox = await startSandbox(configuration, logger: logger)
+            return GatehouseServer(services: services, database: database, sandbox: sandbox, bootstrap: bootstrap)
         } catch {
             await database.shutdown()
             throw error
+        }
+    }
+
+    /// Starts the Actions worker pool and waits until every worker is ready.
+    static func startSandbox(_ configuration: GatehouseConfiguration, logger: Logger) async -> SandboxPool? {
+        do {
+            let pool = SandboxPool(
+                configuration: SandboxConfiguration(
+                    nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers,
+                    bundlesDirectory: configuration.bundlesDirectory),
+                catalog: try TriggerCatalog.bundled(), logger: logger)
+            try await pool.start()
+            let workers = await pool.workerCount
+            logger.info("actions sandbox ready", metadata: ["workers": "\(workers)"])
+            return pool
+        } catch {
+            logger.error("actions sandbox unavailable: actions cannot run", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 
@@ -64,6 +87,7 @@ public struct GatehouseServer: Sendable {
     }
 
     public func shutdown() async {
+        await sandbox?.shutdown()
         await database.shutdown()
     }
 }

@@ -37,6 +37,14 @@ import Testing
         }
     }
 
+    @Test("the server warms its Actions workers at start-up")
+    func sandboxWarm() async throws {
+        try await TestServer.run { client in
+            let workers = await client.server.sandbox?.workerCount
+            #expect(workers == 1)
+        }
+    }
+
     @Test("health and readiness answer")
     func health() async throws {
         try await TestServer.run { client in

@@ -108,11 +108,26 @@ import Testing
         }
     }
 
+    @Test("a readable database file elsewhere on disk cannot be read: ERR_ACCESS_DENIED")
+    func databaseFile() async throws {
+        let path = "/tmp/gatehouse-secret-\(RandomIdentifier.hex(byteCount: 6)).sqlite"
+        try Data("tenant secrets".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await SandboxFixture.withPool { pool in
+            let result = try await pool.run(
+                SandboxFixture.postLogin([
+                    ("thief", "exports.onExecutePostLogin = async () => { console.log(require('fs').readFileSync('\(path)', 'utf8')); };")
+                ]))
+            #expect(result.actions.first?.error?.code == "ERR_ACCESS_DENIED")
+            #expect(result.actions.first?.logs.contains("tenant secrets") == false)
+        }
+    }
+
     @Test(
         "hostile actions are refused by the runtime and do not harm the worker",
         arguments: [
             ("files", "require('fs').readFileSync('/etc/passwd', 'utf8')"),
-            ("database", "require('fs').readFileSync(process.cwd() + '/../../../gatehouse.sqlite')"),
             ("write", "require('fs').writeFileSync('/tmp/gatehouse-owned', 'x')"),
             ("spawn", "require('child_process').execSync('id')"),
             ("worker", "new (require('worker_threads').Worker)('1')"),

@@ -18,7 +18,8 @@ struct TestServer {
     static func configuration(database: String = "sqlite::memory:") -> GatehouseConfiguration {
         GatehouseConfiguration(
             issuer: issuer, databaseURL: database, masterKey: MasterKey.generateBase64(), logLevel: .warning,
-            bootstrapClientID: bootstrapID, bootstrapClientSecret: bootstrapSecret, bcryptCost: 4, failedLoginLimit: 3)
+            bootstrapClientID: bootstrapID, bootstrapClientSecret: bootstrapSecret, bcryptCost: 4, failedLoginLimit: 3,
+            sandboxWorkers: 1)
     }
 
     /// Runs `body` against a new server.

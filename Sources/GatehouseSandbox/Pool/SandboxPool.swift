@@ -54,37 +54,38 @@ public actor SandboxPool {
 
     /// Runs one flow. Never throws for what happens inside the sandbox: a timeout, a crash or a
     /// runner refusal comes back as a failed `FlowResult` with the error classified.
-    public func run(_ request: FlowRequest) async throws -> FlowResult {
-        if !started { try await start() }
-        let worker = try await checkout()
-        nextRequestID += 1
-        let frame = Data(request.frame(id: nextRequestID).jsonData())
-        let deadline = request.budgetMillis + configuration.graceMillis
-        let watchdog = Task.detached {
-            try await Task.sleep(for: .milliseconds(deadline))
-            worker.kill()
-        }
+    ///
+    /// Only taking and returning a worker happen on the actor; encoding, the round trip and
+    /// decoding run outside it, so flows on different workers proceed in parallel.
+    public nonisolated func run(_ request: FlowRequest) async throws -> FlowResult {
+        let (worker, requestID) = try await checkoutForFlow()
+        let frame = Data(request.frame(id: requestID).jsonData())
         let reply: Data
         do {
-            reply = try await worker.exchange(frame)
-            watchdog.cancel()
+            reply = try await worker.exchange(frame, timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))
         } catch {
-            watchdog.cancel()
-            replace(worker)
+            await replace(worker)
             return failure(for: error, budget: request.budgetMillis)
         }
         guard let result = Self.decodeResult(reply) else {
             logger.error("sandbox worker broke the protocol; replacing it", metadata: ["worker": "\(worker.id)"])
             worker.kill()
-            replace(worker)
+            await replace(worker)
             return FlowResult(
                 status: .failed, actions: [],
                 error: ActionError(
                     name: "PlatformError", message: "the sandbox worker answered with an invalid frame", class: "platform_error"))
         }
         worker.noteServed()
-        if result.recycle { replace(worker) } else { checkin(worker) }
+        if result.recycle { await replace(worker) } else { await checkin(worker) }
         return result.flow
+    }
+
+    private func checkoutForFlow() async throws -> (SandboxWorker, Int) {
+        if !started { try await start() }
+        let worker = try await checkout()
+        nextRequestID += 1
+        return (worker, nextRequestID)
     }
 
     /// Stops every worker.
@@ -170,9 +171,9 @@ public actor SandboxPool {
         return (flow, frame["recycle"] == .bool(true))
     }
 
-    private func failure(for error: any Error, budget: Int) -> FlowResult {
+    private nonisolated func failure(for error: any Error, budget: Int) -> FlowResult {
         if case SandboxWorker.Failure.exited(let status, let diagnostics) = error {
-            // Only the watchdog sends SIGKILL to a worker in the middle of a flow.
+            // Only the deadline of `exchange` sends SIGKILL to a worker in the middle of a flow.
             if status == SIGKILL {
                 return FlowResult(
                     status: .failed, actions: [],

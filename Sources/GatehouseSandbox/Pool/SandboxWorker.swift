@@ -28,6 +28,9 @@ final class SandboxWorker: @unchecked Sendable {
     private var waiting: CheckedContinuation<Data, any Error>?
     private var exitFailure: Failure?
     private var stderrTail = Data()
+    /// When the request in flight must have been answered; the reader thread kills the worker
+    /// past it (a synchronous infinite loop cannot be interrupted from inside).
+    private var deadline: ContinuousClock.Instant?
     private(set) var servedFlows = 0
 
     /// Starts the process; `ready()` must succeed before the worker is used.
@@ -56,8 +59,9 @@ final class SandboxWorker: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
     var processID: Int32 { process.processIdentifier }
 
-    /// Sends one frame and waits for the next frame the worker writes.
-    func exchange(_ frame: Data) async throws -> Data {
+    /// Sends one frame and waits for the next frame the worker writes. Without an answer within
+    /// `timeout`, the worker is killed and the call fails with `.exited(SIGKILL)`.
+    func exchange(_ frame: Data, timeout: Duration? = nil) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in
             lock.lock()
             if let failure = exitFailure {
@@ -66,6 +70,7 @@ final class SandboxWorker: @unchecked Sendable {
                 return
             }
             waiting = continuation
+            deadline = timeout.map { ContinuousClock.now + $0 }
             lock.unlock()
             var line = frame
             line.append(0x0A)
@@ -102,15 +107,32 @@ final class SandboxWorker: @unchecked Sendable {
         lock.lock()
         let pending = waiting
         waiting = nil
+        deadline = nil
         lock.unlock()
         pending?.resume(with: result)
     }
 
-    /// Splits stdout into lines; each line is the answer to the request in flight.
+    /// Splits stdout into lines; each line is the answer to the request in flight. Waits with
+    /// `poll` so that it also notices a passed deadline (checked at least every 50 ms).
     private func readFrames(from descriptor: Int32, keeping pipe: Pipe) {
         var buffer = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65_536)
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         while true {
+            let due = lock.withLock { deadline }
+            var waitMillis: Int32 = 50
+            if let due {
+                let left = due - ContinuousClock.now
+                if left <= .zero {
+                    kill()
+                    waitMillis = 50
+                } else {
+                    let millis = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
+                    waitMillis = Int32(min(millis, 50))
+                }
+            }
+            let ready = poll(&poller, 1, waitMillis)
+            if ready == 0 || (ready < 0 && errno == EINTR) { continue }
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }

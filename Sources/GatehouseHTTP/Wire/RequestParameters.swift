@@ -4,18 +4,51 @@ import Hummingbird
 
 /// Reading parameters the way OAuth and Auth0 clients send them.
 enum RequestParameters {
-    /// Parses `application/x-www-form-urlencoded` text (HTML forms, RFC 6749 requests).
+    /// Parses `application/x-www-form-urlencoded` text (HTML forms, RFC 6749 requests): `+` is a
+    /// space, `%XX` a byte; the first value of a repeated name wins.
     static func parseForm(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
-            }
-            let key = decode(parts[0])
-            if result[key] == nil { result[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        for pair in text.utf8.split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let key = decodeComponent(parts[0])
+            if result[key] == nil { result[key] = parts.count > 1 ? decodeComponent(parts[1]) : "" }
         }
         return result
+    }
+
+    /// One form component, decoded on its UTF-8 bytes (this runs for every token request).
+    static func decodeComponent(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), let high = hexValue(bytes, bytes.index(after: index)),
+                let low = hexValue(bytes, bytes.index(index, offsetBy: 2, limitedBy: bytes.endIndex) ?? bytes.endIndex)
+            {
+                output.append(high << 4 | low)
+                index = bytes.index(index, offsetBy: 2)
+            } else {
+                output.append(byte)
+            }
+            index = bytes.index(after: index)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func hexValue(_ bytes: Substring.UTF8View.SubSequence, _ index: Substring.UTF8View.Index) -> UInt8? {
+        guard index < bytes.endIndex else { return nil }
+        switch bytes[index] {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return bytes[index] - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return bytes[index] - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return bytes[index] - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     /// The query string's parameters (first value of each name), decoded once, `+` as a space.

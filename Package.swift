@@ -69,6 +69,12 @@ let package = Package(
             resources: [.copy("Runner"), .copy("CatalogData")],
             swiftSettings: swiftSettings
         ),
+        // Actions management: drafts, builds, versions, deploys, bindings.
+        .target(
+            name: "GatehouseActions",
+            dependencies: ["GatehouseCore", "GatehouseStorage", "GatehouseSandbox", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // HTTP layer: OIDC endpoints, hosted pages, Management API.
         .target(
             name: "GatehouseHTTP",
@@ -77,6 +83,7 @@ let package = Package(
                 "GatehouseStorage",
                 "GatehouseIdentity",
                 "GatehouseSandbox",
+                "GatehouseActions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

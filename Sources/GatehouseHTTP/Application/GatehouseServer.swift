@@ -1,3 +1,4 @@
+import GatehouseActions
 import GatehouseCore
 import GatehouseIdentity
 import GatehouseSandbox
@@ -13,6 +14,8 @@ public struct GatehouseServer: Sendable {
     /// The Actions sandbox, warm from start-up; `nil` when it could not start (no Node.js ≥ 20),
     /// in which case the reason was logged as an error.
     public let sandbox: SandboxPool?
+    /// Actions management (drafts, builds, versions, bindings).
+    public let actions: ActionsService
     /// Set on first start only: the bootstrap client, with its secret when it was generated here.
     public let bootstrap: TenantBootstrap.Outcome
 
@@ -26,8 +29,12 @@ public struct GatehouseServer: Sendable {
             let keyring = SigningKeyring(storage: storage)
             try await keyring.load()
             let services = IdentityServices(configuration: configuration, storage: storage, keyring: keyring, logger: logger)
-            let sandbox = await startSandbox(configuration, logger: logger)
-            return GatehouseServer(services: services, database: database, sandbox: sandbox, bootstrap: bootstrap)
+            let sandboxConfiguration = Self.sandboxConfiguration(configuration)
+            let sandbox = await startSandbox(sandboxConfiguration, logger: logger)
+            let actions = ActionsService(
+                storage: storage, catalog: try TriggerCatalog.bundled(), sandboxConfiguration: sandboxConfiguration, sandbox: sandbox,
+                logger: logger)
+            return GatehouseServer(services: services, database: database, sandbox: sandbox, actions: actions, bootstrap: bootstrap)
         } catch {
             await database.shutdown()
             throw error
@@ -35,13 +42,14 @@ public struct GatehouseServer: Sendable {
     }
 
     /// Starts the Actions worker pool and waits until every worker is ready.
-    static func startSandbox(_ configuration: GatehouseConfiguration, logger: Logger) async -> SandboxPool? {
+    static func sandboxConfiguration(_ configuration: GatehouseConfiguration) -> SandboxConfiguration {
+        SandboxConfiguration(
+            nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers, bundlesDirectory: configuration.bundlesDirectory)
+    }
+
+    static func startSandbox(_ configuration: SandboxConfiguration, logger: Logger) async -> SandboxPool? {
         do {
-            let pool = SandboxPool(
-                configuration: SandboxConfiguration(
-                    nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers,
-                    bundlesDirectory: configuration.bundlesDirectory),
-                catalog: try TriggerCatalog.bundled(), logger: logger)
+            let pool = SandboxPool(configuration: configuration, catalog: try TriggerCatalog.bundled(), logger: logger)
             try await pool.start()
             let workers = await pool.workerCount
             logger.info("actions sandbox ready", metadata: ["workers": "\(workers)"])
@@ -73,7 +81,7 @@ public struct GatehouseServer: Sendable {
             .register(on: router)
         LogoutRoutes(services: services, pages: pages, responder: responder, authorization: authorization, cookies: cookies)
             .register(on: router)
-        ManagementAPI(services: services).register(on: router)
+        ManagementAPI(services: services, actions: actions).register(on: router)
         return router
     }
 

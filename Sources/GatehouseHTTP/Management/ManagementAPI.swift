@@ -1,3 +1,4 @@
+import GatehouseActions
 import GatehouseCore
 import GatehouseIdentity
 import GatehouseStorage
@@ -8,11 +9,12 @@ import Logging
 /// `{issuer}api/v2/`, a scope check per operation, Auth0-shaped errors.
 struct ManagementAPI {
     let services: IdentityServices
+    let actions: ActionsService
 
     var endpoints: [ManagementEndpoint] {
         ClientEndpoints(services: services).endpoints + ResourceServerEndpoints(services: services).endpoints
             + UserEndpoints(services: services).endpoints + ConnectionEndpoints(services: services).endpoints
-            + RoleEndpoints(services: services).endpoints
+            + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {
@@ -68,6 +70,14 @@ struct ManagementErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ManagementAPIError {
             throw error
+        } catch let error as ActionsError {
+            let status: HTTPResponse.Status =
+                switch error.kind {
+                case .invalid: .badRequest
+                case .notFound: .notFound
+                case .conflict: .conflict
+                }
+            throw ManagementAPIError(status: status, message: error.message, errorCode: error.errorCode)
         } catch StorageError.conflict(let what) {
             throw ManagementAPIError.conflict("\(what) already exists", errorCode: "conflict")
         } catch let error as HTTPError where error.status == .notFound {

@@ -90,7 +90,7 @@ public struct DependencyInstaller: Sendable {
     }
 
     /// npm's rules for package names (scoped or not), to keep arguments from being options.
-    static func isValidName(_ name: String) -> Bool {
+    public static func isValidName(_ name: String) -> Bool {
         guard !name.isEmpty, name.count <= 214, !name.hasPrefix("."), !name.hasPrefix("-"), !name.hasPrefix("_") else { return false }
         let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789-._~@/")
         return name.unicodeScalars.allSatisfy(allowed.contains) && name.filter { $0 == "/" }.count <= (name.hasPrefix("@") ? 1 : 0)

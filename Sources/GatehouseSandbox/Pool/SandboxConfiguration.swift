@@ -46,10 +46,13 @@ public struct SandboxConfiguration: Sendable {
     }
 
     func launch() -> SandboxLaunch {
-        var arguments = [
-            permissionFlag(), "--allow-fs-read=\(runnerDirectory)", "--allow-fs-read=\(bundlesDirectory)",
-            "--max-old-space-size=\(heapMegabytes)", "\(runnerDirectory)/runner.js",
-        ]
+        node(["--max-old-space-size=\(heapMegabytes)", "\(runnerDirectory)/runner.js"])
+    }
+
+    /// `node` with `arguments`, under the permission model (reads of the runner and the bundles
+    /// only) and, when the server is root, started through `setpriv` as an unprivileged user.
+    func node(_ arguments: [String]) -> SandboxLaunch {
+        var arguments = [permissionFlag(), "--allow-fs-read=\(runnerDirectory)", "--allow-fs-read=\(bundlesDirectory)"] + arguments
         var executable = nodeBinary
         if geteuid() == 0, let setpriv = Self.findExecutable("setpriv") {
             // Root must not run tenant code: drop every privilege before exec'ing node.

@@ -1,6 +1,6 @@
 extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [initialSchema, configurationVersion]
+    static let all: [Migration] = [initialSchema, configurationVersion, actions]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
     /// (JSON text) and lift into columns only what is looked up or constrained.
@@ -90,6 +90,31 @@ extension Migration {
         statements: [
             "CREATE TABLE configuration_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)",
             "INSERT INTO configuration_version (id, version) VALUES (1, 1)",
+        ]
+    )
+
+    /// Actions: the draft of each action, its immutable versions, and the ordered bindings of
+    /// each trigger. Secrets are sealed with the master key, apart from the documents.
+    static let actions = Migration(
+        version: 3,
+        name: "actions",
+        statements: [
+            """
+            CREATE TABLE actions (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, document TEXT NOT NULL, sealed_secrets TEXT NOT NULL,
+                created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE action_versions (
+                id TEXT PRIMARY KEY, action_id TEXT NOT NULL, number BIGINT NOT NULL, document TEXT NOT NULL,
+                sealed_secrets TEXT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (action_id, number))
+            """,
+            """
+            CREATE TABLE action_bindings (
+                id TEXT PRIMARY KEY, trigger_id TEXT NOT NULL, position BIGINT NOT NULL, action_id TEXT NOT NULL,
+                display_name TEXT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (trigger_id, position))
+            """,
+            "CREATE INDEX action_bindings_action ON action_bindings (action_id)",
         ]
     )
 }

@@ -17,6 +17,7 @@ public struct Repositories: Sendable {
     public let authorizationCodes: any AuthorizationCodeRepository
     public let refreshTokens: any RefreshTokenRepository
     public let loginFailures: any LoginFailureRepository
+    public let actions: any ActionRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -32,6 +33,7 @@ public struct Repositories: Sendable {
         authorizationCodes = SQLAuthorizationCodeRepository(db: db)
         refreshTokens = SQLRefreshTokenRepository(db: db)
         loginFailures = SQLLoginFailureRepository(db: db)
+        actions = SQLActionRepository(db: db, masterKey: masterKey)
     }
 }
 

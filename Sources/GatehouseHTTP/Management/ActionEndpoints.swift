@@ -1,0 +1,277 @@
+import Foundation
+import GatehouseActions
+import GatehouseCore
+import GatehouseSandbox
+import GatehouseStorage
+import Hummingbird
+
+/// `/api/v2/actions/*`: actions, versions, triggers and bindings (`auth0-actions.md` §5.1).
+struct ActionEndpoints {
+    let actions: ActionsService
+
+    struct DeployVersionBody: Codable {
+        var update_draft: Bool?
+    }
+
+    struct BindingsBody: Codable {
+        var bindings: [ActionsService.BindingReference]
+    }
+
+    struct TestBody: Codable {
+        var payload: JSONValue
+    }
+
+    // MARK: - Views (Auth0's Action, ActionVersion, ActionBinding, ActionTrigger shapes)
+
+    func actionView(_ action: ActionRecord, deployed: ActionVersionRecord?, embedVersion: Bool = true) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(action.id), "name": .string(action.name),
+            "supported_triggers": .sample(action.content.supported_triggers),
+            "all_changes_deployed": .bool(actions.allChangesDeployed(action, deployed: deployed)),
+            "created_at": .string(action.created_at), "updated_at": .string(action.updated_at),
+            "code": .string(action.content.code), "dependencies": .sample(action.content.dependencies),
+            "runtime": .string(action.content.runtime), "secrets": .sample(action.content.secrets), "status": .string(action.status),
+        ]
+        if let builtAt = action.built_at { object["built_at"] = .string(builtAt) }
+        if !action.errors.isEmpty { object["errors"] = .sample(action.errors) }
+        if embedVersion, let deployed { object["deployed_version"] = versionView(deployed, of: action, deployedNow: deployed) }
+        return .object(object)
+    }
+
+    func versionView(_ version: ActionVersionRecord, of action: ActionRecord, deployedNow: ActionVersionRecord?) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(version.id), "action_id": .string(version.action_id), "number": .number(Double(version.number)),
+            "code": .string(version.content.code), "dependencies": .sample(version.content.dependencies),
+            "runtime": .string(version.content.runtime), "secrets": .sample(version.content.secrets),
+            "supported_triggers": .sample(version.content.supported_triggers), "status": .string(version.status),
+            "deployed": .bool(version.deployed), "created_at": .string(version.created_at), "updated_at": .string(version.updated_at),
+            "action": .object([
+                "id": .string(action.id), "name": .string(action.name), "supported_triggers": .sample(action.content.supported_triggers),
+                "all_changes_deployed": .bool(actions.allChangesDeployed(action, deployed: deployedNow)),
+                "created_at": .string(action.created_at), "updated_at": .string(action.updated_at),
+            ]),
+        ]
+        if let builtAt = version.built_at { object["built_at"] = .string(builtAt) }
+        return .object(object)
+    }
+
+    func triggerView(_ trigger: TriggerCatalog.Trigger) -> JSONValue {
+        .object([
+            "id": .string(trigger.id), "version": .string(trigger.version), "status": .string(trigger.status),
+            "runtimes": .array(trigger.runtimes.map(JSONValue.string)), "default_runtime": .string(trigger.defaultRuntime),
+            "compatible_triggers": .array(trigger.compatibleTriggers), "binding_policy": .string(trigger.bindingPolicy),
+        ])
+    }
+
+    /// The action and its deployed version, or Auth0's 404.
+    func load(_ id: String) async throws -> (ActionRecord, ActionVersionRecord?) {
+        try await actions.storage.read { repositories in
+            guard let action = try await repositories.actions.get(id) else {
+                throw ActionsError.notFound("The action does not exist.", code: "action_not_found")
+            }
+            guard let versionID = action.deployed_version_id else { return (action, nil) }
+            return (action, try await repositories.actions.version(versionID))
+        }
+    }
+
+    func bindingViews(_ bindings: [ActionBindingRecord]) async throws -> [JSONValue] {
+        var views: [JSONValue] = []
+        for binding in bindings {
+            let (action, deployed) = try await load(binding.action_id)
+            let created = Timestamp.iso8601(binding.created_at)
+            views.append(
+                .object([
+                    "id": .string(binding.id), "trigger_id": .string(binding.trigger_id), "display_name": .string(binding.display_name),
+                    "action": actionView(action, deployed: deployed), "created_at": .string(created), "updated_at": .string(created),
+                ]))
+        }
+        return views
+    }
+
+    /// Auth0's paged envelope for actions lists: `{total, page, per_page, <key>: [...]}`.
+    static func envelope(_ items: [JSONValue], key: String, query: ListQuery, perPageDefault: Int = 50) -> JSONValue {
+        let perPage = query.values["per_page"] == nil ? perPageDefault : query.page.perPage
+        let start = query.page.page * perPage
+        let slice = Array(items.dropFirst(start).prefix(perPage))
+        return .object([
+            "total": .number(Double(items.count)), "page": .number(Double(query.page.page)), "per_page": .number(Double(perPage)),
+            key: .array(slice),
+        ])
+    }
+
+    static let actionExample: JSONValue = .object([
+        "id": "910b1053-577f-4d81-a8c8-020e7319a38a", "name": "add-roles", "status": "built",
+        "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
+        "code": "exports.onExecutePostLogin = async (event, api) => {};", "runtime": "node22", "all_changes_deployed": true,
+        "dependencies": .array([]), "secrets": .array([]),
+    ])
+    static let draftExample: JSONValue = .object([
+        "name": "add-roles", "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
+        "code": "exports.onExecutePostLogin = async (event, api) => {};",
+    ])
+
+    var endpoints: [ManagementEndpoint] {
+        [
+            ManagementEndpoint(
+                .get, "/actions/triggers", scope: "read:actions", tag: "actions", summary: "List the triggers actions can be bound to",
+                response: .object(["triggers": .array([triggerView(actions.catalog.triggers["post-login"]!)])])
+            ) { _, _ in
+                let triggers = actions.catalog.triggers.values.sorted { $0.id < $1.id }.map(triggerView)
+                return try JSONResponse.make(JSONValue.object(["triggers": .array(triggers)]))
+            },
+            ManagementEndpoint(
+                .get, "/actions/actions", scope: "read:actions", tag: "actions",
+                summary: "List actions (filters triggerId, actionName, deployed)",
+                response: .object(["actions": .array([Self.actionExample])])
+            ) { request, _ in
+                let query = try ListQuery(request)
+                var views: [JSONValue] = []
+                for action in try await actions.storage.read({ try await $0.actions.all() }) {
+                    if let trigger = query.values["triggerId"], !action.content.supported_triggers.contains(where: { $0.id == trigger }) {
+                        continue
+                    }
+                    if let name = query.values["actionName"], action.name != name { continue }
+                    if let deployed = query.values["deployed"], (deployed == "true") != (action.deployed_version_id != nil) { continue }
+                    let (_, version) = try await load(action.id)
+                    views.append(actionView(action, deployed: version))
+                }
+                return try JSONResponse.make(Self.envelope(views, key: "actions", query: query))
+            },
+            ManagementEndpoint(
+                .post, "/actions/actions", scope: "create:actions", tag: "actions",
+                summary: "Create an action (its draft builds in the background)",
+                success: .created, request: Self.draftExample, response: Self.actionExample
+            ) { request, context in
+                let draft = try await context.body(ActionDraft.self, from: request)
+                let action = try await actions.create(draft)
+                return try JSONResponse.make(actionView(action, deployed: nil), status: .created)
+            },
+            ManagementEndpoint(
+                .get, "/actions/actions/{id}", scope: "read:actions", tag: "actions", summary: "Get an action", response: Self.actionExample
+            ) {
+                _, context in
+                let (action, deployed) = try await load(try context.parameter("id"))
+                return try JSONResponse.make(actionView(action, deployed: deployed))
+            },
+            ManagementEndpoint(
+                .patch, "/actions/actions/{id}", scope: "update:actions", tag: "actions", summary: "Update an action's draft",
+                request: Self.draftExample, response: Self.actionExample
+            ) { request, context in
+                let id = try context.parameter("id")
+                let draft = try await context.body(ActionDraft.self, from: request)
+                _ = try await actions.update(id, with: draft)
+                let (action, deployed) = try await load(id)
+                return try JSONResponse.make(actionView(action, deployed: deployed))
+            },
+            ManagementEndpoint(
+                .delete, "/actions/actions/{id}", scope: "delete:actions", tag: "actions",
+                summary: "Delete an action (a bound action needs force=true, which also removes its bindings)", success: .noContent
+            ) { request, context in
+                try await actions.delete(try context.parameter("id"), force: RequestParameters.query(request)["force"] == "true")
+                return JSONResponse.empty()
+            },
+            ManagementEndpoint(
+                .post, "/actions/actions/{id}/deploy", scope: "create:actions", tag: "actions",
+                summary: "Deploy the built draft as the next version"
+            ) { _, context in
+                let id = try context.parameter("id")
+                let version = try await actions.deploy(id)
+                let (action, deployed) = try await load(id)
+                return try JSONResponse.make(versionView(version, of: action, deployedNow: deployed))
+            },
+            ManagementEndpoint(
+                .get, "/actions/actions/{id}/versions", scope: "read:actions", tag: "actions",
+                summary: "List an action's versions, newest first",
+                response: .object(["versions": .array([])])
+            ) { request, context in
+                let (action, deployed) = try await load(try context.parameter("id"))
+                let versions = try await actions.storage.read { try await $0.actions.versions(ofAction: action.id) }
+                let views = versions.map { versionView($0, of: action, deployedNow: deployed) }
+                return try JSONResponse.make(Self.envelope(views, key: "versions", query: try ListQuery(request), perPageDefault: 20))
+            },
+            ManagementEndpoint(
+                .get, "/actions/actions/{id}/versions/{versionId}", scope: "read:actions", tag: "actions", summary: "Get a version"
+            ) { _, context in
+                let (action, deployed) = try await load(try context.parameter("id"))
+                guard let version = try await actions.storage.read({ try await $0.actions.version(try context.parameter("versionId")) }),
+                    version.action_id == action.id
+                else { throw ActionsError.notFound("The version does not exist.", code: "action_version_not_found") }
+                return try JSONResponse.make(versionView(version, of: action, deployedNow: deployed))
+            },
+            ManagementEndpoint(
+                .post, "/actions/actions/{id}/versions/{versionId}/deploy", scope: "create:actions", tag: "actions",
+                summary: "Roll back: deploy a new version copied from this one (update_draft also resets the draft)",
+                request: .sample(DeployVersionBody(update_draft: true))
+            ) { request, context in
+                let id = try context.parameter("id")
+                let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+                let updateDraft = JSONValue(jsonData: buffer.readableBytesView)?["update_draft"] == .bool(true)
+                let version = try await actions.deploy(version: try context.parameter("versionId"), of: id, updateDraft: updateDraft)
+                let (action, deployed) = try await load(id)
+                return try JSONResponse.make(versionView(version, of: action, deployedNow: deployed))
+            },
+            ManagementEndpoint(
+                .get, "/actions/triggers/{triggerId}/bindings", scope: "read:actions", tag: "actions",
+                summary: "List a trigger's bindings in execution order", response: .object(["bindings": .array([])])
+            ) { request, context in
+                let trigger = try context.parameter("triggerId")
+                guard actions.catalog.trigger(trigger) != nil else {
+                    throw ActionsError.notFound("The trigger \(trigger) does not exist.", code: "trigger_not_found")
+                }
+                let bindings = try await actions.storage.read { try await $0.actions.bindings(trigger: trigger) }
+                return try JSONResponse.make(
+                    Self.envelope(try await bindingViews(bindings), key: "bindings", query: try ListQuery(request), perPageDefault: 20))
+            },
+            ManagementEndpoint(
+                .patch, "/actions/triggers/{triggerId}/bindings", scope: "update:actions", tag: "actions",
+                summary: "Replace a trigger's ordered bindings",
+                request: .object([
+                    "bindings": .array([
+                        .object(["ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles"])
+                    ])
+                ])
+            ) { request, context in
+                let body = try await context.body(BindingsBody.self, from: request)
+                let bindings = try await actions.replaceBindings(trigger: try context.parameter("triggerId"), with: body.bindings)
+                return try JSONResponse.make(JSONValue.object(["bindings": .array(try await bindingViews(bindings))]))
+            },
+            ManagementEndpoint(
+                .post, "/actions/actions/{id}/test", scope: "create:actions", tag: "actions",
+                summary: "Run the draft against an event and return what it did, changing nothing",
+                request: .object(["payload": .object([:])])
+            ) { request, context in
+                let id = try context.parameter("id")
+                let body = try await context.body(TestBody.self, from: request)
+                return try JSONResponse.make(JSONValue.object(["payload": try await test(id, payload: body.payload)]))
+            },
+        ]
+    }
+
+    /// Runs the draft once in the sandbox with `payload` as the event.
+    func test(_ id: String, payload: JSONValue) async throws -> JSONValue {
+        let (action, _) = try await load(id)
+        guard payload.objectValue != nil else { throw ActionsError.invalid("payload must be an event object.") }
+        guard let pool = actions.sandbox else {
+            throw ActionsError.invalid("The Actions sandbox is not running on this server (see its log).", code: "sandbox_unavailable")
+        }
+        let secrets = try await actions.storage.read { try await $0.actions.secrets(ofAction: id) }
+        let started = ContinuousClock.now
+        let result = try await pool.run(
+            FlowRequest(
+                trigger: action.content.supported_triggers.first?.id ?? "", event: payload,
+                actions: [
+                    ActionSource(
+                        name: action.name, versionID: "draft:\(action.id):\(action.updated_at)", code: action.content.code,
+                        secrets: secrets, nodeModules: action.node_modules)
+                ]))
+        let total = ContinuousClock.now - started
+        var report = result.report.objectValue ?? [:]
+        let actionMillis = result.actions.first?.duration_ms ?? 0
+        let totalMillis = Double(total.components.seconds) * 1000 + Double(total.components.attoseconds) / 1e15
+        report["stats"] = .object([
+            "action_duration_ms": .number(actionMillis), "boot_duration_ms": .number(max(0, totalMillis - actionMillis)),
+            "total_request_duration_ms": .number(totalMillis),
+        ])
+        return .object(report)
+    }
+}

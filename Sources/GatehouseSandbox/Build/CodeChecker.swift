@@ -1,0 +1,94 @@
+import Foundation
+import GatehouseCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Checks an action's code at build time, in a throw-away Node.js process with the workers'
+/// restrictions: it must compile as a CommonJS module, its top level must run, its `require`s
+/// must resolve (built-ins or its dependency bundle), and it must export the trigger's handler.
+public struct CodeChecker: Sendable {
+    let configuration: SandboxConfiguration
+
+    public init(configuration: SandboxConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// `nil` when the code is fine, otherwise what is wrong, in words for the action's author.
+    public func problem(code: String, handler: String, nodeModules: String?, timeout: Duration = .seconds(10)) async throws -> String? {
+        let launch = configuration.node(["-e", Self.script, "--", handler, nodeModules ?? ""])
+        let output = try await Self.run(launch, input: Data(code.utf8), timeout: timeout)
+        guard let answer = JSONValue(jsonText: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            let why = output.timedOut ? "its top level did not finish within \(timeout)" : "the check process failed"
+            return "The code cannot be loaded: \(why)."
+        }
+        return answer["ok"] == true ? nil : answer["message"]?.stringValue ?? "The code cannot be loaded."
+    }
+
+    /// Reads the code from stdin and loads it the way the runner does.
+    static let script = #"""
+        const fs = require('fs'), vm = require('vm'), Module = require('module');
+        const [handler, modules] = process.argv.slice(1);
+        const say = (value) => process.stdout.write(JSON.stringify(value) + '\n');
+        try {
+          const code = fs.readFileSync(0, 'utf8');
+          const fn = vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: 'actions/code.js' });
+          const packages = modules ? Module.createRequire(modules + '/') : null;
+          const load = (id) => {
+            if (Module.isBuiltin(id)) return require(id);
+            if (packages && !id.startsWith('.') && !id.startsWith('/')) return packages(id);
+            const error = new Error(`Cannot find module '${id}'`); error.code = 'MODULE_NOT_FOUND'; throw error;
+          };
+          const module = { exports: {} };
+          fn.call(module.exports, module.exports, load, module, 'actions/code.js', 'actions');
+          if (typeof module.exports[handler] !== 'function') {
+            say({ ok: false, message: `The code does not export ${handler}: write exports.${handler} = async (event, api) => { … }.` });
+          } else {
+            say({ ok: true });
+          }
+        } catch (error) {
+          const where = error && error.stack ? String(error.stack).split('\n').slice(0, 2).join(' ') : String(error);
+          say({ ok: false, message: `Compilation failed: ${error && error.message ? error.message : String(error)} (${where})` });
+        }
+        setImmediate(() => process.exit(0));
+        """#
+
+    struct Output {
+        var stdout: String
+        var timedOut: Bool
+    }
+
+    static func run(_ launch: SandboxLaunch, input: Data, timeout: Duration) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: launch.executable)
+                process.arguments = launch.arguments
+                process.environment = [:]
+                process.currentDirectoryURL = URL(fileURLWithPath: launch.workingDirectory)
+                let stdin = Pipe()
+                let stdout = Pipe()
+                process.standardInput = stdin
+                process.standardOutput = stdout
+                process.standardError = FileHandle.nullDevice
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
+                try? stdin.fileHandleForWriting.write(contentsOf: input)
+                try? stdin.fileHandleForWriting.close()
+                let data = stdout.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                killer.cancel()
+                let timedOut = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+                continuation.resume(returning: Output(stdout: String(decoding: data, as: UTF8.self), timedOut: timedOut))
+            }
+        }
+    }
+}

@@ -64,16 +64,46 @@ function errorFrame(message, id) {
   return JSON.stringify(frame);
 }
 
-async function handle(line) {
+/** Answers a flow request; calls `next()` once the answer is out. */
+function handleFlow(message, next) {
+  const id = message.id === undefined ? null : message.id;
+  if (catalog === null) {
+    emit(failedResult(id, 'the runner has not received its catalog (init)'));
+    next();
+    return;
+  }
+  let answered = false;
+  const done = (result, internal) => {
+    if (answered) return;
+    answered = true;
+    if (result !== null) {
+      emit(result);
+    } else {
+      diagnostic(`internal error: ${internal && internal.stack}`);
+      emit(failedResult(id, `internal runner error: ${internal && internal.message}`));
+    }
+    next();
+  };
+  try {
+    runFlow(message, catalog, loader, done);
+  } catch (e) {
+    done(null, e);
+  }
+}
+
+/** Handles one request line; calls `next()` once it has been answered. */
+function handle(line, next) {
   let message;
   try {
     message = JSON.parse(line);
   } catch (e) {
     emit(errorFrame(`invalid JSON frame: ${e.message}`));
+    next();
     return;
   }
   if (message === null || typeof message !== 'object') {
     emit(errorFrame('a frame must be a JSON object'));
+    next();
     return;
   }
   switch (message.type) {
@@ -84,44 +114,61 @@ async function handle(line) {
       } catch (e) {
         emit(errorFrame(e.message));
       }
-      return;
+      break;
     case 'flow':
-      if (catalog === null) {
-        emit(failedResult(message.id === undefined ? null : message.id, 'the runner has not received its catalog (init)'));
-        return;
-      }
-      try {
-        emit(await runFlow(message, catalog, loader));
-      } catch (e) {
-        diagnostic(`internal error: ${e && e.stack}`);
-        emit(failedResult(message.id === undefined ? null : message.id, `internal runner error: ${e && e.message}`));
-      }
+      handleFlow(message, next);
       return;
     case 'ping':
       emit(JSON.stringify({ type: 'pong', id: message.id === undefined ? null : message.id }));
-      return;
+      break;
     case 'shutdown':
       exit(0);
       return;
     default:
       emit(errorFrame(`unknown frame type ${JSON.stringify(message.type)}`, message.id));
   }
+  next();
 }
 
-// Requests are handled strictly one at a time, in arrival order.
-let queue = Promise.resolve();
+// Requests are handled strictly one at a time, in arrival order. Each one starts in a
+// microtask of its own (as action code has always seen it: work an action defers with
+// process.nextTick runs after the flow's microtasks), and the next waits until the
+// previous one has been answered.
+const lines = [];
+let busy = false;
+let ended = false;
+const RESOLVED = Promise.resolve();
+
+function startNext() {
+  if (lines.length === 0) {
+    busy = false;
+    if (ended) exit(0);
+    return;
+  }
+  const line = lines.shift();
+  RESOLVED.then(() => handle(line, startNext));
+}
+
 let pending = '';
 input.setEncoding('utf8');
 input.on('data', (chunk) => {
   let start = 0;
   let newline = chunk.indexOf('\n');
   while (newline !== -1) {
-    const line = pending + chunk.slice(start, newline);
-    pending = '';
-    if (line.trim() !== '') queue = queue.then(() => handle(line));
+    const line = start === 0 && pending !== '' ? pending + chunk.slice(0, newline) : chunk.slice(start, newline);
+    if (start === 0) pending = '';
+    if (line.trim() !== '') lines.push(line);
     start = newline + 1;
     newline = chunk.indexOf('\n', start);
   }
-  pending += chunk.slice(start);
+  if (start === 0) pending += chunk;
+  else if (start < chunk.length) pending = chunk.slice(start);
+  if (!busy && lines.length > 0) {
+    busy = true;
+    startNext();
+  }
 });
-input.on('end', () => { queue.then(() => exit(0)); });
+input.on('end', () => {
+  ended = true;
+  if (!busy) exit(0);
+});

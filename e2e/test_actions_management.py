@@ -1,0 +1,85 @@
+"""The Actions Management API driven by auth0-python's generated Management client: the whole
+lifecycle an IaC tool goes through (create, wait for the build, deploy, update, deploy again, roll
+back, bind by name, test a draft, delete: 409 while bound, then forced)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from auth0.management import Auth0
+from auth0.management.core.api_error import ApiError
+
+from support import unique
+
+CODE_V1 = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://e2e/v', 1); };"
+CODE_V2 = "exports.onExecutePostLogin = async (event, api) => { console.log('v2', event.secrets.TOKEN); api.idToken.setCustomClaim('https://e2e/v', 2); };"
+
+
+def wait_until_built(mgmt: Auth0, action_id: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        action = mgmt.actions.get(action_id)
+        if action.status in ("built", "failed"):
+            return action
+        time.sleep(0.1)
+    raise AssertionError(f"action {action_id} did not finish building")
+
+
+def test_action_lifecycle_with_auth0_python(mgmt: Auth0) -> None:
+    name = unique("action")
+    created = mgmt.actions.create(
+        name=name,
+        supported_triggers=[{"id": "post-login", "version": "v3"}],
+        code=CODE_V1,
+        secrets=[{"name": "TOKEN", "value": "e2e-secret-value"}],
+        runtime="node22",
+    )
+    assert created.status == "pending"
+    assert [s.name for s in created.secrets] == ["TOKEN"]
+    assert "e2e-secret-value" not in created.model_dump_json()
+
+    assert wait_until_built(mgmt, created.id).status == "built"
+    first = mgmt.actions.deploy(created.id)
+    assert first.number == 1
+
+    mgmt.actions.update(created.id, code=CODE_V2)
+    assert mgmt.actions.get(created.id).all_changes_deployed is False
+    assert wait_until_built(mgmt, created.id).status == "built"
+
+    tested = mgmt.actions.test(created.id, payload={"user": {"email": "e2e@example.com"}})
+    dumped = tested.model_dump()
+    assert dumped["payload"]["status"] == "completed"
+    assert dumped["payload"]["actions"][0]["logs"] == "v2 e2e-secret-value\n"
+
+    second = mgmt.actions.deploy(created.id)
+    assert second.number == 2
+    rolled_back = mgmt.actions.versions.deploy(created.id, first.id, request={"update_draft": True})
+    assert rolled_back.number == 3
+    assert rolled_back.code == CODE_V1
+    assert mgmt.actions.get(created.id).code == CODE_V1
+    versions = mgmt.actions.versions.list(created.id)
+    assert len(list(versions)) == 3
+
+    bound = mgmt.actions.triggers.bindings.update_many(
+        "post-login", bindings=[{"ref": {"type": "action_name", "value": name}, "display_name": "e2e binding"}]
+    )
+    assert [b.action.name for b in bound.bindings] == [name]
+    listed = mgmt.actions.triggers.bindings.list("post-login")
+    assert [b.display_name for b in listed] == ["e2e binding"]
+
+    with pytest.raises(ApiError) as refused:
+        mgmt.actions.delete(created.id)
+    assert refused.value.status_code == 409
+    assert refused.value.body["message"] == "Unable to delete an action bound to a trigger."
+    mgmt.actions.delete(created.id, force=True)
+    with pytest.raises(ApiError) as gone:
+        mgmt.actions.get(created.id)
+    assert gone.value.status_code == 404
+    assert list(mgmt.actions.triggers.bindings.list("post-login")) == []
+
+
+def test_triggers_listed_from_the_catalog(mgmt: Auth0) -> None:
+    triggers = {t.id: t for t in mgmt.actions.triggers.list().triggers}
+    assert triggers["post-login"].version == "v3"
+    assert triggers["credentials-exchange"].version == "v2"

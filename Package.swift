@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "GatehouseCore",
                 "GatehouseStorage",
+                "GatehouseActions",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],

@@ -1,3 +1,5 @@
+import Foundation
+import GatehouseActions
 import GatehouseCore
 import GatehouseStorage
 import Logging
@@ -18,7 +20,14 @@ public struct IdentityServices: Sendable {
     public let configurationCache: ConfigurationCache
     public let logger: Logger
 
-    public init(configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger) {
+    /// Runs bound Actions during token issuance; `nil` leaves Actions out entirely.
+    public let flows: FlowRunner?
+
+    public init(
+        configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
+        policy: CommandPolicy? = nil
+    ) {
+        self.flows = flows
         self.configuration = configuration
         self.storage = storage
         self.keyring = keyring
@@ -31,11 +40,16 @@ public struct IdentityServices: Sendable {
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
         grants = GrantRegistry(handlers: [
-            ClientCredentialsGrant(tokens: tokens),
+            ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: Self.tenantName(configuration.issuer)),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
             RefreshTokenGrant(storage: storage, loginTokens: loginTokens),
             PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: false),
             PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: true),
         ])
+    }
+
+    /// The tenant's name as actions see it (`event.tenant.id`): the issuer's host.
+    static func tenantName(_ issuer: String) -> String {
+        URL(string: issuer)?.host ?? "gatehouse"
     }
 }

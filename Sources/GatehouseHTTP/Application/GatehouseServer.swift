@@ -28,12 +28,15 @@ public struct GatehouseServer: Sendable {
             let bootstrap = try await TenantBootstrap(storage: storage, configuration: configuration, logger: logger).run()
             let keyring = SigningKeyring(storage: storage)
             try await keyring.load()
-            let services = IdentityServices(configuration: configuration, storage: storage, keyring: keyring, logger: logger)
+            let catalog = try TriggerCatalog.bundled()
             let sandboxConfiguration = Self.sandboxConfiguration(configuration)
             let sandbox = await startSandbox(sandboxConfiguration, logger: logger)
+            let flows = FlowRunner(storage: storage, sandbox: sandbox, recorder: ExecutionRecorder(storage: storage, logger: logger))
+            let services = IdentityServices(
+                configuration: configuration, storage: storage, keyring: keyring, logger: logger, flows: flows,
+                policy: CommandPolicy(catalog: catalog))
             let actions = ActionsService(
-                storage: storage, catalog: try TriggerCatalog.bundled(), sandboxConfiguration: sandboxConfiguration, sandbox: sandbox,
-                logger: logger)
+                storage: storage, catalog: catalog, sandboxConfiguration: sandboxConfiguration, sandbox: sandbox, logger: logger)
             return GatehouseServer(services: services, database: database, sandbox: sandbox, actions: actions, bootstrap: bootstrap)
         } catch {
             await database.shutdown()
@@ -95,6 +98,7 @@ public struct GatehouseServer: Sendable {
     }
 
     public func shutdown() async {
+        await services.flows?.recorder.flush()
         await sandbox?.shutdown()
         await database.shutdown()
     }

@@ -8,6 +8,8 @@ import Hummingbird
 /// `/api/v2/actions/*`: actions, versions, triggers and bindings (`auth0-actions.md` §5.1).
 struct ActionEndpoints {
     let actions: ActionsService
+    /// Flushed before reads, so an instance always sees the executions it just recorded.
+    let recorder: ExecutionRecorder?
 
     struct DeployVersionBody: Codable {
         var update_draft: Bool?
@@ -234,6 +236,25 @@ struct ActionEndpoints {
                 let body = try await context.body(BindingsBody.self, from: request)
                 let bindings = try await actions.replaceBindings(trigger: try context.parameter("triggerId"), with: body.bindings)
                 return try JSONResponse.make(JSONValue.object(["bindings": .array(try await bindingViews(bindings))]))
+            },
+            ManagementEndpoint(
+                .get, "/actions/executions/{id}", scope: "read:actions", tag: "actions",
+                summary: "Get an execution: per-action results, stats and console output (kept 10 days)"
+            ) { _, context in
+                let id = try context.parameter("id")
+                await recorder?.flush()
+                guard let execution = try await actions.storage.read({ try await $0.observability.execution(id) }) else {
+                    throw ActionsError.notFound("That execution does not exist.", code: "execution_not_found")
+                }
+                return try JSONResponse.make(execution)
+            },
+            ManagementEndpoint(
+                .get, "/logs", scope: "read:logs", tag: "logs", summary: "Tenant log events, newest first",
+                response: .array([.sample(LogRecord(log_id: "9002", date: "2024-01-01T00:00:00.000Z", type: "seccft", description: "…"))])
+            ) { request, _ in
+                let query = try ListQuery(request)
+                await recorder?.flush()
+                return try query.response(try await actions.storage.read { try await $0.observability.logs(query.page) }, key: "logs")
             },
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/test", scope: "create:actions", tag: "actions",

@@ -14,7 +14,7 @@ struct ManagementAPI {
     var endpoints: [ManagementEndpoint] {
         ClientEndpoints(services: services).endpoints + ResourceServerEndpoints(services: services).endpoints
             + UserEndpoints(services: services).endpoints + ConnectionEndpoints(services: services).endpoints
-            + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions).endpoints
+            + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions, recorder: services.flows?.recorder).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

@@ -1,5 +1,7 @@
+import GatehouseActions
 import GatehouseCore
 import GatehouseIdentity
+import GatehouseStorage
 import Hummingbird
 
 /// `POST /oauth/token` (RFC 6749 §3.2): authenticates the client, then hands the request to the
@@ -32,10 +34,54 @@ struct TokenRoutes {
         guard client.grant_types.contains(grantType) else {
             throw OAuthError(.unauthorizedClient, "Grant type '\(grantType)' not allowed for the client.", status: 403)
         }
-        let tokenRequest = TokenRequest(
+        var tokenRequest = TokenRequest(
             parameters: form, client: client, configuration: configuration, ip: context.remoteIP,
             userAgent: request.headers[.userAgent])
-        let response = try await handler.exchange(tokenRequest)
-        return try JSONResponse.make(response, noStore: true)
+        tokenRequest.hostname = request.head.authority
+        do {
+            let response = try await handler.exchange(tokenRequest)
+            await log(tokenRequest, grantType: grantType, success: true, description: nil, executions: response.executionIDs)
+            return try JSONResponse.make(response, noStore: true)
+        } catch let error as OAuthError {
+            await log(tokenRequest, grantType: grantType, success: false, description: error.description, executions: error.executionIDs)
+            throw error
+        }
+    }
+
+    /// Auth0's tenant log event codes for token exchanges, success and failure.
+    static let logTypes: [String: (success: String, failure: String, text: String)] = [
+        "client_credentials": ("seccft", "feccft", "Client Credentials for an Access Token"),
+        "authorization_code": ("seacft", "feacft", "Authorization Code for an Access Token"),
+        "refresh_token": ("sertft", "fertft", "Refresh Token for an Access Token"),
+        "password": ("sepft", "fepft", "Password for an Access Token"),
+        "http://auth0.com/oauth/grant-type/password-realm": ("sepft", "fepft", "Password for an Access Token"),
+    ]
+
+    /// Records the exchange in the tenant log, linking the executions of any Actions that ran
+    /// (`details.actions.executions`), and an `actions_execution_failed` event when one failed.
+    func log(_ request: TokenRequest, grantType: String, success: Bool, description: String?, executions: [String]) async {
+        guard let recorder = services.flows?.recorder, let type = Self.logTypes[grantType] else { return }
+        var details: [String: JSONValue] = [:]
+        if !executions.isEmpty { details["actions"] = .object(["executions": .array(executions.map(JSONValue.string))]) }
+        let now = Timestamp.iso8601(Timestamp.nowMillis())
+        var logs = [
+            LogRecord(
+                log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: success ? type.success : type.failure,
+                description: description ?? "Successful exchange of \(type.text)", client_id: request.client.client_id,
+                client_name: request.client.name, ip: request.ip, user_agent: request.userAgent, audience: request["audience"],
+                scope: request["scope"], details: .object(details))
+        ]
+        if !success, let execution = executions.first, description?.contains("failed") == true {
+            logs.append(
+                LogRecord(
+                    log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: "actions_execution_failed",
+                    description: description ?? "", client_id: request.client.client_id, client_name: request.client.name,
+                    ip: request.ip, details: .object(["execution_id": .string(execution), "trigger_id": .string(Self.trigger(grantType))])))
+        }
+        await recorder.record(logs: logs)
+    }
+
+    static func trigger(_ grantType: String) -> String {
+        grantType == "client_credentials" ? "credentials-exchange" : "post-login"
     }
 }

@@ -1,4 +1,6 @@
+import GatehouseActions
 import GatehouseCore
+import GatehouseSandbox
 import GatehouseStorage
 
 /// `client_credentials` (RFC 6749 §4.4): a machine-to-machine token for an API the client has a
@@ -7,6 +9,10 @@ import GatehouseStorage
 struct ClientCredentialsGrant: GrantHandler {
     let grantType = "client_credentials"
     let tokens: TokenIssuer
+    /// Runs the `credentials-exchange` flow; `nil` when Actions are not configured.
+    let flows: FlowRunner?
+    let policy: CommandPolicy?
+    let tenantName: String
 
     func exchange(_ request: TokenRequest) async throws -> TokenResponse {
         let client = request.client
@@ -33,7 +39,69 @@ struct ClientCredentialsGrant: GrantHandler {
                 throw OAuthError(.invalidScope, "None of the requested scopes are granted to this client for \(audience).", status: 403)
             }
         }
-        let access = try await tokens.clientAccessToken(client: client, api: api, scope: scope)
-        return TokenResponse(access_token: access.token, scope: scope.string, expires_in: access.expiresIn)
+        var claims: [String: JSONValue] = [:]
+        var executions: [String] = []
+        if let flows, let policy,
+            let outcome = try await flows.run(
+                trigger: "credentials-exchange", event: event(request, api: api, scope: scope),
+                configurationVersion: request.configuration.version)
+        {
+            executions = [outcome.executionID]
+            claims = try apply(outcome, policy: policy)
+        }
+        let access = try await tokens.clientAccessToken(client: client, api: api, scope: scope, extraClaims: claims)
+        var response = TokenResponse(access_token: access.token, scope: scope.string, expires_in: access.expiresIn)
+        response.executionIDs = executions
+        return response
+    }
+
+    /// The `credentials-exchange` event (`auth0-actions.md` §2.3). The request body goes in
+    /// without the client's secret.
+    func event(_ request: TokenRequest, api: ResourceServerRecord, scope: ScopeList) -> JSONValue {
+        var body = request.parameters.mapValues(JSONValue.string)
+        body.removeValue(forKey: "client_secret")
+        body.removeValue(forKey: "client_assertion")
+        var httpRequest: [String: JSONValue] = ["ip": .string(request.ip), "method": "POST", "body": .object(body)]
+        if let hostname = request.hostname { httpRequest["hostname"] = .string(hostname) }
+        if let agent = request.userAgent { httpRequest["user_agent"] = .string(agent) }
+        return .object([
+            "accessToken": .object(["customClaims": .object([:]), "scope": .array(scope.values.map(JSONValue.string))]),
+            "client": .object([
+                "client_id": .string(request.client.client_id), "name": .string(request.client.name),
+                "metadata": .object(request.client.client_metadata.mapValues(JSONValue.string)),
+            ]),
+            "request": .object(httpRequest), "resource_server": .object(["identifier": .string(api.identifier)]),
+            "tenant": .object(["id": .string(tenantName)]),
+            "transaction": .object(["requested_scopes": .array(ScopeList(request["scope"]).values.map(JSONValue.string))]),
+        ])
+    }
+
+    /// Turns the flow's outcome into claims, or into the error the client gets: a deny maps its
+    /// code to RFC 6749 (`invalid_scope`, `invalid_request`, `server_error`); a failed action
+    /// fails the exchange closed.
+    func apply(_ outcome: FlowRunner.Outcome, policy: CommandPolicy) throws -> [String: JSONValue] {
+        switch outcome.result.status {
+        case .denied:
+            let args = policy.denial(in: outcome.result.commands) ?? []
+            let code = args.first?.stringValue ?? "invalid_request"
+            let reason = args.count > 1 ? args[1].stringValue ?? "" : ""
+            var error: OAuthError
+            switch code {
+            case "invalid_scope": error = OAuthError(.invalidScope, reason.isEmpty ? "Denied by an action." : reason, status: 400)
+            case "server_error": error = OAuthError(.serverError, reason.isEmpty ? "Denied by an action." : reason, status: 500)
+            default: error = OAuthError(.invalidRequest, reason.isEmpty ? "Denied by an action." : reason, status: 400)
+            }
+            error.executionIDs = [outcome.executionID]
+            throw error
+        case .failed, .suspended:
+            var error = OAuthError(
+                .accessDenied,
+                "The action '\(outcome.failedActionName ?? "")' failed; the token was not issued (execution \(outcome.executionID)).",
+                status: 403)
+            error.executionIDs = [outcome.executionID]
+            throw error
+        case .completed:
+            return policy.claims(from: outcome.result.commands, method: "api.accessToken.setCustomClaim").claims
+        }
     }
 }

@@ -28,6 +28,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     /// HTTP status for token-endpoint responses: 401 for `invalid_client`, 400 otherwise
     /// (RFC 6749 §5.2), unless the error says differently (403 for a denied login, 429 when throttled).
     public var statusCode: Int
+    /// Executions of Actions that ran before the error, for the tenant log (never sent to clients).
+    public var executionIDs: [String] = []
 
     public init(_ code: Code, _ description: String, status: Int? = nil) {
         self.code = code

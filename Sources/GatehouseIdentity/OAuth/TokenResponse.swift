@@ -8,6 +8,12 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var scope: String?
     public var expires_in: Int
     public var token_type: String
+    /// Executions of Actions that shaped this response, for the tenant log (not part of the body).
+    public var executionIDs: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case access_token, id_token, refresh_token, scope, expires_in, token_type
+    }
 
     public init(
         access_token: String, id_token: String? = nil, refresh_token: String? = nil, scope: String?,
@@ -31,6 +37,8 @@ public struct TokenRequest: Sendable {
     public var configuration: ConfigurationCache.Snapshot
     public var ip: String
     public var userAgent: String?
+    /// The `Host` the request was sent to (`event.request.hostname`).
+    public var hostname: String?
 
     public init(
         parameters: [String: String], client: ClientRecord, configuration: ConfigurationCache.Snapshot, ip: String,

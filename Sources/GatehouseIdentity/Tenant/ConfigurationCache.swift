@@ -26,7 +26,7 @@ public final class ConfigurationCache: Sendable {
     /// A view of the configuration as of one version read.
     public struct Snapshot: Sendable {
         let cache: ConfigurationCache
-        let version: Int64
+        public let version: Int64
 
         public func client(_ id: String) async throws -> ClientRecord? {
             try await cache.lookup(\.clients, key: id, version: version) { try await $0.clients.get(id) }

@@ -1,6 +1,6 @@
 extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [initialSchema, configurationVersion, actions]
+    static let all: [Migration] = [initialSchema, configurationVersion, actions, observability]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
     /// (JSON text) and lift into columns only what is looked up or constrained.
@@ -115,6 +115,25 @@ extension Migration {
                 display_name TEXT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (trigger_id, position))
             """,
             "CREATE INDEX action_bindings_action ON action_bindings (action_id)",
+        ]
+    )
+
+    /// Execution records of flows and the tenant log (`GET /api/v2/actions/executions/{id}`,
+    /// `GET /api/v2/logs`), both pruned after the retention period.
+    static let observability = Migration(
+        version: 4,
+        name: "executions and tenant logs",
+        statements: [
+            """
+            CREATE TABLE action_executions (
+                id TEXT PRIMARY KEY, trigger_id TEXT NOT NULL, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX action_executions_created ON action_executions (created_at)",
+            """
+            CREATE TABLE tenant_logs (
+                log_id TEXT PRIMARY KEY, type TEXT NOT NULL, document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX tenant_logs_created ON tenant_logs (created_at)",
         ]
     )
 }

@@ -100,6 +100,7 @@ struct SQLActionRepository: ActionRepository {
         try await db.delete(from: "action_bindings").where("action_id", .equal, id).run()
         try await db.delete(from: "action_versions").where("action_id", .equal, id).run()
         try await db.delete(from: "actions").where("id", .equal, id).run()
+        try await db.bumpConfigurationVersion()
     }
 
     func insertVersion(_ version: ActionVersionRecord, secrets: [String: String]) async throws {
@@ -132,6 +133,7 @@ struct SQLActionRepository: ActionRepository {
             try await db.update("action_versions").set("document", to: try DocumentCoding.encode(version))
                 .where("id", .equal, version.id).run()
         }
+        try await db.bumpConfigurationVersion()
     }
 
     func deleteVersion(_ id: String) async throws {
@@ -166,5 +168,6 @@ struct SQLActionRepository: ActionRepository {
                     SQLBind(binding.created_at)
                 ).run()
         }
+        try await db.bumpConfigurationVersion()
     }
 }

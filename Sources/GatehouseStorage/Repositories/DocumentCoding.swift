@@ -61,12 +61,12 @@ public struct PageRequest: Sendable, Equatable {
 extension SQLDatabase {
     /// One page of `table` in `order`, and how many rows pass `filter` in all.
     func page<T: Sendable>(
-        of table: String, columns: [String], order: [String] = ["created_at", "id"],
+        of table: String, columns: [String], order: [String] = ["created_at", "id"], descending: Bool = false,
         filter: (SQLSelectBuilder) -> SQLSelectBuilder = { $0 }, _ page: PageRequest,
         decode: (any SQLRow) throws -> T
     ) async throws -> Page<T> {
         var query = filter(select().columns(columns).from(table))
-        for column in order { query = query.orderBy(column) }
+        for column in order { query = query.orderBy(column, descending ? .descending : .ascending) }
         let rows = try await query.limit(page.perPage).offset(page.offset).all()
         let total =
             try await filter(select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(table))

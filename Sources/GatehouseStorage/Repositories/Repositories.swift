@@ -18,6 +18,7 @@ public struct Repositories: Sendable {
     public let refreshTokens: any RefreshTokenRepository
     public let loginFailures: any LoginFailureRepository
     public let actions: any ActionRepository
+    public let observability: any ObservabilityRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -34,6 +35,7 @@ public struct Repositories: Sendable {
         refreshTokens = SQLRefreshTokenRepository(db: db)
         loginFailures = SQLLoginFailureRepository(db: db)
         actions = SQLActionRepository(db: db, masterKey: masterKey)
+        observability = SQLObservabilityRepository(db: db)
     }
 }
 

@@ -12,19 +12,76 @@ const tokens = require('./tokens');
 
 function isObject(value) { return value !== null && typeof value === 'object' && !Array.isArray(value); }
 
+// Strings JSON.stringify copies verbatim (no quote, backslash, control character or
+// surrogate), so they can be quoted by hand.
+const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * JSON.stringify(values) for the common case of an argument list made of primitives
+ * only (no user code can run while encoding those, so the result is exactly the
+ * same); undefined when some argument is an object, array or something unusual.
+ */
+function primitiveArgsJson(values) {
+  let json = '[';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    let encoded;
+    switch (typeof value) {
+      case 'string':
+        encoded = value.length <= 256 && VERBATIM.test(value) ? `"${value}"` : JSON.stringify(value);
+        break;
+      case 'boolean':
+        encoded = value ? 'true' : 'false';
+        break;
+      case 'number':
+        encoded = Number.isFinite(value) ? String(value) : 'null';
+        break;
+      case 'undefined':
+        encoded = 'null';
+        break;
+      case 'object':
+        if (value !== null) return undefined;
+        encoded = 'null';
+        break;
+      default:
+        return undefined;
+    }
+    json = i === 0 ? json + encoded : `${json},${encoded}`;
+  }
+  return `${json}]`;
+}
+
 /** JSON-encodes a command's args, enforcing the per-call size limit. */
 function serialize(exec, path, values) {
-  let json;
-  try {
-    json = JSON.stringify(values);
-  } catch (e) {
-    throw new TypeError(`${path}: arguments must be JSON-serialisable (${e.message})`);
+  let json = primitiveArgsJson(values);
+  if (json === undefined) {
+    try {
+      json = JSON.stringify(values);
+    } catch (e) {
+      throw new TypeError(`${path}: arguments must be JSON-serialisable (${e.message})`);
+    }
   }
   const max = exec.limits.max_args_bytes;
   if (json.length * 3 > max && Buffer.byteLength(json) > max) {
     throw new RangeError(`${path}: arguments are ${Buffer.byteLength(json)} bytes, the limit is ${max} bytes`);
   }
   return json;
+}
+
+/**
+ * The value the host will store for `value` (its JSON round trip), without the round
+ * trip for primitives. `json` is the JSON encoding of the argument list holding it.
+ */
+function normalised(value, json, index) {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
+    default:
+      return value === null ? null : JSON.parse(json)[index];
+  }
 }
 
 function push(exec, path, json) {
@@ -51,8 +108,22 @@ function setOwn(object, key, value) {
   Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** Applies a reflect operation to `root` at `segments` (creating containers as needed). */
-function applyReflect(root, options, key, value) {
+/**
+ * setOwn for the runner's own plain-data objects (the flow's base event and copies of
+ * it), whose own properties are all writable data properties: a plain assignment does
+ * exactly the same when the key is already own, or when nothing on the prototype chain
+ * has that name (no setter, no "__proto__"), and is much faster than defineProperty.
+ */
+function setOwnData(object, key, value) {
+  if (Object.hasOwn(object, key) || !(key in object)) object[key] = value;
+  else setOwn(object, key, value);
+}
+
+/**
+ * Applies a reflect operation to `root` at `segments` (creating containers as needed).
+ * `owned`: root is the runner's own plain-data copy (not an action's event).
+ */
+function applyReflect(root, options, key, value, owned) {
   const { segments, op } = options;
   let node = root;
   const last = segments.length - 1;
@@ -64,6 +135,7 @@ function applyReflect(root, options, key, value) {
   if (op === 'set_key') {
     if (!isObject(node[leaf])) node[leaf] = {};
     if (value === null) delete node[leaf][key];
+    else if (owned) setOwnData(node[leaf], key, value);
     else setOwn(node[leaf], key, value);
     return;
   }
@@ -98,25 +170,25 @@ function reflect(exec, method, values) {
       return;
     }
     const json = serialize(exec, path, values);
-    const value = JSON.parse(json)[1];
+    const value = normalised(values[1], json, 1);
     if (options.max_total_bytes !== undefined) {
       const target = currentTarget(flow.base, options.segments);
       const after = isObject(target) ? { ...target } : {};
       if (value === null) delete after[key];
-      else setOwn(after, key, value);
+      else setOwnData(after, key, value);
       if (jsonBytes(after) > options.max_total_bytes) {
         throw new RangeError(`${path}: the total size would exceed ${options.max_total_bytes} bytes`);
       }
     }
     push(exec, path, json);
     flow.clearTransient(options.segments, key);
-    flow.update((base) => applyReflect(base, options, key, value));
+    applyReflect(flow.base, options, key, value, true);
     if (options.immediate) trySet(exec.event, options, key, value);
     return;
   }
   const json = record(exec, path, values);
-  const value = values.length > 0 ? JSON.parse(json)[0] : undefined;
-  flow.update((base) => applyReflect(base, options, undefined, value));
+  const value = values.length > 0 ? normalised(values[0], json, 0) : undefined;
+  applyReflect(flow.base, options, undefined, value, true);
   if (options.immediate) trySet(exec.event, options, undefined, value);
 }
 
@@ -149,11 +221,12 @@ function invoke(method, exec, api, rawArgs) {
   const values = [];
   let used = 0;
   for (let i = 0; i < specs.length; i++) {
-    const value = specs[i].check(rawArgs[i], `${path}: ${specs[i].name}`);
+    const spec = specs[i];
+    const value = spec.check(rawArgs[i], spec.label);
     values.push(value);
     if (value !== undefined) used = i + 1;
   }
-  values.length = used; // trailing undefined arguments are omitted
+  if (used < values.length) values.length = used; // trailing undefined arguments are omitted
   const flow = exec.flow;
   let result;
   switch (method.effect) {

@@ -35,6 +35,27 @@ function matchesType(value, type) {
   }
 }
 
+/** A predicate for "the value is one of `types`", specialised at compile time. */
+function typeTest(types) {
+  if (types.includes('any')) return () => true;
+  if (types.length === 1) {
+    switch (types[0]) {
+      case 'string': return (value) => typeof value === 'string';
+      case 'number': return (value) => typeof value === 'number' && Number.isFinite(value);
+      case 'integer': return (value) => Number.isInteger(value);
+      case 'boolean': return (value) => typeof value === 'boolean';
+      case 'null': return (value) => value === null;
+      case 'array': return (value) => Array.isArray(value);
+      case 'object': return (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+      default: return () => false;
+    }
+  }
+  return (value) => {
+    for (let i = 0; i < types.length; i++) if (matchesType(value, types[i])) return true;
+    return false;
+  };
+}
+
 function describeTypes(types) {
   const words = types.map((t) => (t === 'integer' ? 'an integer' : t === 'array' ? 'an array'
     : t === 'object' ? 'an object' : t === 'null' ? 'null' : `a ${t}`));
@@ -78,13 +99,14 @@ function compile(rawSpec, definitions, where) {
   const truncate = spec.truncate === true;
   const safeInteger = spec.safe_integer === true;
   const expected = describeTypes(types);
+  const typeMatches = typeTest(types);
 
   return function check(value, label) {
     if (value === undefined) {
       if (optional) return undefined;
       throw new TypeError(`${label} is required`);
     }
-    if (!types.some((t) => matchesType(value, t))) {
+    if (!typeMatches(value)) {
       throw new TypeError(`${label} must be ${expected}, got ${typeOf(value)}`);
     }
     if (enumSet !== null && !enumSet.has(value)) {
@@ -104,8 +126,8 @@ function compile(rawSpec, definitions, where) {
       if (notIn !== null && notIn.has(value)) {
         throw new RangeError(`${label} ${JSON.stringify(value)} is reserved and cannot be used`);
       }
-      for (const re of notMatching) {
-        if (re.test(value)) throw new RangeError(`${label} ${JSON.stringify(value)} is not allowed`);
+      for (let i = 0; i < notMatching.length; i++) {
+        if (notMatching[i].test(value)) throw new RangeError(`${label} ${JSON.stringify(value)} is not allowed`);
       }
     }
     if (safeInteger && typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
@@ -115,7 +137,10 @@ function compile(rawSpec, definitions, where) {
       for (let i = 0; i < value.length; i++) items(value[i], `${label}[${i}]`);
     }
     if (properties.length > 0 && typeOf(value) === 'object') {
-      for (const [key, checkProp] of properties) checkProp(value[key], `${label}.${key}`);
+      for (let i = 0; i < properties.length; i++) {
+        const [key, checkProp] = properties[i];
+        checkProp(value[key], `${label}.${key}`);
+      }
     }
     if (maxBytes !== undefined && jsonBytes(value) > maxBytes) {
       throw new RangeError(`${label} must be at most ${maxBytes} bytes`);

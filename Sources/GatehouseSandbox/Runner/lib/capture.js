@@ -137,7 +137,9 @@ function install() {
   const realWrite = stdout.write;
   const out = new CaptureStream(1);
   const err = new CaptureStream(2);
-  const actionConsole = new Console({ stdout: out, stderr: err, colorMode: false });
+  // ignoreErrors: false — the capture streams never fail, so the per-call error
+  // listener and write callback Console adds otherwise would only cost time.
+  const actionConsole = new Console({ stdout: out, stderr: err, colorMode: false, ignoreErrors: false });
   Object.defineProperty(globalThis, 'console', {
     value: actionConsole, writable: true, configurable: true, enumerable: false,
   });

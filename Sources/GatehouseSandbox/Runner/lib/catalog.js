@@ -75,7 +75,7 @@ function compileMethod(path, spec, definitions, where) {
   const compiledArgs = argSpecs.map((argSpec, i) => {
     const label = isObject(argSpec) && typeof argSpec.name === 'string' ? argSpec.name : `argument ${i + 1}`;
     try {
-      return { name: label, check: args.compile(argSpec, definitions, `${where}.args[${i}]`) };
+      return { name: label, label: `api.${path}: ${label}`, check: args.compile(argSpec, definitions, `${where}.args[${i}]`) };
     } catch (e) {
       return fail(e.message);
     }

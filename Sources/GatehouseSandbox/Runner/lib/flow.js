@@ -58,20 +58,15 @@ class FlowState {
     this.cache = new FlowCache(request.cache, limits.cache, clock);
   }
 
-  update(change) {
-    change(this.base);
-  }
-
   setTransient(segments, key) {
     this.clearTransient(segments, key);
     this.transient.push({ segments, key });
-    this.update((base) => {
-      const target = segments.reduce((node, s) => (isObject(node) ? node[s] : undefined), base);
-      if (isObject(target)) delete target[key];
-    });
+    const target = segments.reduce((node, s) => (isObject(node) ? node[s] : undefined), this.base);
+    if (isObject(target)) delete target[key];
   }
 
   clearTransient(segments, key) {
+    if (this.transient.length === 0) return;
     const target = segments.join('.');
     this.transient = this.transient.filter((t) => t.key !== key || t.segments.join('.') !== target);
   }

@@ -83,3 +83,44 @@ def test_triggers_listed_from_the_catalog(mgmt: Auth0) -> None:
     triggers = {t.id: t for t in mgmt.actions.triggers.list().triggers}
     assert triggers["post-login"].version == "v3"
     assert triggers["credentials-exchange"].version == "v2"
+
+
+def test_bound_action_shapes_m2m_tokens_and_executions_are_readable(
+    mgmt: Auth0, get_token, gatehouse, jwks_client
+) -> None:
+    """credentials-exchange with auth0-python end to end: the claim is in the token, the tenant
+    log links the execution, and the execution reads back through the Management client."""
+    import jwt as pyjwt
+
+    name = unique("m2m-claims")
+    api = mgmt.resource_servers.create(identifier=f"https://{name}.e2e.test/", name=name, scopes=[{"value": "read:x"}])
+    m2m = mgmt.clients.create(
+        name=name, app_type="non_interactive", grant_types=["client_credentials"], token_endpoint_auth_method="client_secret_post"
+    )
+    mgmt.client_grants.create(client_id=m2m.client_id, audience=api.identifier, scope=["read:x"])
+    action = mgmt.actions.create(
+        name=name,
+        supported_triggers=[{"id": "credentials-exchange", "version": "v2"}],
+        code="exports.onExecuteCredentialsExchange = async (event, api) => { console.log('for', event.client.name); api.accessToken.setCustomClaim('https://e2e/client', event.client.name); };",
+    )
+    assert wait_until_built(mgmt, action.id).status == "built"
+    mgmt.actions.deploy(action.id)
+    mgmt.actions.triggers.bindings.update_many(
+        "credentials-exchange", bindings=[{"ref": {"type": "action_id", "value": action.id}}]
+    )
+    try:
+        token = get_token(m2m.client_id, m2m.client_secret).client_credentials(audience=api.identifier)
+        key = jwks_client.get_signing_key_from_jwt(token["access_token"])
+        claims = pyjwt.decode(token["access_token"], key.key, algorithms=["RS256"], audience=api.identifier)
+        assert claims["https://e2e/client"] == name
+
+        logs = [log for log in mgmt.logs.list(per_page=100) if log.client_id == m2m.client_id]
+        assert logs, "no tenant log for the exchange"
+        details = logs[0].details or {}
+        execution_id = details["actions"]["executions"][0]
+        execution = mgmt.actions.executions.get(execution_id)
+        assert execution.trigger_id == "credentials-exchange"
+        assert execution.results[0].action_name == name
+    finally:
+        mgmt.actions.triggers.bindings.update_many("credentials-exchange", bindings=[])
+        mgmt.actions.delete(action.id, force=True)

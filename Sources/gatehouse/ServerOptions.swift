@@ -63,7 +63,13 @@ struct ServerOptions: ParsableArguments {
                 return workers
             },
             nodeBinary: env("GATEHOUSE_NODE"),
-            bundlesDirectory: env("GATEHOUSE_BUNDLES_DIR")
+            bundlesDirectory: env("GATEHOUSE_BUNDLES_DIR"),
+            logRetentionDays: try env("GATEHOUSE_LOG_RETENTION_DAYS").map { text in
+                guard let days = Int(text), days >= 1 else {
+                    throw ValidationError("GATEHOUSE_LOG_RETENTION_DAYS must be a whole number of days (at least 1), got \(text)")
+                }
+                return days
+            } ?? 10
         )
     }
 }

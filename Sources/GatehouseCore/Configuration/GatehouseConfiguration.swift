@@ -35,6 +35,8 @@ public struct GatehouseConfiguration: Sendable {
     public var nodeBinary: String?
     /// Where npm dependency bundles of action versions are installed (`GATEHOUSE_BUNDLES_DIR`).
     public var bundlesDirectory: String?
+    /// How long execution records and tenant log events are kept (`GATEHOUSE_LOG_RETENTION_DAYS`).
+    public var logRetentionDays: Int
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -59,7 +61,8 @@ public struct GatehouseConfiguration: Sendable {
         secureCookies: Bool? = nil,
         sandboxWorkers: Int? = nil,
         nodeBinary: String? = nil,
-        bundlesDirectory: String? = nil
+        bundlesDirectory: String? = nil,
+        logRetentionDays: Int = 10
     ) {
         self.host = host
         self.port = port
@@ -80,6 +83,7 @@ public struct GatehouseConfiguration: Sendable {
         self.sandboxWorkers = sandboxWorkers
         self.nodeBinary = nodeBinary
         self.bundlesDirectory = bundlesDirectory
+        self.logRetentionDays = logRetentionDays
     }
 
     /// Issuers end in exactly one slash, as Auth0's do.

@@ -31,7 +31,9 @@ public struct GatehouseServer: Sendable {
             let catalog = try TriggerCatalog.bundled()
             let sandboxConfiguration = Self.sandboxConfiguration(configuration)
             let sandbox = await startSandbox(sandboxConfiguration, logger: logger)
-            let flows = FlowRunner(storage: storage, sandbox: sandbox, recorder: ExecutionRecorder(storage: storage, logger: logger))
+            let flows = FlowRunner(
+                storage: storage, sandbox: sandbox,
+                recorder: ExecutionRecorder(storage: storage, logger: logger, retentionDays: configuration.logRetentionDays))
             let services = IdentityServices(
                 configuration: configuration, storage: storage, keyring: keyring, logger: logger, flows: flows,
                 policy: CommandPolicy(catalog: catalog))

@@ -89,11 +89,30 @@ struct LoginPageRoutes {
             let user = try await services.users.authenticate(
                 connection: screen.connection.name, login: login, password: password, ip: context.remoteIP)
             let session = try await authorization.startSession(user: user, clientID: screen.client.client_id)
+            await logLogin(
+                type: "s", description: "Successful login", screen: screen, request: request, context: context, userID: user.user_id)
             return try await responder.complete(screen.transaction, session: session)
         } catch let failure as UserDirectory.LoginFailure {
+            await logLogin(
+                type: failure == .tooManyAttempts ? "limit_wc" : "fp", description: failure.message, screen: screen, request: request,
+                context: context, userID: nil)
             let status: HTTPResponse.Status = failure == .tooManyAttempts ? .tooManyRequests : .unauthorized
             return pages.render("login", values(screen, error: failure.message, form: form), status: status)
         }
+    }
+
+    /// Tenant log events of the hosted login: `s` (success), `fp` (wrong credentials),
+    /// `limit_wc` (throttled), as Auth0 names them.
+    private func logLogin(
+        type: String, description: String, screen: Screen, request: Request, context: GatehouseRequestContext, userID: String?
+    ) async {
+        await services.flows?.recorder.record(logs: [
+            LogRecord(
+                log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()), type: type,
+                description: description, client_id: screen.client.client_id, client_name: screen.client.name, ip: context.remoteIP,
+                user_agent: request.headers[.userAgent], user_id: userID, audience: screen.transaction.audience,
+                scope: screen.transaction.scope, details: .object(["connection": .string(screen.connection.name)]))
+        ])
     }
 
     func submitSignup(_ request: Request, context: GatehouseRequestContext) async throws -> Response {

@@ -126,6 +126,21 @@ import Testing
         }
     }
 
+    @Test("logins are in the tenant log: fp for a wrong password, s for a success")
+    func loginLogs() async throws {
+        try await TestServer.run { client in
+            let fixtures = try await Fixtures.make(client)
+            let app = try await fixtures.createApp()
+            let userID = try await fixtures.createUser()
+            _ = try await Self.login(client, app: app, password: "wrong-password")
+            _ = try await Self.login(client, app: app)
+            let logs = try await client.json(.get, "/api/v2/logs", token: fixtures.token).json.arrayValue ?? []
+            let types = logs.filter { $0["client_id"]?.stringValue == app.id }.compactMap { $0["type"]?.stringValue }
+            #expect(types.prefix(2) == ["s", "fp"])
+            #expect(logs.first { $0["type"] == "s" }?["user_id"]?.stringValue == userID)
+        }
+    }
+
     @Test("repeated failures are throttled, even with the right password")
     func throttling() async throws {
         try await TestServer.run { client in

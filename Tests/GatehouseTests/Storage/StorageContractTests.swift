@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseActions
 import GatehouseCore
 import GatehouseIdentity
 import GatehouseStorage
@@ -158,6 +159,26 @@ import Testing
             #expect(try await first.snapshot().client("c1")?.client_secret == "two")
             #expect(try await second.snapshot().client("c1")?.client_secret == "two")
             #expect(try await first.snapshot().api(identifier: "https://nowhere/") == nil)
+        }
+    }
+}
+
+@Suite("Execution records") struct ExecutionRetentionTests {
+    @Test("records older than the retention period are purged when the recorder writes", arguments: StorageContractTests.engines)
+    func retention(engine: String) async throws {
+        try await StorageContractTests.withStorage(engine) { storage in
+            @Sendable func execution(_ id: String) -> ExecutionRecord {
+                ExecutionRecord(id: id, trigger_id: "post-login", status: "final", results: [], created_at: "", updated_at: "")
+            }
+            let old = Timestamp.nowMillis() - 11 * 86_400_000
+            try await storage.read { try await $0.observability.insert(executions: [execution("old")], logs: [], at: old) }
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let recorder = ExecutionRecorder(storage: storage, logger: logger, retentionDays: 10)
+            await recorder.record(execution: execution("new"))
+            await recorder.flush()
+            #expect(try await storage.read { try await $0.observability.execution("old") } == nil)
+            #expect(try await storage.read { try await $0.observability.execution("new") }?.trigger_id == "post-login")
         }
     }
 }

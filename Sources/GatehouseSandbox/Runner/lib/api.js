@@ -86,7 +86,7 @@ function normalised(value, json, index) {
 
 function push(exec, path, json) {
   const { limits } = exec;
-  if (exec.commands.length >= limits.max_commands_per_action) {
+  if (exec.commandCount >= limits.max_commands_per_action) {
     throw new RangeError(`${path}: too many api calls in one action (limit ${limits.max_commands_per_action})`);
   }
   const bytes = Buffer.byteLength(json);
@@ -94,7 +94,9 @@ function push(exec, path, json) {
     throw new RangeError(`${path}: the action's api calls exceed ${limits.max_command_bytes_per_action} bytes in total`);
   }
   exec.commandBytes += bytes;
-  exec.commands.push(`{"method":"${path}","args":${json}}`);
+  const command = `{"method":"${path}","args":${json}}`;
+  exec.commands = exec.commandCount === 0 ? command : `${exec.commands},${command}`;
+  exec.commandCount += 1;
 }
 
 function record(exec, path, values) {

@@ -124,6 +124,23 @@ import Testing
         }
     }
 
+    @Test("past 50 versions, the oldest undeployed versions make room")
+    func versionLimit() async throws {
+        try await TestServer.run { client in
+            let token = try await client.managementToken()
+            let id = try #require(try await Self.create(client, token).json["id"]?.stringValue)
+            _ = try await Self.built(client, token, id)
+            for _ in 0..<52 {
+                #expect(try await client.json(.post, "/api/v2/actions/actions/\(id)/deploy", token: token).status == .ok)
+            }
+            let versions = try await client.json(.get, "/api/v2/actions/actions/\(id)/versions?per_page=100", token: token)
+            #expect(versions.json["total"] == 50)
+            let numbers = versions.json["versions"]?.arrayValue?.compactMap { $0["number"] } ?? []
+            #expect(numbers.first == 52)
+            #expect(numbers.last == 3)
+        }
+    }
+
     @Test("the test endpoint runs the draft with its secrets and changes nothing")
     func testEndpoint() async throws {
         try await TestServer.run { client in

@@ -10,7 +10,7 @@ const capture = require('./lib/capture');
 const reallyExit = process.reallyExit;
 const realStderr = process.stderr;
 const realStderrWrite = process.stderr.write;
-const { input, emit } = capture.install();
+const { readInput, emit } = capture.install();
 
 const { als } = capture;
 const { compileCatalog } = require('./lib/catalog');
@@ -149,26 +149,35 @@ function startNext() {
   RESOLVED.then(() => handle(line, startNext));
 }
 
-let pending = '';
-input.setEncoding('utf8');
-input.on('data', (chunk) => {
+// Lines are cut at the newline byte (which never occurs inside a multi-byte UTF-8
+// sequence) and decoded whole; the bytes of an unfinished line are copied aside.
+let pending = null;
+function onData(bytes) {
   let start = 0;
-  let newline = chunk.indexOf('\n');
+  let newline = bytes.indexOf(10);
   while (newline !== -1) {
-    const line = start === 0 && pending !== '' ? pending + chunk.slice(0, newline) : chunk.slice(start, newline);
-    if (start === 0) pending = '';
+    let line;
+    if (pending === null) {
+      line = bytes.toString('utf8', start, newline);
+    } else {
+      pending.push(bytes.subarray(start, newline));
+      line = Buffer.concat(pending).toString('utf8');
+      pending = null;
+    }
     if (line.trim() !== '') lines.push(line);
     start = newline + 1;
-    newline = chunk.indexOf('\n', start);
+    newline = bytes.indexOf(10, start);
   }
-  if (start === 0) pending += chunk;
-  else if (start < chunk.length) pending = chunk.slice(start);
+  if (start < bytes.length) {
+    if (pending === null) pending = [];
+    pending.push(Buffer.from(bytes.subarray(start)));
+  }
   if (!busy && lines.length > 0) {
     busy = true;
     startNext();
   }
-});
-input.on('end', () => {
+}
+readInput(onData, () => {
   ended = true;
   if (!busy) exit(0);
 });

@@ -7,7 +7,8 @@
 
 const path = require('node:path');
 const vm = require('node:vm');
-const { jsonBytes } = require('./args');
+const { isProxy } = require('node:util').types;
+const { jsonBytes, prototypeHasEnumerables } = require('./args');
 const tokens = require('./tokens');
 
 function isObject(value) { return value !== null && typeof value === 'object' && !Array.isArray(value); }
@@ -111,6 +112,22 @@ function setOwn(object, key, value) {
 }
 
 /**
+ * setOwn for an object of the action's own event copy, which the action may have
+ * changed in any way: a plain assignment is used only when it provably does the same
+ * as defineProperty — an ordinary extensible object inheriting from Object.prototype,
+ * without that key, and nothing on Object.prototype by that name (no setter, no
+ * "__proto__"); none of these checks can run action code.
+ */
+function setOwnChecked(object, key, value) {
+  if (!isProxy(object) && Object.getPrototypeOf(object) === Object.prototype && !(key in Object.prototype)
+      && !Object.hasOwn(object, key) && Object.isExtensible(object)) {
+    object[key] = value;
+  } else {
+    setOwn(object, key, value);
+  }
+}
+
+/**
  * setOwn for the runner's own plain-data objects (the flow's base event and copies of
  * it), whose own properties are all writable data properties: a plain assignment does
  * exactly the same when the key is already own, or when nothing on the prototype chain
@@ -138,7 +155,7 @@ function applyReflect(root, options, key, value, owned) {
     if (!isObject(node[leaf])) node[leaf] = {};
     if (value === null) delete node[leaf][key];
     else if (owned) setOwnData(node[leaf], key, value);
-    else setOwn(node[leaf], key, value);
+    else setOwnChecked(node[leaf], key, value);
     return;
   }
   const current = Array.isArray(node[leaf]) ? node[leaf] : [];
@@ -155,6 +172,41 @@ function currentTarget(root, segments) {
     node = node[segment];
   }
   return node;
+}
+
+// Strings whose JSON encoding is the string in quotes, one byte per character.
+const PRINTABLE_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function stringJsonBytes(text) {
+  return PRINTABLE_ASCII.test(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text));
+}
+
+/**
+ * jsonBytes() of a runner-owned plain object (a copy of part of the base event)
+ * without building its JSON when all its values are primitives; JSON.stringify
+ * otherwise (and whenever for-in could visit more than its own keys).
+ */
+function ownedObjectJsonBytes(object) {
+  if (prototypeHasEnumerables()) return jsonBytes(object);
+  let bytes = 2;
+  let first = true;
+  for (const key in object) {
+    const value = object[key];
+    let valueBytes;
+    switch (typeof value) {
+      case 'string': valueBytes = stringJsonBytes(value); break;
+      case 'boolean': valueBytes = value ? 4 : 5; break;
+      case 'number': valueBytes = Number.isFinite(value) ? String(value).length : 4; break;
+      case 'object':
+        if (value === null) { valueBytes = 4; break; }
+        return jsonBytes(object);
+      default:
+        return jsonBytes(object);
+    }
+    bytes += (first ? 0 : 1) + stringJsonBytes(key) + 1 + valueBytes;
+    first = false;
+  }
+  return bytes;
 }
 
 /** reflect: record the call and make its result visible in the event of later actions. */
@@ -178,7 +230,7 @@ function reflect(exec, method, values) {
       const after = isObject(target) ? { ...target } : {};
       if (value === null) delete after[key];
       else setOwnData(after, key, value);
-      if (jsonBytes(after) > options.max_total_bytes) {
+      if (ownedObjectJsonBytes(after) > options.max_total_bytes) {
         throw new RangeError(`${path}: the total size would exceed ${options.max_total_bytes} bytes`);
       }
     }

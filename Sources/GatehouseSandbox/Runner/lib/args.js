@@ -21,6 +21,16 @@ function jsonBytes(value) {
   return json === undefined ? 0 : Buffer.byteLength(json);
 }
 
+/**
+ * True when Object.prototype has enumerable properties. Until something adds one,
+ * for-in over a plain object visits exactly its own enumerable keys, in the same order
+ * as Object.keys, without allocating the key array.
+ */
+function prototypeHasEnumerables() {
+  for (const key in Object.prototype) if (key !== undefined) return true;
+  return false;
+}
+
 function matchesType(value, type) {
   switch (type) {
     case 'any': return true;
@@ -149,4 +159,4 @@ function compile(rawSpec, definitions, where) {
   };
 }
 
-module.exports = { compile, jsonBytes };
+module.exports = { compile, jsonBytes, prototypeHasEnumerables };

@@ -61,9 +61,14 @@ function captureWrite(chunk, encoding, callback) {
     execution.logs.append(text);
   }
   const cb = typeof encoding === 'function' ? encoding : callback;
-  if (typeof cb === 'function') process.nextTick(cb, null);
+  if (typeof cb === 'function' && !noopCallbacks.has(cb)) process.nextTick(cb, null);
   return true;
 }
+
+// The write callbacks of the actions' Console (its stdout/stderr error handlers). A
+// write that succeeds calls them with null, which does nothing at all: they are not
+// scheduled, which saves a tick object per console.* call.
+const noopCallbacks = new Set();
 
 /** A writable that files everything written to it into the current action's log. */
 class CaptureStream extends Writable {
@@ -126,20 +131,57 @@ function replaceProcessStream(name, stream) {
 }
 
 /**
- * Installs the capture. Returns the runner's private channel: `input`, the real
- * stdin stream, and `emit(line)`, the only way protocol frames are written. Action
- * code sees stand-ins: `process.stdout`/`process.stderr` capture into its log,
- * `process.stdin` never yields anything, and `console` is a capturing Console.
+ * The runner's request channel. When fd 0 is a pipe or a socket (how the host starts
+ * workers), a socket of our own reads it into one reusable buffer (net.Socket's
+ * `onread` option): no 64 KiB allocation, stream buffering and string decoding per
+ * read. Anything else (a file, a terminal) goes through process.stdin as usual.
+ * `process.stdin` itself is never created in the first case.
+ * Returns `(onData, onEnd) => void`, which starts reading; `onData(bytes)` gets a
+ * view of the bytes read that is only valid during the call.
+ */
+function openInput() {
+  let onData = null;
+  try {
+    const socket = new (require('node:net').Socket)({
+      fd: 0,
+      readable: true,
+      writable: false,
+      pauseOnCreate: true,
+      onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (nread, buffer) => { onData(buffer.subarray(0, nread)); } },
+    });
+    return (dataListener, endListener) => {
+      onData = dataListener;
+      socket.on('end', endListener);
+      socket.resume();
+    };
+  } catch {
+    // Not a pipe or socket: the regular stdin stream.
+  }
+  const stdin = process.stdin;
+  return (dataListener, endListener) => {
+    stdin.on('data', dataListener);
+    stdin.on('end', endListener);
+  };
+}
+
+/**
+ * Installs the capture. Returns the runner's private channel: `readInput(onData,
+ * onEnd)`, which starts reading the requests (see openInput), and `emit(line)`, the
+ * only way protocol frames are written. Action code sees stand-ins:
+ * `process.stdout`/`process.stderr` capture into its log, `process.stdin` never
+ * yields anything, and `console` is a capturing Console.
  */
 function install() {
-  const input = process.stdin;
+  const readInput = openInput();
   const stdout = process.stdout;
   const realWrite = stdout.write;
+  const rawWriteSync = require('node:fs').writeSync; // before guardStdioDescriptors()
   const out = new CaptureStream(1);
   const err = new CaptureStream(2);
-  // ignoreErrors: false — the capture streams never fail, so the per-call error
-  // listener and write callback Console adds otherwise would only cost time.
-  const actionConsole = new Console({ stdout: out, stderr: err, colorMode: false, ignoreErrors: false });
+  const actionConsole = new Console({ stdout: out, stderr: err, colorMode: false });
+  for (const handler of [actionConsole._stdoutErrorHandler, actionConsole._stderrErrorHandler]) {
+    if (typeof handler === 'function') noopCallbacks.add(handler);
+  }
   Object.defineProperty(globalThis, 'console', {
     value: actionConsole, writable: true, configurable: true, enumerable: false,
   });
@@ -148,8 +190,33 @@ function install() {
   replaceProcessStream('stdin', new Readable({ read() {} }));
   guardStdioDescriptors();
   return {
-    input,
-    emit(line) { realWrite.call(stdout, `${line}\n`); },
+    readInput,
+    /**
+     * Writes one frame. Straight to fd 1 with a single write(2) when nothing is
+     * queued on the stdout stream (the usual case): the stream machinery costs more
+     * than the system call. A pipe that is full (EAGAIN), a partial write or any
+     * error hands the (rest of the) frame to the stream, which queues it and reports
+     * errors as before; frames stay in order because the direct path is only taken
+     * while the stream's queue is empty.
+     */
+    emit(line) {
+      const frame = `${line}\n`;
+      if (stdout.writableLength === 0 && !stdout.destroyed) {
+        let written;
+        try {
+          written = rawWriteSync(1, frame);
+        } catch {
+          written = 0;
+        }
+        if (written === 0) {
+          realWrite.call(stdout, frame);
+        } else if (written < Buffer.byteLength(frame)) {
+          realWrite.call(stdout, Buffer.from(frame).subarray(written));
+        }
+        return;
+      }
+      realWrite.call(stdout, frame);
+    },
   };
 }
 

@@ -53,7 +53,7 @@ struct UserEndpoints {
     func update(_ id: String, with body: UserBody) async throws -> UserRecord {
         var hash: String?
         if let password = body.password { hash = try await services.passwords.hash(password) }
-        if let email = body.email, !EmailCheck.plausible(email) {
+        if let email = body.email, !EmailAddress.isPlausible(email) {
             throw ManagementAPIError.badRequest(
                 "Payload validation error: 'Object didn't pass validation for format email: \(email)' on property email.")
         }
@@ -214,12 +214,5 @@ struct UserEndpoints {
                 return JSONResponse.empty()
             },
         ]
-    }
-}
-
-enum EmailCheck {
-    static func plausible(_ value: String) -> Bool {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(" ")
     }
 }

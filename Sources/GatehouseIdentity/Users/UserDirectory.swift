@@ -152,9 +152,9 @@ public struct UserProfileFields: Codable, Sendable {
     public init() {}
 }
 
-enum EmailAddress {
+public enum EmailAddress {
     /// A deliberately loose check (something@something.tld, no spaces): the mailbox proves the rest.
-    static func isPlausible(_ value: String) -> Bool {
+    public static func isPlausible(_ value: String) -> Bool {
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !value.contains(" ") else { return false }
         return !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")

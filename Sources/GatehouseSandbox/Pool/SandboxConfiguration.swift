@@ -8,8 +8,6 @@ import Foundation
 public struct SandboxConfiguration: Sendable {
     /// The `node` binary for the default runtime.
     public var nodeBinary: String
-    /// Auth0 runtime names (`node18`, `node22`, …) mapped to Node binaries.
-    public var runtimes: [String: String]
     /// Worker processes; defaults to the number of cores.
     public var workers: Int
     /// V8 heap cap per worker (`--max-old-space-size`).
@@ -24,13 +22,12 @@ public struct SandboxConfiguration: Sendable {
     public var unprivilegedUserID: Int
 
     public init(
-        nodeBinary: String? = nil, runtimes: [String: String] = [:], workers: Int? = nil, heapMegabytes: Int = 128,
+        nodeBinary: String? = nil, workers: Int? = nil, heapMegabytes: Int = 128,
         graceMillis: Int = 1000, bundlesDirectory: String? = nil, runnerDirectory: String? = nil,
         unprivilegedUserID: Int = 65_534
     ) {
         let node = nodeBinary ?? Self.findExecutable("node") ?? "/usr/bin/node"
         self.nodeBinary = node
-        self.runtimes = runtimes
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.heapMegabytes = heapMegabytes
         self.graceMillis = graceMillis

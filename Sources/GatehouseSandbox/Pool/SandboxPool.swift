@@ -76,7 +76,6 @@ public actor SandboxPool {
                 error: ActionError(
                     name: "PlatformError", message: "the sandbox worker answered with an invalid frame", class: "platform_error"))
         }
-        worker.noteServed()
         if result.recycle { await replace(worker) } else { await checkin(worker) }
         return result.flow
     }

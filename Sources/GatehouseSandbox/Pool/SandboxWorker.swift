@@ -31,7 +31,6 @@ final class SandboxWorker: @unchecked Sendable {
     /// When the request in flight must have been answered; the reader thread kills the worker
     /// past it (a synchronous infinite loop cannot be interrupted from inside).
     private var deadline: ContinuousClock.Instant?
-    private(set) var servedFlows = 0
 
     /// Starts the process; `ready()` must succeed before the worker is used.
     init(id: Int, launch: SandboxLaunch) throws {
@@ -100,8 +99,6 @@ final class SandboxWorker: @unchecked Sendable {
             if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         }
     }
-
-    func noteServed() { lock.withLock { servedFlows += 1 } }
 
     private func deliver(_ result: Result<Data, any Error>) {
         lock.lock()

@@ -7,6 +7,8 @@ extension ActionsService {
     public struct BindingReference: Codable, Sendable {
         public var ref: Reference
         public var display_name: String?
+        /// Gatehouse extension: run on when this action throws (see `ActionBindingRecord.fail_open`).
+        public var fail_open: Bool?
 
         public struct Reference: Codable, Sendable {
             /// `action_id`, `action_name` or `binding_id`.
@@ -56,7 +58,8 @@ extension ActionsService {
                     ActionBindingRecord(
                         id: existing?.id ?? UUID().uuidString.lowercased(), trigger_id: triggerID, action_id: action.id,
                         display_name: reference.display_name ?? existing?.display_name ?? action.name,
-                        created_at: existing?.created_at ?? Timestamp.nowMillis()))
+                        created_at: existing?.created_at ?? Timestamp.nowMillis(),
+                        fail_open: reference.fail_open ?? existing?.fail_open ?? false))
             }
             try await repositories.actions.replaceBindings(trigger: triggerID, with: bindings)
             return bindings

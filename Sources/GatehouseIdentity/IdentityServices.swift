@@ -22,6 +22,8 @@ public struct IdentityServices: Sendable {
 
     /// Runs bound Actions during token issuance; `nil` leaves Actions out entirely.
     public let flows: FlowRunner?
+    /// The `post-login` trigger of every kind of login; `nil` without Actions.
+    public let postLogin: PostLoginFlow?
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -39,12 +41,17 @@ public struct IdentityServices: Sendable {
         configurationCache = ConfigurationCache(storage: storage)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
+        let tenantName = Self.tenantName(configuration.issuer)
+        let postLogin = flows.flatMap { flows in
+            policy.map { PostLoginFlow(flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger) }
+        }
+        self.postLogin = postLogin
         grants = GrantRegistry(handlers: [
-            ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: Self.tenantName(configuration.issuer)),
+            ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
-            RefreshTokenGrant(storage: storage, loginTokens: loginTokens),
-            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: false),
-            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, realmRequired: true),
+            RefreshTokenGrant(storage: storage, loginTokens: loginTokens, postLogin: postLogin),
+            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, postLogin: postLogin, realmRequired: false),
+            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, postLogin: postLogin, realmRequired: true),
         ])
     }
 

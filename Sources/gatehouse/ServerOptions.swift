@@ -69,7 +69,13 @@ struct ServerOptions: ParsableArguments {
                     throw ValidationError("GATEHOUSE_LOG_RETENTION_DAYS must be a whole number of days (at least 1), got \(text)")
                 }
                 return days
-            } ?? 10
+            } ?? 10,
+            actionsTimeoutMillis: try env("GATEHOUSE_ACTIONS_TIMEOUT_MS").map { text in
+                guard let millis = Int(text), (100...300_000).contains(millis) else {
+                    throw ValidationError("GATEHOUSE_ACTIONS_TIMEOUT_MS must be a number of milliseconds from 100 to 300000, got \(text)")
+                }
+                return millis
+            } ?? 20_000
         )
     }
 }

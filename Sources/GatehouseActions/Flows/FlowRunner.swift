@@ -11,9 +11,27 @@ public final class FlowRunner: Sendable {
     /// A bound, deployed action version, ready to send to the sandbox.
     public struct BoundAction: Sendable {
         public let bindingID: String
+        public let actionID: String
         public let actionName: String
         public let versionID: String
         public let source: ActionSource
+    }
+
+    /// Who the flow ran for, as the tenant log shows it.
+    public struct Caller: Sendable {
+        public var clientID: String?
+        public var clientName: String?
+        public var ip: String?
+        public var userAgent: String?
+        public var userID: String?
+
+        public init(clientID: String?, clientName: String?, ip: String?, userAgent: String? = nil, userID: String? = nil) {
+            self.clientID = clientID
+            self.clientName = clientName
+            self.ip = ip
+            self.userAgent = userAgent
+            self.userID = userID
+        }
     }
 
     /// What a flow did, with the id of its execution record.
@@ -26,11 +44,17 @@ public final class FlowRunner: Sendable {
         public var failedActionName: String? {
             result.actions.first { $0.error != nil }?.name ?? bound.first?.actionName
         }
+
+        /// Fail-open actions that threw: the flow went on without them.
+        public var failedOpen: [ActionResult] {
+            result.status == .failed ? [] : result.actions.filter { $0.error != nil }
+        }
     }
 
     let storage: Storage
     let sandbox: SandboxPool?
     public let recorder: ExecutionRecorder
+    public let cache: ActionCache
     let budgetMillis: Int
     private let bindingsCache = Mutex<(version: Int64, triggers: [String: [BoundAction]])>((-1, [:]))
 
@@ -39,6 +63,7 @@ public final class FlowRunner: Sendable {
         self.sandbox = sandbox
         self.recorder = recorder
         self.budgetMillis = budgetMillis
+        cache = ActionCache(storage: storage)
     }
 
     /// The trigger's bound actions as of `configurationVersion` (cached per version: every
@@ -56,10 +81,10 @@ public final class FlowRunner: Sendable {
                 let secrets = try await repositories.actions.secrets(ofVersion: versionID)
                 bound.append(
                     BoundAction(
-                        bindingID: binding.id, actionName: action.name, versionID: version.id,
+                        bindingID: binding.id, actionID: action.id, actionName: action.name, versionID: version.id,
                         source: ActionSource(
                             name: action.name, versionID: version.id, code: version.content.code, secrets: secrets,
-                            nodeModules: version.node_modules)))
+                            nodeModules: version.node_modules, failOpen: binding.fail_open)))
             }
             return bound
         }
@@ -71,16 +96,22 @@ public final class FlowRunner: Sendable {
     }
 
     /// Runs the flow; `nil` when nothing is bound. Fails closed: without a sandbox, a bound
-    /// trigger's flow fails with a `platform_error`.
-    public func run(trigger: String, event: JSONValue, configurationVersion: Int64) async throws -> Outcome? {
+    /// trigger's flow fails with a `platform_error`. Persists the flow's `api.cache` writes
+    /// (unless it failed), records the execution, and logs `actions_execution_failed` for
+    /// each action that failed.
+    public func run(trigger: String, event: JSONValue, configurationVersion: Int64, caller: Caller) async throws -> Outcome? {
         let bound = try await bound(trigger, configurationVersion: configurationVersion)
         guard !bound.isEmpty else { return nil }
         let started = Timestamp.nowMillis()
         let clock = ContinuousClock.now
         let result: FlowResult
         if let sandbox {
+            let snapshot = try await cache.snapshot(trigger: trigger)
             result = try await sandbox.run(
-                FlowRequest(trigger: trigger, event: event, actions: bound.map(\.source), budgetMillis: budgetMillis, now: started))
+                FlowRequest(
+                    trigger: trigger, event: event, actions: bound.map(\.source), cache: snapshot, budgetMillis: budgetMillis,
+                    now: started))
+            if result.status != .failed { try await cache.apply(trigger: trigger, commands: result.commands) }
         } else {
             result = FlowResult(
                 status: .failed, actions: [],
@@ -90,8 +121,40 @@ public final class FlowRunner: Sendable {
         let elapsed = ContinuousClock.now - clock
         let totalMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let execution = Self.record(trigger: trigger, bound: bound, result: result, started: started, totalMillis: totalMillis)
-        await recorder.record(execution: execution)
+        await recorder.record(
+            execution: execution, logs: Self.failureLogs(trigger: trigger, executionID: execution.id, bound: bound, result: result, caller: caller))
         return Outcome(result: result, executionID: execution.id, bound: bound)
+    }
+
+    /// Auth0's `actions_execution_failed` tenant log events, one per failed action (DOCS
+    /// `tenant-logs/actions/actions-execution-failed.mdx`).
+    static func failureLogs(trigger: String, executionID: String, bound: [BoundAction], result: FlowResult, caller: Caller) -> [LogRecord] {
+        var failures: [(binding: BoundAction?, error: ActionError)] = []
+        for (index, action) in result.actions.enumerated() {
+            if let error = action.error { failures.append((index < bound.count ? bound[index] : nil, error)) }
+        }
+        if let error = result.error { failures.append((bound.first, error)) }
+        let now = Timestamp.iso8601(Timestamp.nowMillis())
+        return failures.map { binding, error in
+            var details: [String: JSONValue] = [
+                "trigger_id": .string(trigger), "execution_id": .string(executionID), "error_class": .string(error.class),
+                "action_error": .object([
+                    "name": .string(error.name), "message": .string(error.message), "code": error.code ?? .null,
+                    "stack": error.stack.map(JSONValue.string) ?? .null,
+                ]),
+            ]
+            if let binding {
+                details["action_id"] = .string(binding.actionID)
+                details["action_name"] = .string(binding.actionName)
+                details["version_id"] = .string(binding.versionID)
+                details["binding_id"] = .string(binding.bindingID)
+            }
+            return LogRecord(
+                log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: "actions_execution_failed",
+                description: "The action '\(binding?.actionName ?? "")' failed: \(error.message)", client_id: caller.clientID,
+                client_name: caller.clientName, ip: caller.ip, user_agent: caller.userAgent, user_id: caller.userID,
+                details: .object(details))
+        }
     }
 
     static func record(trigger: String, bound: [BoundAction], result: FlowResult, started: EpochMillis, totalMillis: Double)

@@ -37,6 +37,8 @@ public struct GatehouseConfiguration: Sendable {
     public var bundlesDirectory: String?
     /// How long execution records and tenant log events are kept (`GATEHOUSE_LOG_RETENTION_DAYS`).
     public var logRetentionDays: Int
+    /// The time budget of one flow of actions (`GATEHOUSE_ACTIONS_TIMEOUT_MS`; Auth0: 20 s).
+    public var actionsTimeoutMillis: Int
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -62,7 +64,8 @@ public struct GatehouseConfiguration: Sendable {
         sandboxWorkers: Int? = nil,
         nodeBinary: String? = nil,
         bundlesDirectory: String? = nil,
-        logRetentionDays: Int = 10
+        logRetentionDays: Int = 10,
+        actionsTimeoutMillis: Int = 20_000
     ) {
         self.host = host
         self.port = port
@@ -84,6 +87,7 @@ public struct GatehouseConfiguration: Sendable {
         self.nodeBinary = nodeBinary
         self.bundlesDirectory = bundlesDirectory
         self.logRetentionDays = logRetentionDays
+        self.actionsTimeoutMillis = actionsTimeoutMillis
     }
 
     /// Issuers end in exactly one slash, as Auth0's do.

@@ -26,6 +26,11 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    public var numberValue: Double? {
+        if case .number(let number) = self { return number }
+        return nil
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let array) = self { return array }
         return nil

@@ -33,7 +33,8 @@ public struct GatehouseServer: Sendable {
             let sandbox = await startSandbox(sandboxConfiguration, logger: logger)
             let flows = FlowRunner(
                 storage: storage, sandbox: sandbox,
-                recorder: ExecutionRecorder(storage: storage, logger: logger, retentionDays: configuration.logRetentionDays))
+                recorder: ExecutionRecorder(storage: storage, logger: logger, retentionDays: configuration.logRetentionDays),
+                budgetMillis: configuration.actionsTimeoutMillis)
             let services = IdentityServices(
                 configuration: configuration, storage: storage, keyring: keyring, logger: logger, flows: flows,
                 policy: CommandPolicy(catalog: catalog))
@@ -72,7 +73,7 @@ public struct GatehouseServer: Sendable {
         let pages = try await PageRenderer.load()
         let cookies = SessionCookies(secure: services.configuration.secureCookies)
         let authorization = AuthorizationService(storage: services.storage)
-        let responder = AuthorizationResponder(pages: pages, authorization: authorization, cookies: cookies)
+        let responder = AuthorizationResponder(services: services, pages: pages, authorization: authorization, cookies: cookies)
         HealthRoutes(database: database).register(on: router)
         DiscoveryRoutes(services: services).register(on: router)
         TokenRoutes(services: services).register(on: router)
@@ -129,7 +130,7 @@ struct RequestLoggerMiddleware: RouterMiddleware {
             let response = try await next(request, context)
             status = response.status.code
             return response
-        } catch let error as HTTPResponseError {
+        } catch let error as any HTTPResponseError {
             status = error.status.code
             throw error
         }

@@ -85,6 +85,7 @@ struct ActionEndpoints {
                 .object([
                     "id": .string(binding.id), "trigger_id": .string(binding.trigger_id), "display_name": .string(binding.display_name),
                     "action": actionView(action, deployed: deployed), "created_at": .string(created), "updated_at": .string(created),
+                    "fail_open": .bool(binding.fail_open),
                 ]))
         }
         return views
@@ -229,7 +230,7 @@ struct ActionEndpoints {
                 summary: "Replace a trigger's ordered bindings",
                 request: .object([
                     "bindings": .array([
-                        .object(["ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles"])
+                        .object(["ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles", "fail_open": false])
                     ])
                 ])
             ) { request, context in

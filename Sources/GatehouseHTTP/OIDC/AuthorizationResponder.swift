@@ -8,6 +8,7 @@ import Hummingbird
 /// Sends the browser back to the client: with a code on success, with an error otherwise, by
 /// query redirect or by form post (OAuth 2.0 Form Post Response Mode).
 struct AuthorizationResponder: Sendable {
+    let services: IdentityServices
     let pages: PageRenderer
     let authorization: AuthorizationService
     let cookies: SessionCookies
@@ -35,11 +36,4 @@ struct AuthorizationResponder: Sendable {
         }
     }
 
-    /// The end of a successful login or SSO: a code for the client, and the session cookie.
-    func complete(_ transaction: LoginTransactionRecord, session: SessionRecord) async throws -> Response {
-        let code = try await authorization.issueCode(for: transaction, session: session)
-        return redirect(
-            to: transaction.redirect_uri, parameters: [("code", code), ("state", transaction.state)],
-            responseMode: transaction.response_mode, setCookies: [cookies.session(session.id)])
-    }
 }

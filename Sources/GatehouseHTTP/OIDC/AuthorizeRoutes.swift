@@ -12,10 +12,10 @@ struct AuthorizeRoutes {
     let authorization: AuthorizationService
 
     func register(on router: Router<GatehouseRequestContext>) {
-        router.get("authorize") { request, _ in try await authorize(request) }
+        router.get("authorize") { request, context in try await authorize(request, context: context) }
     }
 
-    func authorize(_ request: Request) async throws -> Response {
+    func authorize(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
         let transaction: LoginTransactionRecord
         do {
             transaction = try await validator.validate(RequestParameters.query(request), now: Timestamp.nowMillis())
@@ -24,8 +24,17 @@ struct AuthorizeRoutes {
         }
         let prompts = Set((transaction.prompt ?? "").split(separator: " ").map(String.init))
         let session = try await authorization.activeSession(request.cookies[SessionCookies.sessionName]?.value)
-        if let session, !prompts.contains("login"), await sessionFits(session, transaction) {
-            return try await responder.complete(transaction, session: session)
+        if let session, !prompts.contains("login"), await sessionFits(session, transaction),
+            let user = try await services.storage.read({ try await $0.users.get(session.user_id) }), !user.blocked
+        {
+            let configuration = try await services.configurationCache.snapshot()
+            if let client = try await configuration.client(transaction.client_id) {
+                return try await responder.finish(
+                    AuthorizationResponder.BrowserLogin(
+                        transaction: transaction, client: client, user: user, session: session, authenticated: false,
+                        configurationVersion: configuration.version),
+                    request: request, context: context)
+            }
         }
         if prompts.contains("none") {
             return responder.failure(

@@ -38,12 +38,17 @@ struct TokenRoutes {
             parameters: form, client: client, configuration: configuration, ip: context.remoteIP,
             userAgent: request.headers[.userAgent])
         tokenRequest.hostname = request.head.authority
+        tokenRequest.language = RequestParameters.language(request)
         do {
             let response = try await handler.exchange(tokenRequest)
-            await log(tokenRequest, grantType: grantType, success: true, description: nil, executions: response.executionIDs)
+            await log(
+                tokenRequest, grantType: grantType, success: true, description: nil, executions: response.executionIDs,
+                userID: response.userID)
             return try JSONResponse.make(response, noStore: true)
         } catch let error as OAuthError {
-            await log(tokenRequest, grantType: grantType, success: false, description: error.description, executions: error.executionIDs)
+            await log(
+                tokenRequest, grantType: grantType, success: false, description: error.description, executions: error.executionIDs,
+                userID: nil)
             throw error
         }
     }
@@ -58,30 +63,20 @@ struct TokenRoutes {
     ]
 
     /// Records the exchange in the tenant log, linking the executions of any Actions that ran
-    /// (`details.actions.executions`), and an `actions_execution_failed` event when one failed.
-    func log(_ request: TokenRequest, grantType: String, success: Bool, description: String?, executions: [String]) async {
+    /// (`details.actions.executions`). Failed actions have their own `actions_execution_failed`
+    /// events, written by the flow runner.
+    func log(
+        _ request: TokenRequest, grantType: String, success: Bool, description: String?, executions: [String], userID: String?
+    ) async {
         guard let recorder = services.flows?.recorder, let type = Self.logTypes[grantType] else { return }
         var details: [String: JSONValue] = [:]
         if !executions.isEmpty { details["actions"] = .object(["executions": .array(executions.map(JSONValue.string))]) }
-        let now = Timestamp.iso8601(Timestamp.nowMillis())
-        var logs = [
+        await recorder.record(logs: [
             LogRecord(
-                log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: success ? type.success : type.failure,
-                description: description ?? "Successful exchange of \(type.text)", client_id: request.client.client_id,
-                client_name: request.client.name, ip: request.ip, user_agent: request.userAgent, audience: request["audience"],
-                scope: request["scope"], details: .object(details))
-        ]
-        if !success, let execution = executions.first, description?.contains("failed") == true {
-            logs.append(
-                LogRecord(
-                    log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: "actions_execution_failed",
-                    description: description ?? "", client_id: request.client.client_id, client_name: request.client.name,
-                    ip: request.ip, details: .object(["execution_id": .string(execution), "trigger_id": .string(Self.trigger(grantType))])))
-        }
-        await recorder.record(logs: logs)
-    }
-
-    static func trigger(_ grantType: String) -> String {
-        grantType == "client_credentials" ? "credentials-exchange" : "post-login"
+                log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()),
+                type: success ? type.success : type.failure, description: description ?? "Successful exchange of \(type.text)",
+                client_id: request.client.client_id, client_name: request.client.name, ip: request.ip, user_agent: request.userAgent,
+                user_id: userID, audience: request["audience"], scope: request["scope"], details: .object(details))
+        ])
     }
 }

@@ -85,34 +85,30 @@ struct LoginPageRoutes {
         guard !login.isEmpty, let password = form["password"], !password.isEmpty else {
             return pages.render("login", values(screen, error: "Enter your email address and password.", form: form), status: .badRequest)
         }
+        let user: UserRecord
         do {
-            let user = try await services.users.authenticate(
+            user = try await services.users.verify(
                 connection: screen.connection.name, login: login, password: password, ip: context.remoteIP)
-            let session = try await authorization.startSession(user: user, clientID: screen.client.client_id)
-            await logLogin(
-                type: "s", description: "Successful login", screen: screen, request: request, context: context, userID: user.user_id)
-            return try await responder.complete(screen.transaction, session: session)
         } catch let failure as UserDirectory.LoginFailure {
-            await logLogin(
-                type: failure == .tooManyAttempts ? "limit_wc" : "fp", description: failure.message, screen: screen, request: request,
-                context: context, userID: nil)
+            await responder.logLogin(
+                type: failure == .tooManyAttempts ? "limit_wc" : "fp", description: failure.message, transaction: screen.transaction,
+                client: screen.client, connection: screen.connection.name, request: request, context: context, userID: nil)
             let status: HTTPResponse.Status = failure == .tooManyAttempts ? .tooManyRequests : .unauthorized
             return pages.render("login", values(screen, error: failure.message, form: form), status: status)
         }
+        return try await finish(screen, user: user, request: request, context: context, form: form)
     }
 
-    /// Tenant log events of the hosted login: `s` (success), `fp` (wrong credentials),
-    /// `limit_wc` (throttled), as Auth0 names them.
-    private func logLogin(
-        type: String, description: String, screen: Screen, request: Request, context: GatehouseRequestContext, userID: String?
-    ) async {
-        await services.flows?.recorder.record(logs: [
-            LogRecord(
-                log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()), type: type,
-                description: description, client_id: screen.client.client_id, client_name: screen.client.name, ip: context.remoteIP,
-                user_agent: request.headers[.userAgent], user_id: userID, audience: screen.transaction.audience,
-                scope: screen.transaction.scope, details: .object(["connection": .string(screen.connection.name)]))
-        ])
+    /// Hands a freshly authenticated user to post-login and the code redirect.
+    private func finish(
+        _ screen: Screen, user: UserRecord, request: Request, context: GatehouseRequestContext, form: [String: String]
+    ) async throws -> Response {
+        try await responder.finish(
+            AuthorizationResponder.BrowserLogin(
+                transaction: screen.transaction, client: screen.client, user: user,
+                session: authorization.newSession(user: user, clientID: screen.client.client_id), authenticated: true,
+                configurationVersion: try await services.configurationCache.snapshot().version),
+            request: request, context: context, form: form)
     }
 
     func submitSignup(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
@@ -127,11 +123,9 @@ struct LoginPageRoutes {
             let user = try await services.users.register(
                 connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
                 profile: UserProfileFields(), viaSignup: true)
-            let loggedIn = try await services.users.authenticate(
-                connection: screen.connection.name, login: user.email ?? "", password: form["password"] ?? "",
-                ip: context.remoteIP)
-            let session = try await authorization.startSession(user: loggedIn, clientID: screen.client.client_id)
-            return try await responder.complete(screen.transaction, session: session)
+            var loggedIn = user
+            loggedIn.logins_count += 1
+            return try await finish(screen, user: loggedIn, request: request, context: context, form: form)
         } catch let error as UserDirectory.RegistrationError {
             let message =
                 switch error.kind {

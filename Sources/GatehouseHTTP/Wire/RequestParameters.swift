@@ -52,6 +52,13 @@ enum RequestParameters {
     }
 
     /// The query string's parameters (first value of each name), decoded once, `+` as a space.
+    /// The first language of `Accept-Language` (RFC 9110 §12.5.4), without its weight.
+    static func language(_ request: Request) -> String? {
+        guard let header = request.headers[.acceptLanguage] else { return nil }
+        let first = header.split(separator: ",").first?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        return first.flatMap { $0.isEmpty || $0 == "*" ? nil : $0 }
+    }
+
     static func query(_ request: Request) -> [String: String] {
         parseForm(request.uri.query ?? "")
     }

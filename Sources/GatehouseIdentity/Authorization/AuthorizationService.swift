@@ -24,14 +24,13 @@ public struct AuthorizationService: Sendable {
         }
     }
 
-    /// A new SSO session for a user who just authenticated.
-    public func startSession(user: UserRecord, clientID: String) async throws -> SessionRecord {
+    /// A new SSO session for a user who just authenticated, stored only when the login
+    /// completes (`issueCode`).
+    public func newSession(user: UserRecord, clientID: String) -> SessionRecord {
         let now = Timestamp.nowMillis()
-        let session = SessionRecord(
+        return SessionRecord(
             id: RandomIdentifier.token(byteCount: 24), user_id: user.user_id, connection: user.connection,
             authenticated_at: now, created_at: now, expires_at: now + Self.sessionLifetimeMillis, clients: [clientID])
-        try await storage.read { try await $0.sessions.insert(session) }
-        return session
     }
 
     public func activeSession(_ id: String?) async throws -> SessionRecord? {
@@ -39,25 +38,47 @@ public struct AuthorizationService: Sendable {
         return try await storage.read { try await $0.sessions.active(id, now: Timestamp.nowMillis()) }
     }
 
-    /// Issues a single-use code for `transaction`, records the client in the session, and forgets
-    /// the transaction.
-    public func issueCode(for transaction: LoginTransactionRecord, session: SessionRecord) async throws -> String {
+    /// Completes a browser login in one transaction: a single-use code for `transaction` carrying
+    /// what the post-login flow decided for the tokens, the session (stored when new, with the
+    /// client recorded), the user's login and metadata, and the end of the transaction.
+    public func issueCode(
+        for transaction: LoginTransactionRecord, session: SessionRecord, isNewSession: Bool, customization: TokenCustomization?,
+        login: UserDirectory.LoginUpdate
+    ) async throws -> String {
         let code = RandomIdentifier.token(byteCount: 32)
         let record = AuthorizationCodeRecord(
             client_id: transaction.client_id, user_id: session.user_id, redirect_uri: transaction.redirect_uri,
             scope: transaction.scope, audience: transaction.audience, nonce: transaction.nonce,
             code_challenge: transaction.code_challenge, code_challenge_method: transaction.code_challenge_method,
             session_id: session.id, auth_time: session.authenticated_at / 1000,
-            expires_at: Timestamp.nowMillis() + Self.codeLifetimeMillis)
+            expires_at: Timestamp.nowMillis() + Self.codeLifetimeMillis, customization: customization)
         var updatedSession = session
         if !updatedSession.clients.contains(transaction.client_id) { updatedSession.clients.append(transaction.client_id) }
         let sessionToSave = updatedSession
         try await storage.transaction { repositories in
             try await repositories.authorizationCodes.insert(codeHash: SecretComparison.digest(code), record)
-            try await repositories.sessions.update(sessionToSave)
+            if isNewSession {
+                try await repositories.sessions.insert(sessionToSave)
+            } else {
+                try await repositories.sessions.update(sessionToSave)
+            }
+            try await UserDirectory.write(login, in: repositories)
             try await repositories.loginTransactions.delete(transaction.id)
         }
         return code
+    }
+
+    /// Ends a browser login the post-login flow refused: the user's login and the metadata
+    /// actions asked for are still written, the transaction ends, and `api.session.revoke`
+    /// ends an existing session.
+    public func refuse(
+        _ transaction: LoginTransactionRecord, login: UserDirectory.LoginUpdate, revokingSession sessionID: String?
+    ) async throws {
+        try await storage.transaction { repositories in
+            try await UserDirectory.write(login, in: repositories)
+            if let sessionID { try await repositories.sessions.revoke(sessionID, at: Timestamp.nowMillis()) }
+            try await repositories.loginTransactions.delete(transaction.id)
+        }
     }
 
     public func endSession(_ id: String?) async throws {

@@ -36,6 +36,6 @@ struct AuthorizationCodeGrant: GrantHandler {
         return try await loginTokens.issue(
             LoginGrant(
                 user: user, client: request.client, requestedScope: ScopeList(record.scope), audience: record.audience,
-                nonce: record.nonce, authTime: record.auth_time, sessionID: record.session_id))
+                nonce: record.nonce, authTime: record.auth_time, sessionID: record.session_id, customization: record.customization))
     }
 }

@@ -44,7 +44,9 @@ struct ClientCredentialsGrant: GrantHandler {
         if let flows, let policy,
             let outcome = try await flows.run(
                 trigger: "credentials-exchange", event: event(request, api: api, scope: scope),
-                configurationVersion: request.configuration.version)
+                configurationVersion: request.configuration.version,
+                caller: FlowRunner.Caller(
+                    clientID: client.client_id, clientName: client.name, ip: request.ip, userAgent: request.userAgent))
         {
             executions = [outcome.executionID]
             claims = try apply(outcome, policy: policy)

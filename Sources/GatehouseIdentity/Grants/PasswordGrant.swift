@@ -11,12 +11,14 @@ struct PasswordGrant: GrantHandler {
     let users: UserDirectory
     let loginTokens: LoginTokenIssuer
     let storage: Storage
+    let completion: TokenEndpointLogin
     let realmRequired: Bool
 
-    init(users: UserDirectory, loginTokens: LoginTokenIssuer, storage: Storage, realmRequired: Bool) {
+    init(users: UserDirectory, loginTokens: LoginTokenIssuer, storage: Storage, postLogin: PostLoginFlow?, realmRequired: Bool) {
         self.users = users
         self.loginTokens = loginTokens
         self.storage = storage
+        self.completion = TokenEndpointLogin(storage: storage, postLogin: postLogin)
         self.realmRequired = realmRequired
     }
 
@@ -34,13 +36,22 @@ struct PasswordGrant: GrantHandler {
         }
         let user: UserRecord
         do {
-            user = try await users.authenticate(connection: realm, login: username, password: password, ip: request.ip)
+            user = try await users.verify(connection: realm, login: username, password: password, ip: request.ip)
         } catch let failure as UserDirectory.LoginFailure {
             throw failure.oauthError
         }
-        return try await loginTokens.issue(
+        let now = Timestamp.nowMillis()
+        let decision = try await completion.complete(
+            PostLoginContext(
+                loginProtocol: .password, user: user, client: request.client, request: request.postLoginRequest,
+                requestedScopes: ScopeList(request["scope"]), audience: request["audience"], authenticatedAt: now, sessionID: nil,
+                configurationVersion: request.configuration.version),
+            countsAsLogin: true)
+        var response = try await loginTokens.issue(
             LoginGrant(
                 user: user, client: request.client, requestedScope: ScopeList(request["scope"]),
-                audience: request["audience"], nonce: nil, authTime: Timestamp.nowSeconds(), sessionID: nil))
+                audience: request["audience"], nonce: nil, authTime: now / 1000, sessionID: nil, customization: decision.tokens))
+        response.executionIDs = decision.executionIDs
+        return response
     }
 }

@@ -10,6 +10,8 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var token_type: String
     /// Executions of Actions that shaped this response, for the tenant log (not part of the body).
     public var executionIDs: [String] = []
+    /// The user the tokens were issued to, for the tenant log (not part of the body).
+    public var userID: String?
 
     enum CodingKeys: String, CodingKey {
         case access_token, id_token, refresh_token, scope, expires_in, token_type
@@ -39,6 +41,8 @@ public struct TokenRequest: Sendable {
     public var userAgent: String?
     /// The `Host` the request was sent to (`event.request.hostname`).
     public var hostname: String?
+    /// The first language of `Accept-Language` (`event.request.language`).
+    public var language: String?
 
     public init(
         parameters: [String: String], client: ClientRecord, configuration: ConfigurationCache.Snapshot, ip: String,
@@ -53,6 +57,12 @@ public struct TokenRequest: Sendable {
 
     public subscript(name: String) -> String? {
         parameters[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// This request as a post-login event's `request` (the body without secrets).
+    var postLoginRequest: PostLoginContext.HTTPRequest {
+        PostLoginContext.HTTPRequest(
+            ip: ip, method: "POST", hostname: hostname, userAgent: userAgent, language: language, body: parameters)
     }
 
     /// The value of a required parameter, or Auth0's `invalid_request` message for it.

@@ -12,11 +12,14 @@ public struct LoginGrant: Sendable {
     public var sessionID: String?
     /// When rotating a refresh token: its family, so the new token joins it.
     public var refreshFamilyID: String?
+    /// Claims and scope changes from the post-login flow.
+    public var customization: TokenCustomization?
 
     public init(
         user: UserRecord, client: ClientRecord, requestedScope: ScopeList, audience: String?, nonce: String?,
-        authTime: Int64, sessionID: String?, refreshFamilyID: String? = nil
+        authTime: Int64, sessionID: String?, refreshFamilyID: String? = nil, customization: TokenCustomization? = nil
     ) {
+        self.customization = customization
         self.user = user
         self.client = client
         self.requestedScope = requestedScope
@@ -55,14 +58,21 @@ public struct LoginTokenIssuer: Sendable {
             guard let api, api.enforce_policies else { return true }
             return userPermissions.contains(scope)
         }
+        // Actions' scope changes apply to the access token only (`auth0-actions.md` §3.1); what
+        // the ID and refresh tokens are issued for stays what was granted.
+        let customization = grant.customization ?? TokenCustomization()
+        let removed = Set(customization.removed_scopes)
+        let accessScope = ScopeList(
+            values: (scope.values + customization.added_scopes.filter { !scope.contains($0) }).filter { !removed.contains($0) })
         let access = try await tokens.userAccessToken(
-            userID: grant.user.user_id, client: grant.client, api: api, scope: scope,
-            permissions: api?.addsPermissionsClaim == true ? userPermissions : nil)
-        var response = TokenResponse(access_token: access.token, scope: scope.string, expires_in: access.expiresIn)
+            userID: grant.user.user_id, client: grant.client, api: api, scope: accessScope,
+            permissions: api?.addsPermissionsClaim == true ? userPermissions : nil, extraClaims: customization.access_token_claims)
+        var response = TokenResponse(access_token: access.token, scope: accessScope.string, expires_in: access.expiresIn)
+        response.userID = grant.user.user_id
         if scope.contains("openid") {
             response.id_token = try await tokens.idToken(
                 user: grant.user, client: grant.client, scope: scope, nonce: grant.nonce, authTime: grant.authTime,
-                sessionID: grant.sessionID)
+                sessionID: grant.sessionID, extraClaims: customization.id_token_claims)
         }
         if scope.contains("offline_access") {
             response.refresh_token = try await mintRefreshToken(grant, scope: scope)

@@ -33,10 +33,56 @@ public struct UserDirectory: Sendable {
         }
     }
 
-    /// Checks `login` (email or username) and `password` against `connection`. Failures per user and
-    /// per IP are counted; past `failedLoginLimit` within `throttleWindow` further attempts are refused
-    /// without checking the password, until the window passes.
+    /// Checks the password and records the login at once (no post-login flow in between).
     public func authenticate(connection: String, login: String, password: String, ip: String) async throws -> UserRecord {
+        let user = try await verify(connection: connection, login: login, password: password, ip: ip)
+        return try await storage.transaction { repositories in
+            try await Self.write(LoginUpdate(userID: user.user_id, ip: ip, countsAsLogin: true), in: repositories) ?? user
+        }
+    }
+
+    /// What a finished login writes to its user, in one transaction with the rest of the login:
+    /// the login itself (counters, last login, cleared failures) when the user authenticated,
+    /// and the metadata the post-login flow asked for (`auth0-actions.md` §3.1: "written once").
+    public struct LoginUpdate: Sendable {
+        public var userID: String
+        public var ip: String
+        /// `false` when a session or refresh token is re-used: nothing is counted.
+        public var countsAsLogin: Bool
+        public var metadata: MetadataChanges
+
+        public init(userID: String, ip: String, countsAsLogin: Bool, metadata: MetadataChanges = MetadataChanges()) {
+            self.userID = userID
+            self.ip = ip
+            self.countsAsLogin = countsAsLogin
+            self.metadata = metadata
+        }
+    }
+
+    /// Applies `update` within `repositories`' transaction; the user as written (`nil` when the
+    /// user is gone or there was nothing to write).
+    @discardableResult
+    public static func write(_ update: LoginUpdate, in repositories: Repositories) async throws -> UserRecord? {
+        guard update.countsAsLogin || !update.metadata.isEmpty, let current = try await repositories.users.get(update.userID) else {
+            return nil
+        }
+        let now = Timestamp.nowMillis()
+        var user = update.metadata.applied(to: current, at: now)
+        if update.countsAsLogin {
+            try await repositories.loginFailures.clear(subject: "user:\(update.userID)")
+            user.logins_count += 1
+            user.last_login = Timestamp.iso8601(now)
+            user.last_ip = update.ip
+        }
+        try await repositories.users.update(user)
+        return user
+    }
+
+    /// Checks `login` (email or username) and `password` against `connection`, and returns the user
+    /// as the login will leave it (counted, not yet written: see `write(_:in:)`). Failures per user
+    /// and per IP are counted; past `failedLoginLimit` within `throttleWindow` further attempts are
+    /// refused without checking the password, until the window passes.
+    public func verify(connection: String, login: String, password: String, ip: String) async throws -> UserRecord {
         let now = Timestamp.nowMillis()
         let since = now - EpochMillis(configuration.throttleWindow) * 1000
         let limit = configuration.failedLoginLimit
@@ -64,15 +110,11 @@ public struct UserDirectory: Sendable {
             throw LoginFailure.wrongCredentials
         }
         guard !user.blocked else { throw LoginFailure.blocked }
-        return try await storage.transaction { repositories in
-            try await repositories.loginFailures.clear(subject: "user:\(user.user_id)")
-            var updated = user
-            updated.logins_count += 1
-            updated.last_login = Timestamp.iso8601(now)
-            updated.last_ip = ip
-            try await repositories.users.update(updated)
-            return updated
-        }
+        var counted = user
+        counted.logins_count += 1
+        counted.last_login = Timestamp.iso8601(now)
+        counted.last_ip = ip
+        return counted
     }
 
     /// Why a sign-up or user creation was refused.

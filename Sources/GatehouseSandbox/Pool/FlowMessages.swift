@@ -47,20 +47,28 @@ public struct ActionSource: Sendable, Equatable {
     public var secrets: [String: String]
     /// Absolute path of the version's installed `node_modules`, inside the bundles directory.
     public var nodeModules: String?
+    /// When the action throws, the flow goes on without its commands (`PROTOCOL.md` §4).
+    public var failOpen: Bool
 
-    public init(name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil) {
+    public init(
+        name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil,
+        failOpen: Bool = false
+    ) {
         self.name = name
         self.versionID = versionID
         self.code = code
         self.secrets = secrets
         self.nodeModules = nodeModules
+        self.failOpen = failOpen
     }
 
     var json: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "name": .string(name), "version_id": .string(versionID), "code": .string(code),
             "secrets": .object(secrets.mapValues(JSONValue.string)), "node_modules": nodeModules.map(JSONValue.string) ?? .null,
-        ])
+        ]
+        if failOpen { object["fail_open"] = true }
+        return .object(object)
     }
 }
 

@@ -1,6 +1,6 @@
 extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [initialSchema, configurationVersion, actions, observability]
+    static let all: [Migration] = [initialSchema, configurationVersion, actions, observability, postLogin]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
     /// (JSON text) and lift into columns only what is looked up or constrained.
@@ -134,6 +134,22 @@ extension Migration {
                 log_id TEXT PRIMARY KEY, type TEXT NOT NULL, document TEXT NOT NULL, created_at BIGINT NOT NULL)
             """,
             "CREATE INDEX tenant_logs_created ON tenant_logs (created_at)",
+        ]
+    )
+
+    /// Post-login flows: the per-binding fail-open option (a Gatehouse extension, off by default)
+    /// and the `api.cache` entries of each trigger, shared by every instance
+    /// (`auth0-actions.md` §3.8).
+    static let postLogin = Migration(
+        version: 5,
+        name: "fail-open bindings and the actions cache",
+        statements: [
+            "ALTER TABLE action_bindings ADD COLUMN fail_open BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE action_cache (
+                trigger_id TEXT NOT NULL, cache_key TEXT NOT NULL, value TEXT NOT NULL, expires_at BIGINT NOT NULL,
+                PRIMARY KEY (trigger_id, cache_key))
+            """,
         ]
     )
 }

@@ -139,12 +139,18 @@ public struct ActionBindingRecord: Codable, Sendable, Equatable {
     public var action_id: String
     public var display_name: String
     public var created_at: EpochMillis
+    /// Gatehouse extension: when the action fails, the flow goes on without its commands
+    /// instead of failing the login (off by default, as on Auth0).
+    public var fail_open: Bool
 
-    public init(id: String, trigger_id: String, action_id: String, display_name: String, created_at: EpochMillis) {
+    public init(
+        id: String, trigger_id: String, action_id: String, display_name: String, created_at: EpochMillis, fail_open: Bool = false
+    ) {
         self.id = id
         self.trigger_id = trigger_id
         self.action_id = action_id
         self.display_name = display_name
         self.created_at = created_at
+        self.fail_open = fail_open
     }
 }

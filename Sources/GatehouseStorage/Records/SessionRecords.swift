@@ -86,12 +86,15 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
     public var session_id: String
     public var auth_time: Int64
     public var expires_at: EpochMillis
+    /// What the post-login flow decided for this login's tokens, applied at the code exchange.
+    public var customization: TokenCustomization?
 
     public init(
         client_id: String, user_id: String, redirect_uri: String, scope: String, audience: String?,
         nonce: String?, code_challenge: String?, code_challenge_method: String?, session_id: String,
-        auth_time: Int64, expires_at: EpochMillis
+        auth_time: Int64, expires_at: EpochMillis, customization: TokenCustomization? = nil
     ) {
+        self.customization = customization
         self.client_id = client_id
         self.user_id = user_id
         self.redirect_uri = redirect_uri
@@ -103,6 +106,25 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
         self.session_id = session_id
         self.auth_time = auth_time
         self.expires_at = expires_at
+    }
+}
+
+/// What post-login actions asked for the tokens of one login (`auth0-actions.md` §3.1):
+/// custom claims, already checked against the restricted names, and access-token scope changes.
+public struct TokenCustomization: Codable, Sendable, Equatable {
+    public var id_token_claims: [String: JSONValue]
+    public var access_token_claims: [String: JSONValue]
+    public var added_scopes: [String]
+    public var removed_scopes: [String]
+
+    public init(
+        id_token_claims: [String: JSONValue] = [:], access_token_claims: [String: JSONValue] = [:], added_scopes: [String] = [],
+        removed_scopes: [String] = []
+    ) {
+        self.id_token_claims = id_token_claims
+        self.access_token_claims = access_token_claims
+        self.added_scopes = added_scopes
+        self.removed_scopes = removed_scopes
     }
 }
 

@@ -145,16 +145,17 @@ struct SQLActionRepository: ActionRepository {
             id: try row.decode(column: "id", as: String.self), trigger_id: try row.decode(column: "trigger_id", as: String.self),
             action_id: try row.decode(column: "action_id", as: String.self),
             display_name: try row.decode(column: "display_name", as: String.self),
-            created_at: try row.decode(column: "created_at", as: Int64.self))
+            created_at: try row.decode(column: "created_at", as: Int64.self),
+            fail_open: try row.decode(column: "fail_open", as: Int64.self) != 0)
     }
 
     func bindings(trigger: String) async throws -> [ActionBindingRecord] {
-        try await db.select().columns("id", "trigger_id", "action_id", "display_name", "created_at").from("action_bindings")
+        try await db.select().columns("id", "trigger_id", "action_id", "display_name", "created_at", "fail_open").from("action_bindings")
             .where("trigger_id", .equal, trigger).orderBy("position").all().map(decodeBinding)
     }
 
     func bindings(action: String) async throws -> [ActionBindingRecord] {
-        try await db.select().columns("id", "trigger_id", "action_id", "display_name", "created_at").from("action_bindings")
+        try await db.select().columns("id", "trigger_id", "action_id", "display_name", "created_at", "fail_open").from("action_bindings")
             .where("action_id", .equal, action).orderBy("trigger_id").orderBy("position").all().map(decodeBinding)
     }
 
@@ -162,10 +163,10 @@ struct SQLActionRepository: ActionRepository {
         try await db.delete(from: "action_bindings").where("trigger_id", .equal, trigger).run()
         for (position, binding) in bindings.enumerated() {
             try await db.insert(into: "action_bindings")
-                .columns("id", "trigger_id", "position", "action_id", "display_name", "created_at")
+                .columns("id", "trigger_id", "position", "action_id", "display_name", "created_at", "fail_open")
                 .values(
                     SQLBind(binding.id), SQLBind(trigger), SQLBind(position), SQLBind(binding.action_id), SQLBind(binding.display_name),
-                    SQLBind(binding.created_at)
+                    SQLBind(binding.created_at), SQLBind(binding.fail_open ? 1 : 0)
                 ).run()
         }
         try await db.bumpConfigurationVersion()

@@ -19,6 +19,7 @@ public struct Repositories: Sendable {
     public let loginFailures: any LoginFailureRepository
     public let actions: any ActionRepository
     public let observability: any ObservabilityRepository
+    public let actionCache: any ActionCacheRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -36,6 +37,7 @@ public struct Repositories: Sendable {
         loginFailures = SQLLoginFailureRepository(db: db)
         actions = SQLActionRepository(db: db, masterKey: masterKey)
         observability = SQLObservabilityRepository(db: db)
+        actionCache = SQLActionCacheRepository(db: db)
     }
 }
 

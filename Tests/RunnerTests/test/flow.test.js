@@ -284,4 +284,33 @@ test('flow semantics', async (t) => {
     const result = await runner.flow({ actions: ["exports.onExecutePostLogin = function (e, api) { api.idToken.setCustomClaim('https://x/sync', this === exports); };"] });
     assert.deepEqual(result.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/sync', true] }]);
   });
+
+  await t.test('a fail-open action that throws leaves nothing behind and the flow goes on', async () => {
+    const failing = action('failing', `exports.onExecutePostLogin = async (event, api) => {
+      api.user.setAppMetadata('plan', 'broken');
+      api.transaction.setMetadata('step', 'failing');
+      api.cache.set('k', 'from-failing');
+      api.idToken.setCustomClaim('https://x/failing', true);
+      throw new Error('upstream down');
+    };`, { fail_open: true });
+    const next = action('next', `exports.onExecutePostLogin = async (event, api) => {
+      console.log(JSON.stringify([event.user.app_metadata.plan, event.transaction.metadata, api.cache.get('k')]));
+      api.idToken.setCustomClaim('https://x/next', true);
+    };`);
+    const result = await runner.flow({ actions: [failing, next] });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.actions[0].error.class, 'action_error');
+    assert.equal(result.actions[0].error.message, 'upstream down');
+    assert.deepEqual(result.actions[0].commands, []);
+    assert.equal(result.actions[1].logs, '["free",{},null]\n');
+    assert.deepEqual(result.actions[1].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/next', true] }]);
+  });
+
+  await t.test('without fail_open, a throwing action stops the flow', async () => {
+    const failing = action('failing', "exports.onExecutePostLogin = async () => { throw new Error('boom'); };");
+    const next = action('next', "exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/next', 1); };");
+    const result = await runner.flow({ actions: [failing, next] });
+    assert.equal(result.status, 'failed');
+    assert.equal(result.actions.length, 1);
+  });
 });

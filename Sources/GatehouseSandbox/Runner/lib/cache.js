@@ -22,6 +22,14 @@ class FlowCache {
     }
   }
 
+  /** The state to go back to when a fail-open action fails (see flow.js). */
+  checkpoint() { return { entries: new Map(this.entries), writes: this.writes }; }
+
+  restore(checkpoint) {
+    this.entries = checkpoint.entries;
+    this.writes = checkpoint.writes;
+  }
+
   live(key, at) {
     const entry = this.entries.get(key);
     return entry !== undefined && entry.expires_at > at ? entry : undefined;

@@ -101,6 +101,17 @@ class FlowState {
     this.transient = this.transient.filter((t) => t.key !== key || t.segments.join('.') !== target);
   }
 
+  /** What a fail-open action may change and must not leave behind when it fails. */
+  checkpoint() {
+    return { base: copyJson(this.base), transient: this.transient.slice(), cache: this.cache.checkpoint() };
+  }
+
+  restore(checkpoint) {
+    this.base = checkpoint.base;
+    this.transient = checkpoint.transient;
+    this.cache.restore(checkpoint.cache);
+  }
+
   /** A private deep copy of the event for one action, with that action's secrets. */
   eventFor(action) {
     const event = prototypeHasEnumerables() ? copyJson(this.base) : copyJsonFast(this.base);
@@ -249,6 +260,8 @@ class FlowRun {
     // The action in progress:
     this.execution = null;
     this.actionStarted = 0;
+    // Taken before a fail-open action starts (null otherwise).
+    this.checkpoint = null;
   }
 
   /** Starts the action at `index`; finishes the flow when there is none left. */
@@ -271,6 +284,7 @@ class FlowRun {
     const execution = new Execution(flow, handlerKind);
     this.execution = execution;
     this.actionStarted = now();
+    this.checkpoint = action.fail_open === true ? flow.checkpoint() : null;
     try {
       if (this.actionStarted >= this.deadline) throw budgetExceeded();
       let event;
@@ -364,6 +378,15 @@ class FlowRun {
       + `"error":${error === null ? 'null' : JSON.stringify(error)},"commands":[${commands}]}`;
     this.results = this.index === 0 ? json : `${this.results},${json}`;
     this.execution = null;
+    if (error !== null && error.class === 'action_error' && this.checkpoint !== null) {
+      // Fail-open: the flow goes on as if this action had not run (its commands are
+      // already dropped above). A timeout still fails the flow: the budget is spent.
+      this.flow.restore(this.checkpoint);
+      this.checkpoint = null;
+      this.index += 1;
+      RESOLVED.then(() => this.next());
+      return;
+    }
     if (error !== null) {
       this.status = 'failed';
       if (error.class === 'action_timeout') this.recycle = true;

@@ -1,0 +1,112 @@
+import GatehouseCore
+import GatehouseStorage
+
+extension PostLoginContext {
+    /// The `post-login` event (`auth0-actions.md` §2.1–§2.2), without `secrets` (each action
+    /// gets its own from the runner).
+    func event(connection: ConnectionRecord?, roles: [String], tenant: String) -> JSONValue {
+        var event: [String: JSONValue] = [
+            "user": Self.profile(user),
+            "stats": .object(["logins_count": .number(Double(user.logins_count))]),
+            "client": .object([
+                "client_id": .string(client.client_id), "name": .string(client.name),
+                "metadata": .object(client.client_metadata.mapValues(JSONValue.string)),
+            ]),
+            "tenant": .object(["id": .string(tenant)]),
+            "request": requestJSON,
+            "transaction": transactionJSON,
+            "authentication": .object([
+                "methods": .array([
+                    .object(["name": "pwd", "timestamp": .string(Timestamp.iso8601(authenticatedAt))])
+                ])
+            ]),
+            "authorization": .object(["roles": .array(roles.map(JSONValue.string))]),
+        ]
+        if let connection {
+            event["connection"] = .object([
+                "id": .string(connection.id), "name": .string(connection.name), "strategy": .string(connection.strategy),
+                "metadata": .object(connection.metadata.mapValues(JSONValue.string)),
+            ])
+        } else {
+            event["connection"] = .object(["name": .string(user.connection), "strategy": "auth0"])
+        }
+        if let audience { event["resource_server"] = .object(["identifier": .string(audience)]) }
+        if let sessionID { event["session"] = .object(["id": .string(sessionID)]) }
+        if let refreshToken {
+            var token: [String: JSONValue] = [
+                "id": .string(refreshToken.id), "client_id": .string(refreshToken.client_id),
+                "created_at": .string(Timestamp.iso8601(refreshToken.created_at)), "user_id": .string(refreshToken.user_id),
+                "rotating": .bool(client.refresh_token.rotation_type == "rotating"),
+            ]
+            if let expiresAt = refreshToken.expires_at { token["expires_at"] = .string(Timestamp.iso8601(expiresAt)) }
+            if let session = refreshToken.session_id { token["session_id"] = .string(session) }
+            if let audience = refreshToken.audience {
+                token["resource_servers"] = .array([
+                    .object(["audience": .string(audience), "scopes": .string(refreshToken.scope)])
+                ])
+            }
+            event["refresh_token"] = .object(token)
+        }
+        return .object(event)
+    }
+
+    /// The user's full profile shape (§2.1): metadata always objects, one database identity,
+    /// no MFA enrolments (Gatehouse has no MFA yet).
+    static func profile(_ user: UserRecord) -> JSONValue {
+        var profile: [String: JSONValue] = [
+            "user_id": .string(user.user_id), "email_verified": .bool(user.email_verified),
+            "created_at": .string(user.created_at), "updated_at": .string(user.updated_at),
+            "app_metadata": user.app_metadata.objectValue.map(JSONValue.object) ?? .object([:]),
+            "user_metadata": user.user_metadata.objectValue.map(JSONValue.object) ?? .object([:]),
+            "identities": .array([
+                .object([
+                    "connection": .string(user.connection), "provider": "auth0", "user_id": .string(user.localID),
+                    "isSocial": false,
+                ])
+            ]),
+            "multifactor": .array([]), "enrolledFactors": .array([]),
+        ]
+        let optional: [(String, String?)] = [
+            ("email", user.email), ("username", user.username), ("name", user.name), ("nickname", user.nickname),
+            ("given_name", user.given_name), ("family_name", user.family_name), ("picture", user.picture),
+            ("phone_number", user.phone_number), ("last_password_reset", user.last_password_reset),
+        ]
+        for (name, value) in optional { if let value { profile[name] = .string(value) } }
+        if let verified = user.phone_verified { profile["phone_verified"] = .bool(verified) }
+        return .object(profile)
+    }
+
+    private var requestJSON: JSONValue {
+        var http: [String: JSONValue] = [
+            "ip": .string(request.ip), "method": .string(request.method),
+            "query": .object(request.query.mapValues(JSONValue.string)),
+            "body": .object(request.body.mapValues(JSONValue.string)),
+        ]
+        if let hostname = request.hostname { http["hostname"] = .string(hostname) }
+        if let agent = request.userAgent { http["user_agent"] = .string(agent) }
+        if let language = request.language { http["language"] = .string(language) }
+        return .object(http)
+    }
+
+    private var transactionJSON: JSONValue {
+        var fields: [String: JSONValue] = [
+            "protocol": .string(loginProtocol.rawValue),
+            "requested_scopes": .array(requestedScopes.values.map(JSONValue.string)),
+            "metadata": .object([:]),
+        ]
+        if let transaction {
+            fields["id"] = .string(transaction.id)
+            fields["redirect_uri"] = .string(transaction.redirect_uri)
+            fields["response_type"] = .array(transaction.response_type.split(separator: " ").map { .string(String($0)) })
+            fields["response_mode"] = .string(transaction.response_mode)
+            if let state = transaction.state { fields["state"] = .string(state) }
+            if let locales = transaction.ui_locales {
+                fields["ui_locales"] = .array(locales.split(separator: " ").map { .string(String($0)) })
+            }
+            if let prompt = transaction.prompt { fields["prompt"] = .array(prompt.split(separator: " ").map { .string(String($0)) }) }
+            if let hint = transaction.login_hint { fields["login_hint"] = .string(hint) }
+            if let acr = transaction.query["acr_values"] { fields["acr_values"] = .array(acr.split(separator: " ").map { .string(String($0)) }) }
+        }
+        return .object(fields)
+    }
+}

@@ -34,14 +34,18 @@ from auth0.management import Auth0
 from authlib.common.security import generate_token
 
 from support import (
+    ACTIONS_TIMEOUT_MS,
     BOOTSTRAP_CLIENT_ID,
     BOOTSTRAP_CLIENT_SECRET,
     DATABASE_CONNECTION,
     HTTP_TIMEOUT,
     PASSWORD_REALM_GRANT,
+    TRIGGER_VERSIONS,
+    ActionSpec,
     Api,
     App,
     Authorization,
+    DeployedAction,
     Login,
     Server,
     User,
@@ -49,6 +53,7 @@ from support import (
     rp_session,
     unique,
     verify_id_token_with_authlib,
+    wait_until_built,
     without_query,
 )
 
@@ -105,6 +110,10 @@ def gatehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         GATEHOUSE_BOOTSTRAP_CLIENT_SECRET=BOOTSTRAP_CLIENT_SECRET,
         GATEHOUSE_MASTER_KEY=os.environ.get("GATEHOUSE_E2E_MASTER_KEY")
         or base64.b64encode(secrets.token_bytes(32)).decode(),
+        # A short Actions flow budget, so that the timeout tests (test_post_login.py) are quick.
+        GATEHOUSE_ACTIONS_TIMEOUT_MS=os.environ.get(
+            "GATEHOUSE_ACTIONS_TIMEOUT_MS", str(ACTIONS_TIMEOUT_MS)
+        ),
     )
     command = [
         str(binary),
@@ -419,3 +428,109 @@ def redeem(
         return Login(authorization=authz, token=dict(token), id_claims=claims)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def make_web_app(mgmt: Auth0, api: Api) -> Callable[..., App]:
+    """Creates a confidential regular web application like `web_app` (every grant the suite
+    uses, a client grant for `api` limited to read:orders), with optional `client_metadata`.
+    Tests that read the tenant log give themselves an application of their own, so that the
+    log events they look for are the ones with its client_id."""
+
+    def make(client_metadata: dict[str, str] | None = None) -> App:
+        name = unique("app")
+        callback = f"https://{name}.e2e.test/callback"
+        logout_url = f"https://{name}.e2e.test/logged-out"
+        extra: dict[str, Any] = {}
+        if client_metadata is not None:
+            extra["client_metadata"] = client_metadata
+        created = mgmt.clients.create(
+            name=name,
+            app_type="regular_web",
+            callbacks=[callback],
+            allowed_logout_urls=[logout_url],
+            grant_types=WEB_APP_GRANT_TYPES,
+            token_endpoint_auth_method="client_secret_post",
+            **extra,
+        )
+        mgmt.client_grants.create(
+            client_id=created.client_id, audience=api.identifier, scope=["read:orders"]
+        )
+        return App(
+            client_id=created.client_id,
+            client_secret=created.client_secret,
+            callback=callback,
+            logout_url=logout_url,
+            raw=created,
+        )
+
+    return make
+
+
+# --- Actions: deployed and bound for one test ----------------------------------------------------
+
+#: The triggers whose bindings `bind_actions` empties after every test that uses it.
+RESET_TRIGGERS = ("post-login", "credentials-exchange")
+
+
+@pytest.fixture
+def bind_actions(mgmt: Auth0) -> Iterator[Callable[..., list[DeployedAction]]]:
+    """Creates, builds, deploys and binds actions to a trigger, in the order given, through the
+    Management API (auth0-python), as an IaC tool does. Bindings are global to the one server
+    the suite shares, so at teardown every trigger in RESET_TRIGGERS (and any other one the
+    test bound) is left with no bindings, and the test's actions are deleted.
+
+    `bind(trigger, *specs)`: each spec is an `ActionSpec` or just the code. Returns the
+    deployed actions, in binding order."""
+    created: list[str] = []
+    triggers: set[str] = set(RESET_TRIGGERS)
+
+    def bind(trigger: str, *specs: ActionSpec | str) -> list[DeployedAction]:
+        triggers.add(trigger)
+        deployed: list[DeployedAction] = []
+        bindings: list[dict[str, Any]] = []
+        for spec in specs:
+            if isinstance(spec, str):
+                spec = ActionSpec(code=spec)
+            name = unique(spec.name or "action")
+            extra: dict[str, Any] = {}
+            if spec.secrets:
+                extra["secrets"] = [{"name": k, "value": v} for k, v in spec.secrets.items()]
+            action = mgmt.actions.create(
+                name=name,
+                supported_triggers=[{"id": trigger, "version": TRIGGER_VERSIONS[trigger]}],
+                code=spec.code,
+                **extra,
+            )
+            created.append(action.id)
+            built = wait_until_built(mgmt, action.id)
+            assert built.status == "built", f"action {name} did not build: {built.model_dump()}"
+            version = mgmt.actions.deploy(action.id)
+            deployed.append(DeployedAction(id=action.id, name=name, version_id=version.id))
+            # Plain dicts, so that Gatehouse's fail_open extension reaches the server as is.
+            binding: dict[str, Any] = {
+                "ref": {"type": "action_id", "value": action.id},
+                "display_name": name,
+            }
+            if spec.fail_open is not None:
+                binding["fail_open"] = spec.fail_open
+            bindings.append(binding)
+        bound = mgmt.actions.triggers.bindings.update_many(trigger, bindings=bindings)
+        assert [b.action.id for b in bound.bindings] == [d.id for d in deployed], bound
+        return deployed
+
+    yield bind
+
+    problems: list[str] = []
+    for trigger in sorted(triggers):
+        try:
+            mgmt.actions.triggers.bindings.update_many(trigger, bindings=[])
+        except Exception as e:  # noqa: BLE001 - report every cleanup failure, then fail
+            problems.append(f"unbinding {trigger}: {e!r}")
+    for action_id in created:
+        try:
+            mgmt.actions.delete(action_id, force=True)
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"deleting action {action_id}: {e!r}")
+    if problems:
+        pytest.fail("bind_actions cleanup failed: " + "; ".join(problems))

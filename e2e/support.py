@@ -32,6 +32,10 @@ BOOTSTRAP_CLIENT_ID = "e2e-bootstrap-m2m"
 BOOTSTRAP_CLIENT_SECRET = "e2e-bootstrap-secret-" + "x" * 32
 LOG_TAIL_LINES = 200
 
+#: The Actions flow time budget the suite starts the server with (GATEHOUSE_ACTIONS_TIMEOUT_MS,
+#: unless set in the environment), short so that the timeout tests are quick.
+ACTIONS_TIMEOUT_MS = 3000
+
 
 def unique(prefix: str = "e2e") -> str:
     """A short unique token, so the suite can run twice against one database."""
@@ -370,3 +374,51 @@ def rp_session(app: App) -> OAuth2Session:
 def audiences(claims: dict[str, Any]) -> list[str]:
     aud = claims.get("aud")
     return aud if isinstance(aud, list) else [aud]
+
+
+# --- Actions and the tenant log (Management API, auth0-python) ---------------------------------
+
+#: The trigger versions the suite's actions are written for.
+TRIGGER_VERSIONS = {"post-login": "v3", "credentials-exchange": "v2"}
+
+
+@dataclass
+class ActionSpec:
+    """An action to deploy and bind: its code, optional secrets, a name prefix (made unique)
+    and Gatehouse's per-binding `fail_open` extension (None: not sent)."""
+
+    code: str
+    secrets: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+    fail_open: bool | None = None
+
+
+@dataclass
+class DeployedAction:
+    id: str
+    name: str
+    version_id: str
+
+
+def wait_until_built(mgmt: Any, action_id: str, timeout: float = 60.0) -> Any:
+    """Polls the action until its draft is built (or failed to build), as IaC tools do."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        action = mgmt.actions.get(action_id)
+        if action.status in ("built", "failed"):
+            return action
+        time.sleep(0.1)
+    raise AssertionError(f"action {action_id} did not finish building in {timeout:.0f}s")
+
+
+def recent_logs(mgmt: Any, *, client_id: str | None = None, pages: int = 5) -> list[Any]:
+    """The newest tenant log events (GET /api/v2/logs, newest first), at most `pages` pages of
+    100, optionally only those of one client."""
+    found: list[Any] = []
+    for number, page in enumerate(mgmt.logs.list(per_page=100).iter_pages()):
+        if number >= pages:
+            break
+        found.extend(
+            log for log in (page.items or []) if client_id is None or log.client_id == client_id
+        )
+    return found

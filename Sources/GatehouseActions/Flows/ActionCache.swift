@@ -58,7 +58,9 @@ public final class ActionCache: Sendable {
         guard !set.isEmpty || !deleted.isEmpty else { return }
         let entries = Array(set.values)
         let removed = Array(deleted)
-        try await storage.read { try await $0.actionCache.apply(trigger: trigger, set: entries, deleted: removed, now: Timestamp.nowMillis()) }
+        try await storage.read {
+            try await $0.actionCache.apply(trigger: trigger, set: entries, deleted: removed, now: Timestamp.nowMillis())
+        }
         snapshots.withLock { snapshots in
             guard var snapshot = snapshots[trigger] else { return }
             for entry in entries { snapshot.entries[entry.key] = CacheEntry(value: entry.value, expiresAt: entry.expires_at) }

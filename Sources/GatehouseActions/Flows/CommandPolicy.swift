@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import GatehouseSandbox
 
@@ -5,14 +6,22 @@ import GatehouseSandbox
 /// server decides): custom claims that Auth0 forbids are dropped, and their total is bounded
 /// (DOCS `create-custom-claims`).
 public struct CommandPolicy: Sendable {
+    /// OIDC and Auth0 claim names an action may not set.
     public let restrictedClaims: Set<String>
-    /// Namespaces owned by Auth0 that a claim name may not use.
-    static let forbiddenNamespaces = ["auth0.com", "webtask.io", "webtask.run", "urn:auth0"]
+    /// Namespaces owned by Auth0 (`auth0.com`, `webtask.io`, `webtask.run`, `urn:auth0`).
+    let forbiddenNamespaces: [String]
     public static let maximumClaimBytes = 100 * 1024
 
+    /// The rules of the catalog's `claim_name` definition (`dropped_if_in`, `dropped_if_matching`).
     public init(catalog: TriggerCatalog) {
-        let names = catalog.runnerJSON["definitions"]?["claim_name"]?["not_in"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        restrictedClaims = Set(names)
+        let definition = catalog.runnerJSON["definitions"]?["claim_name"]
+        restrictedClaims = Set(definition?["dropped_if_in"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        forbiddenNamespaces = definition?["dropped_if_matching"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    func isRestricted(_ name: String) -> Bool {
+        restrictedClaims.contains(name)
+            || forbiddenNamespaces.contains { name.range(of: $0, options: .regularExpression) != nil }
     }
 
     /// The claims set with `method` (`api.accessToken.setCustomClaim`, `api.idToken.setCustomClaim`),
@@ -25,9 +34,7 @@ public struct CommandPolicy: Sendable {
             guard command.args.count >= 1, let name = command.args[0].stringValue else { continue }
             let value = command.args.count > 1 ? command.args[1] : .null
             let size = name.utf8.count + value.jsonText().utf8.count
-            if restrictedClaims.contains(name) || Self.forbiddenNamespaces.contains(where: { name.contains($0) })
-                || bytes + size > Self.maximumClaimBytes
-            {
+            if isRestricted(name) || bytes + size > Self.maximumClaimBytes {
                 dropped.append(name)
                 continue
             }

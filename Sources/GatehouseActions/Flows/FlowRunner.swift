@@ -122,7 +122,8 @@ public final class FlowRunner: Sendable {
         let totalMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let execution = Self.record(trigger: trigger, bound: bound, result: result, started: started, totalMillis: totalMillis)
         await recorder.record(
-            execution: execution, logs: Self.failureLogs(trigger: trigger, executionID: execution.id, bound: bound, result: result, caller: caller))
+            execution: execution,
+            logs: Self.failureLogs(trigger: trigger, executionID: execution.id, bound: bound, result: result, caller: caller))
         return Outcome(result: result, executionID: execution.id, bound: bound)
     }
 

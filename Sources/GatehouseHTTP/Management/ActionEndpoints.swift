@@ -230,7 +230,9 @@ struct ActionEndpoints {
                 summary: "Replace a trigger's ordered bindings",
                 request: .object([
                     "bindings": .array([
-                        .object(["ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles", "fail_open": false])
+                        .object([
+                            "ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles", "fail_open": false,
+                        ])
                     ])
                 ])
             ) { request, context in

@@ -105,7 +105,9 @@ extension PostLoginContext {
             }
             if let prompt = transaction.prompt { fields["prompt"] = .array(prompt.split(separator: " ").map { .string(String($0)) }) }
             if let hint = transaction.login_hint { fields["login_hint"] = .string(hint) }
-            if let acr = transaction.query["acr_values"] { fields["acr_values"] = .array(acr.split(separator: " ").map { .string(String($0)) }) }
+            if let acr = transaction.query["acr_values"] {
+                fields["acr_values"] = .array(acr.split(separator: " ").map { .string(String($0)) })
+            }
         }
         return .object(fields)
     }

@@ -31,7 +31,7 @@ struct TokenEndpointLogin: Sendable {
         }
         let update = UserDirectory.LoginUpdate(userID: userID, ip: ip, countsAsLogin: countsAsLogin, metadata: decision.metadata)
         if update.countsAsLogin || !update.metadata.isEmpty {
-            try await storage.transaction { try await UserDirectory.write(update, in: $0) }
+            _ = try await storage.transaction { try await UserDirectory.write(update, in: $0) }
         }
         return decision
     }

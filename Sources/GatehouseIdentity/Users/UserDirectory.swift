@@ -119,7 +119,7 @@ public struct UserDirectory: Sendable {
 
     /// Why a sign-up or user creation was refused.
     public struct RegistrationError: Error, Equatable {
-        public enum Kind: Equatable {
+        public enum Kind: Equatable, Sendable {
             case invalid
             case exists
             case connectionNotFound

@@ -14,26 +14,9 @@ import Testing
             "client_id": .string(app.id), "audience": "https://api.example/", "scope": .array(["read:things", "write:things"]),
         ])
         #expect(try await client.json(.post, "/api/v2/client-grants", grant, token: fixtures.token).status == .created)
-        var names: [String] = []
-        for (index, code) in codes.enumerated() {
-            let created = try await client.json(
-                .post, "/api/v2/actions/actions",
-                .object([
-                    "name": .string("m2m-\(index)"), "code": .string(code),
-                    "supported_triggers": .array([.object(["id": "credentials-exchange", "version": "v2"])]),
-                ]), token: fixtures.token)
-            let id = try #require(created.json["id"]?.stringValue)
-            let built = try await ActionsAPITests.built(client, fixtures.token, id)
-            #expect(built.json["status"] == "built", "\(built.text)")
-            #expect(try await client.json(.post, "/api/v2/actions/actions/\(id)/deploy", token: fixtures.token).status == .ok)
-            names.append("m2m-\(index)")
-        }
-        let bindings: JSONValue = .object([
-            "bindings": .array(names.map { .object(["ref": .object(["type": "action_name", "value": .string($0)])]) })
-        ])
-        #expect(
-            try await client.json(.patch, "/api/v2/actions/triggers/credentials-exchange/bindings", bindings, token: fixtures.token).status
-                == .ok)
+        try await fixtures.bind(
+            codes.enumerated().map { Fixtures.BoundCode(name: "m2m-\($0.offset)", code: $0.element) }, to: "credentials-exchange",
+            version: "v2")
         return (
             fixtures.token,
             [

@@ -62,6 +62,40 @@ struct Fixtures {
     }
 }
 
+extension Fixtures {
+    /// One action to deploy and bind.
+    struct BoundCode {
+        var name: String
+        var code: String
+        var failOpen: Bool = false
+    }
+
+    /// Creates, builds and deploys each action, then binds them all, in order, to `trigger`.
+    func bind(_ actions: [BoundCode], to trigger: String, version: String) async throws {
+        for action in actions {
+            let created = try await client.json(
+                .post, "/api/v2/actions/actions",
+                .object([
+                    "name": .string(action.name), "code": .string(action.code),
+                    "supported_triggers": .array([.object(["id": .string(trigger), "version": .string(version)])]),
+                ]), token: token)
+            guard let id = created.json["id"]?.stringValue else { throw TestFailure("cannot create action: \(created.text)") }
+            let built = try await ActionsAPITests.built(client, token, id)
+            guard built.json["status"] == "built" else { throw TestFailure("action \(action.name) did not build: \(built.text)") }
+            let deployed = try await client.json(.post, "/api/v2/actions/actions/\(id)/deploy", token: token)
+            guard deployed.status == .ok else { throw TestFailure("cannot deploy \(action.name): \(deployed.text)") }
+        }
+        let bindings: JSONValue = .object([
+            "bindings": .array(
+                actions.map {
+                    .object(["ref": .object(["type": "action_name", "value": .string($0.name)]), "fail_open": .bool($0.failOpen)])
+                })
+        ])
+        let reply = try await client.json(.patch, "/api/v2/actions/triggers/\(trigger)/bindings", bindings, token: token)
+        guard reply.status == .ok else { throw TestFailure("cannot bind to \(trigger): \(reply.text)") }
+    }
+}
+
 enum PKCEPair {
     /// A fresh verifier and its S256 challenge (RFC 7636 §4.1–4.2).
     static func make() -> (verifier: String, challenge: String) {

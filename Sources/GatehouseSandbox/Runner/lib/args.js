@@ -7,6 +7,9 @@ const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'arra
 const SPEC_KEYS = new Set([
   'name', 'ref', 'type', 'optional', 'enum', 'min_length', 'max_length', 'truncate', 'max_bytes',
   'pattern', 'not_in', 'not_matching', 'safe_integer', 'items', 'properties', 'description',
+  // Applied by the server to the recorded commands, not here (e.g. restricted claim names,
+  // which Auth0 drops silently instead of failing the action).
+  'dropped_if_in', 'dropped_if_matching',
 ]);
 
 function typeOf(value) {

@@ -10,6 +10,8 @@ public struct CommandPolicy: Sendable {
     public let restrictedClaims: Set<String>
     /// Namespaces owned by Auth0 (`auth0.com`, `webtask.io`, `webtask.run`, `urn:auth0`).
     let forbiddenNamespaces: [String]
+    /// Every forbidden namespace contains one of these; names without them skip the patterns.
+    static let namespaceMarkers = ["auth0", "webtask"]
     public static let maximumClaimBytes = 100 * 1024
 
     /// The rules of the catalog's `claim_name` definition (`dropped_if_in`, `dropped_if_matching`).
@@ -21,7 +23,8 @@ public struct CommandPolicy: Sendable {
 
     func isRestricted(_ name: String) -> Bool {
         restrictedClaims.contains(name)
-            || forbiddenNamespaces.contains { name.range(of: $0, options: .regularExpression) != nil }
+            || (Self.namespaceMarkers.contains { name.utf8.contains($0.utf8) }
+                && forbiddenNamespaces.contains { name.range(of: $0, options: .regularExpression) != nil })
     }
 
     /// The claims set with `method` (`api.accessToken.setCustomClaim`, `api.idToken.setCustomClaim`),

@@ -5,10 +5,18 @@ import Foundation
 public enum RandomIdentifier {
     private static let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
-    /// `count` random bytes.
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// `count` random bytes, drawn eight at a time (each draw is a `getrandom` call).
     public static func bytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     /// base64url without padding of `byteCount` random bytes: tokens, codes, secrets.
@@ -18,7 +26,13 @@ public enum RandomIdentifier {
 
     /// Lowercase hex of `byteCount` random bytes.
     public static func hex(byteCount: Int) -> String {
-        bytes(byteCount).map { String(format: "%02x", $0) }.joined()
+        var text: [UInt8] = []
+        text.reserveCapacity(byteCount * 2)
+        for byte in bytes(byteCount) {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Letters and digits, as Auth0 client ids are (32 characters).

@@ -14,15 +14,21 @@ public protocol ObservabilityRepository: Sendable {
 struct SQLObservabilityRepository: ObservabilityRepository {
     let db: any SQLDatabase
 
+    /// Rows per multi-row `INSERT` (4 parameters each, well under SQLite's 999).
+    static let rowsPerStatement = 100
+
     func insert(executions: [ExecutionRecord], logs: [LogRecord], at: EpochMillis) async throws {
-        for execution in executions {
-            try await db.insert(into: "action_executions").columns("id", "trigger_id", "document", "created_at")
-                .values(SQLBind(execution.id), SQLBind(execution.trigger_id), SQLBind(try DocumentCoding.encode(execution)), SQLBind(at))
-                .run()
+        for chunk in executions.chunked(Self.rowsPerStatement) {
+            let insert = db.insert(into: "action_executions").columns("id", "trigger_id", "document", "created_at")
+            for execution in chunk {
+                insert.values(SQLBind(execution.id), SQLBind(execution.trigger_id), SQLBind(execution.document), SQLBind(at))
+            }
+            try await insert.run()
         }
-        for log in logs {
-            try await db.insert(into: "tenant_logs").columns("log_id", "type", "document", "created_at")
-                .values(SQLBind(log.log_id), SQLBind(log.type), SQLBind(try DocumentCoding.encode(log)), SQLBind(at)).run()
+        for chunk in logs.chunked(Self.rowsPerStatement) {
+            let insert = db.insert(into: "tenant_logs").columns("log_id", "type", "document", "created_at")
+            for log in chunk { insert.values(SQLBind(log.log_id), SQLBind(log.type), SQLBind(log.document), SQLBind(at)) }
+            try await insert.run()
         }
     }
 
@@ -40,5 +46,12 @@ struct SQLObservabilityRepository: ObservabilityRepository {
     func purge(before cutoff: EpochMillis) async throws {
         try await db.delete(from: "action_executions").where("created_at", .lessThan, cutoff).run()
         try await db.delete(from: "tenant_logs").where("created_at", .lessThan, cutoff).run()
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

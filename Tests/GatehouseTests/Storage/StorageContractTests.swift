@@ -181,4 +181,68 @@ import Testing
             #expect(try await storage.read { try await $0.observability.execution("new") }?.trigger_id == "post-login")
         }
     }
+
+    @Test("executions and log events read back exactly as written, many at once", arguments: StorageContractTests.engines)
+    func roundTrip(engine: String) async throws {
+        try await StorageContractTests.withStorage(engine) { storage in
+            let executions = (0..<150).map { index in
+                ExecutionRecord(
+                    id: "exec-\(index)", trigger_id: "post-login", status: "final",
+                    results: [
+                        ExecutionResult(
+                            action_name: "a \"quoted\" name", binding_id: index % 2 == 0 ? "b1" : nil, version_id: "v1",
+                            started_at: Timestamp.iso8601(0), ended_at: Timestamp.iso8601(5),
+                            error: index % 3 == 0 ? nil : .object(["id": "action_error"]),
+                            response: .object(["stats": .object(["action_duration_ms": .number(1.5)])]), logs: "line\n\u{1F600}\n")
+                    ], created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z")
+            }
+            let logs = (0..<120).map { index in
+                LogRecord(
+                    log_id: "log-\(index)", date: Timestamp.iso8601(Int64(index)), type: "seccft", description: "Success / é",
+                    client_id: "c1", user_id: index % 2 == 0 ? nil : "auth0|1",
+                    details: .object(["actions": .object(["executions": .array([.string("exec-\(index)")])])]))
+            }
+            try await storage.read { try await $0.observability.insert(executions: executions, logs: logs, at: Timestamp.nowMillis()) }
+            for execution in executions {
+                #expect(try await storage.read { try await $0.observability.execution(execution.id) } == execution)
+            }
+            var stored: [LogRecord] = []
+            for page in 0..<2 {
+                stored += try await storage.read { try await $0.observability.logs(PageRequest(page: page, perPage: 100)) }.items
+            }
+            #expect(Set(stored.map(\.log_id)) == Set(logs.map(\.log_id)))
+            #expect(stored.first { $0.log_id == "log-7" } == logs[7])
+        }
+    }
+
+    @Test("the actions cache keeps entries per trigger until they expire", arguments: StorageContractTests.engines)
+    func actionCache(engine: String) async throws {
+        try await StorageContractTests.withStorage(engine) { storage in
+            let now = Timestamp.nowMillis()
+            try await storage.read { repositories in
+                try await repositories.actionCache.apply(
+                    trigger: "post-login",
+                    set: [
+                        ActionCacheEntry(key: "a", value: "1", expires_at: now + 60_000),
+                        ActionCacheEntry(key: "b", value: "2", expires_at: now + 10),
+                    ], deleted: [], now: now)
+                try await repositories.actionCache.apply(
+                    trigger: "credentials-exchange", set: [ActionCacheEntry(key: "a", value: "m2m", expires_at: now + 60_000)], deleted: [],
+                    now: now)
+            }
+            #expect(try await storage.read { try await $0.actionCache.entries(trigger: "post-login", now: now) }.map(\.key) == ["a", "b"])
+            #expect(try await storage.read { try await $0.actionCache.entries(trigger: "post-login", now: now + 20) }.map(\.value) == ["1"])
+            try await storage.read { repositories in
+                try await repositories.actionCache.apply(
+                    trigger: "post-login", set: [ActionCacheEntry(key: "a", value: "updated", expires_at: now + 60_000)], deleted: [],
+                    now: now)
+            }
+            #expect(try await storage.read { try await $0.actionCache.entries(trigger: "post-login", now: now) }.first?.value == "updated")
+            try await storage.read { try await $0.actionCache.apply(trigger: "post-login", set: [], deleted: ["a"], now: now) }
+            #expect(try await storage.read { try await $0.actionCache.entries(trigger: "post-login", now: now + 20) }.isEmpty)
+            #expect(
+                try await storage.read { try await $0.actionCache.entries(trigger: "credentials-exchange", now: now) }.first?.value == "m2m"
+            )
+        }
+    }
 }

@@ -11,7 +11,7 @@ public struct CommandPolicy: Sendable {
     /// Namespaces owned by Auth0 (`auth0.com`, `webtask.io`, `webtask.run`, `urn:auth0`).
     let forbiddenNamespaces: [String]
     /// Every forbidden namespace contains one of these; names without them skip the patterns.
-    static let namespaceMarkers = ["auth0", "webtask"]
+    static let namespaceMarkers: [[UInt8]] = [Array("auth0".utf8), Array("webtask".utf8)]
     public static let maximumClaimBytes = 100 * 1024
 
     /// The rules of the catalog's `claim_name` definition (`dropped_if_in`, `dropped_if_matching`).
@@ -23,8 +23,21 @@ public struct CommandPolicy: Sendable {
 
     func isRestricted(_ name: String) -> Bool {
         restrictedClaims.contains(name)
-            || (Self.namespaceMarkers.contains { name.utf8.contains($0.utf8) }
+            || (Self.namespaceMarkers.contains { Self.mentions($0, in: name) }
                 && forbiddenNamespaces.contains { name.range(of: $0, options: .regularExpression) != nil })
+    }
+
+    /// Whether `marker` occurs in `name`: a plain byte scan, as this runs for every claim.
+    static func mentions(_ marker: [UInt8], in name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            guard bytes.count >= marker.count else { return false }
+            candidates: for start in 0...(bytes.count - marker.count) {
+                for offset in 0..<marker.count where bytes[start + offset] != marker[offset] { continue candidates }
+                return true
+            }
+            return false
+        }
     }
 
     /// The claims set with `method` (`api.accessToken.setCustomClaim`, `api.idToken.setCustomClaim`),

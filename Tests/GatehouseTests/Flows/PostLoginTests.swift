@@ -61,6 +61,8 @@ import Testing
                   api.accessToken.setCustomClaim('https://example.com/plan', event.user.app_metadata.plan ?? 'none');
                   api.accessToken.setCustomClaim('https://example.com/sneaky', event.user.app_metadata.sneaky ?? 'unseen');
                   api.accessToken.setCustomClaim('sub', 'someone-else');
+                  api.accessToken.setCustomClaim('https://tenant.auth0.com/owned', 1);
+                  api.accessToken.setCustomClaim('https://auth0fans.example/kept', 1);
                   api.accessToken.addScope('write:things');
                   api.accessToken.removeScope('read:things');
                   api.user.setUserMetadata('theme', 'dark');
@@ -99,6 +101,8 @@ import Testing
             #expect(access["https://example.com/plan"] == "pro")
             #expect(access["https://example.com/sneaky"] == "unseen")
             #expect(access["sub"]?.stringValue == userID)
+            #expect(access["https://tenant.auth0.com/owned"] == nil)
+            #expect(access["https://auth0fans.example/kept"] == .number(1))
             #expect(access["scope"] == "openid email write:things")
             #expect(tokens.json["scope"] == "openid email write:things")
 

@@ -31,7 +31,9 @@ extension ActionsService {
             errors.append(BuildErrorRecord(id: "dependency_install_failed", msg: "\(error)"))
         }
         if errors.isEmpty, let trigger = catalog.trigger(action.content.supported_triggers.first?.id ?? "") {
-            if let problem = try await checker.problem(code: action.content.code, handler: trigger.executeHandler, nodeModules: modules) {
+            if let problem = try await checker.problem(
+                code: action.content.code, handler: trigger.executeHandler, nodeModules: modules, runtime: action.content.runtime)
+            {
                 errors.append(BuildErrorRecord(id: "invalid_code", msg: problem))
             }
         }

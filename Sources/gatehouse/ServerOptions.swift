@@ -75,7 +75,14 @@ struct ServerOptions: ParsableArguments {
                     throw ValidationError("GATEHOUSE_ACTIONS_TIMEOUT_MS must be a number of milliseconds from 100 to 300000, got \(text)")
                 }
                 return millis
-            } ?? 20_000
+            } ?? 20_000,
+            nodeRuntimes: try env("GATEHOUSE_NODE_RUNTIMES").map { text in
+                do {
+                    return try GatehouseConfiguration.parseNodeRuntimes(text)
+                } catch let error as ConfigurationError {
+                    throw ValidationError(error.description)
+                }
+            } ?? [:]
         )
     }
 }

@@ -84,7 +84,7 @@ public final class FlowRunner: Sendable {
                         bindingID: binding.id, actionID: action.id, actionName: action.name, versionID: version.id,
                         source: ActionSource(
                             name: action.name, versionID: version.id, code: version.content.code, secrets: secrets,
-                            nodeModules: version.node_modules, failOpen: binding.fail_open)))
+                            nodeModules: version.node_modules, failOpen: binding.fail_open, runtime: version.content.runtime)))
             }
             return bound
         }

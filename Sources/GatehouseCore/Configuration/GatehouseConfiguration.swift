@@ -39,6 +39,9 @@ public struct GatehouseConfiguration: Sendable {
     public var logRetentionDays: Int
     /// The time budget of one flow of actions (`GATEHOUSE_ACTIONS_TIMEOUT_MS`; Auth0: 20 s).
     public var actionsTimeoutMillis: Int
+    /// Node binaries of action runtimes (`GATEHOUSE_NODE_RUNTIMES=node18=/path,node22=/path`);
+    /// runtimes not listed run on `nodeBinary`.
+    public var nodeRuntimes: [String: String]
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -65,8 +68,10 @@ public struct GatehouseConfiguration: Sendable {
         nodeBinary: String? = nil,
         bundlesDirectory: String? = nil,
         logRetentionDays: Int = 10,
-        actionsTimeoutMillis: Int = 20_000
+        actionsTimeoutMillis: Int = 20_000,
+        nodeRuntimes: [String: String] = [:]
     ) {
+        self.nodeRuntimes = nodeRuntimes
         self.host = host
         self.port = port
         let resolvedIssuer = Self.normalizedIssuer(issuer ?? "http://localhost:\(port)/")
@@ -90,6 +95,21 @@ public struct GatehouseConfiguration: Sendable {
         self.actionsTimeoutMillis = actionsTimeoutMillis
     }
 
+    /// Parses `GATEHOUSE_NODE_RUNTIMES`: comma-separated `runtime=/path/to/node` pairs.
+    public static func parseNodeRuntimes(_ text: String) throws -> [String: String] {
+        var runtimes: [String: String] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0].hasPrefix("node"), Int(parts[0].dropFirst(4)) != nil, parts[1].hasPrefix("/") else {
+                throw ConfigurationError(
+                    "GATEHOUSE_NODE_RUNTIMES must be comma-separated runtime=/absolute/path/to/node pairs"
+                        + " (e.g. node22=/opt/node22/bin/node), got \(pair)")
+            }
+            runtimes[parts[0]] = parts[1]
+        }
+        return runtimes
+    }
+
     /// Issuers end in exactly one slash, as Auth0's do.
     public static func normalizedIssuer(_ raw: String) -> String {
         var value = raw
@@ -99,4 +119,13 @@ public struct GatehouseConfiguration: Sendable {
 
     /// The Management API's audience: `{issuer}api/v2/`.
     public var managementAudience: String { issuer + "api/v2/" }
+}
+
+/// A configuration value that cannot be used, with what to write instead.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
 }

@@ -50,7 +50,8 @@ public struct GatehouseServer: Sendable {
     /// Starts the Actions worker pool and waits until every worker is ready.
     static func sandboxConfiguration(_ configuration: GatehouseConfiguration) -> SandboxConfiguration {
         SandboxConfiguration(
-            nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers, bundlesDirectory: configuration.bundlesDirectory)
+            nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers, bundlesDirectory: configuration.bundlesDirectory,
+            runtimeBinaries: configuration.nodeRuntimes)
     }
 
     static func startSandbox(_ configuration: SandboxConfiguration, logger: Logger) async -> SandboxPool? {

@@ -286,7 +286,7 @@ struct ActionEndpoints {
                 actions: [
                     ActionSource(
                         name: action.name, versionID: "draft:\(action.id):\(action.updated_at)", code: action.content.code,
-                        secrets: secrets, nodeModules: action.node_modules)
+                        secrets: secrets, nodeModules: action.node_modules, runtime: action.content.runtime)
                 ]))
         let total = ContinuousClock.now - started
         var report = result.report.objectValue ?? [:]

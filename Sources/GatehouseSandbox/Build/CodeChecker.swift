@@ -16,8 +16,13 @@ public struct CodeChecker: Sendable {
     }
 
     /// `nil` when the code is fine, otherwise what is wrong, in words for the action's author.
-    public func problem(code: String, handler: String, nodeModules: String?, timeout: Duration = .seconds(10)) async throws -> String? {
-        let launch = configuration.node(["-e", Self.script, "--", handler, nodeModules ?? ""])
+    /// The check runs on the Node binary of the action's `runtime`.
+    public func problem(
+        code: String, handler: String, nodeModules: String?, runtime: String? = nil, timeout: Duration = .seconds(10)
+    ) async throws -> String? {
+        let launch = configuration.forBinary(configuration.binary(forRuntime: runtime)).node([
+            "-e", Self.script, "--", handler, nodeModules ?? "",
+        ])
         let output = try await Self.run(launch, input: Data(code.utf8), timeout: timeout)
         guard let answer = JSONValue(jsonText: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             let why = output.timedOut ? "its top level did not finish within \(timeout)" : "the check process failed"

@@ -13,6 +13,10 @@ public struct FlowRequest: Sendable, Equatable {
     public var facts: [String: JSONValue]
     public var budgetMillis: Int
     public var now: EpochMillis
+    /// Keys earlier parts of the flow made transient (`PROTOCOL.md` §4, `state.transient`).
+    public var transient: JSONValue?
+    /// Asks the runner for the flow's `state`, to go on with another part on another runtime.
+    public var returnState = false
 
     public init(
         trigger: String, handler: String = "execute", event: JSONValue, actions: [ActionSource],
@@ -30,12 +34,15 @@ public struct FlowRequest: Sendable, Equatable {
     }
 
     func frame(id: Int) -> JSONValue {
-        .object([
+        var frame: [String: JSONValue] = [
             "type": "flow", "id": .number(Double(id)), "trigger": .string(trigger), "handler": .string(handler),
             "event": event, "actions": .array(actions.map(\.json)),
             "cache": .object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) }),
             "facts": .object(facts), "budget_ms": .number(Double(budgetMillis)), "now": .number(Double(now)),
-        ])
+        ]
+        if let transient { frame["transient"] = transient }
+        if returnState { frame["return_state"] = true }
+        return .object(frame)
     }
 }
 
@@ -49,11 +56,14 @@ public struct ActionSource: Sendable, Equatable {
     public var nodeModules: String?
     /// When the action throws, the flow goes on without its commands (`PROTOCOL.md` §4).
     public var failOpen: Bool
+    /// The action's runtime (`node18`, `node20`, `node22`): which Node binary runs it.
+    public var runtime: String?
 
     public init(
         name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil,
-        failOpen: Bool = false
+        failOpen: Bool = false, runtime: String? = nil
     ) {
+        self.runtime = runtime
         self.name = name
         self.versionID = versionID
         self.code = code
@@ -90,6 +100,8 @@ public struct FlowResult: Sendable, Equatable, Codable {
     public var suspended: Suspension?
     /// A failure of the flow as a whole (the worker was killed or crashed, or the request was refused).
     public var error: ActionError?
+    /// What the next part of the flow starts from, when the request asked for it.
+    public var state: JSONValue?
 
     public enum Status: String, Sendable, Codable {
         case completed, denied, suspended, failed

@@ -31,6 +31,7 @@ extension FlowResult {
         }
         self.init(
             status: status, actions: actions, suspended: suspension, error: frame["error"].flatMap(ActionError.init(runnerValue:)))
+        state = frame["state"]
     }
 }
 

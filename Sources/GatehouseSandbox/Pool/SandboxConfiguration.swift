@@ -20,12 +20,16 @@ public struct SandboxConfiguration: Sendable {
     public var runnerDirectory: String
     /// When the server runs as root, workers drop to this user id (65534, `nobody`) with `setpriv`.
     public var unprivilegedUserID: Int
+    /// Runtime names (`node18`, `node20`, `node22`) with a Node binary of their own; the others
+    /// run on `nodeBinary` (`GATEHOUSE_NODE_RUNTIMES`).
+    public var runtimeBinaries: [String: String]
 
     public init(
         nodeBinary: String? = nil, workers: Int? = nil, heapMegabytes: Int = 128,
         graceMillis: Int = 1000, bundlesDirectory: String? = nil, runnerDirectory: String? = nil,
-        unprivilegedUserID: Int = 65_534
+        unprivilegedUserID: Int = 65_534, runtimeBinaries: [String: String] = [:]
     ) {
+        self.runtimeBinaries = runtimeBinaries
         let node = nodeBinary ?? Self.findExecutable("node") ?? "/usr/bin/node"
         self.nodeBinary = node
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -34,6 +38,19 @@ public struct SandboxConfiguration: Sendable {
         self.bundlesDirectory = bundlesDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-bundles").path
         self.runnerDirectory = runnerDirectory ?? RunnerResources.directory
         self.unprivilegedUserID = unprivilegedUserID
+    }
+
+    /// The Node binary that runs actions of `runtime`.
+    public func binary(forRuntime runtime: String?) -> String {
+        runtime.flatMap { runtimeBinaries[$0] } ?? nodeBinary
+    }
+
+    /// This configuration for the workers of one runtime binary.
+    func forBinary(_ binary: String) -> SandboxConfiguration {
+        var configuration = self
+        configuration.nodeBinary = binary
+        configuration.runtimeBinaries = [:]
+        return configuration
     }
 
     /// Node ≥ 22 spells the permission flag `--permission`; Node 20 `--experimental-permission`.

@@ -31,16 +31,46 @@ public actor SandboxPool {
         }
     }
 
+    /// Pools of the runtimes mapped to another Node binary, by runtime name (one pool per
+    /// distinct binary); every other runtime runs here.
+    nonisolated let runtimePools: [String: SandboxPool]
+
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
         self.catalogFrame = Data(JSONValue.object(["type": "init", "catalog": catalog.runnerJSON]).jsonData())
         self.logger = logger
+        var byBinary: [String: SandboxPool] = [:]
+        var runtimePools: [String: SandboxPool] = [:]
+        for (runtime, binary) in configuration.runtimeBinaries.sorted(by: { $0.key < $1.key }) where binary != configuration.nodeBinary {
+            let pool =
+                byBinary[binary]
+                ?? SandboxPool(configuration: configuration.forBinary(binary), catalog: catalog, logger: logger)
+            byBinary[binary] = pool
+            runtimePools[runtime] = pool
+        }
+        self.runtimePools = runtimePools
+    }
+
+    /// The pool whose workers run actions of `runtime`.
+    nonisolated func pool(forRuntime runtime: String?) -> SandboxPool {
+        runtime.flatMap { runtimePools[$0] } ?? self
     }
 
     /// Starts every worker and waits until each has loaded the catalog.
     public func start() async throws {
         guard !started else { return }
         started = true
+        // Node's permission model, which contains the workers, exists from Node 20 on.
+        if FileManager.default.isExecutableFile(atPath: configuration.nodeBinary),
+            let major = try? SandboxConfiguration.nodeMajorVersion(configuration.nodeBinary), major < 20
+        {
+            throw Failure.workerDidNotStart(
+                "\(configuration.nodeBinary) is Node \(major); actions run only under Node ≥ 20, whose permission model contains them")
+        }
+        var startedPools: Set<ObjectIdentifier> = []
+        for pool in runtimePools.values where startedPools.insert(ObjectIdentifier(pool)).inserted {
+            try await pool.start()
+        }
         try await withThrowingTaskGroup(of: SandboxWorker.self) { group in
             for _ in 0..<configuration.workers {
                 let id = takeWorkerID()
@@ -58,6 +88,70 @@ public actor SandboxPool {
     /// Only taking and returning a worker happen on the actor; encoding, the round trip and
     /// decoding run outside it, so flows on different workers proceed in parallel.
     public nonisolated func run(_ request: FlowRequest) async throws -> FlowResult {
+        if runtimePools.isEmpty || request.actions.allSatisfy({ pool(forRuntime: $0.runtime) === self }) {
+            return try await runOnWorker(request)
+        }
+        return try await runInParts(request)
+    }
+
+    /// A flow whose actions use different Node binaries runs as consecutive parts, one per
+    /// binary: each part hands the next what its last action left (`PROTOCOL.md` §5, `state`),
+    /// within what is left of the flow's budget.
+    nonisolated func runInParts(_ request: FlowRequest) async throws -> FlowResult {
+        var parts: [(pool: SandboxPool, actions: [ActionSource])] = []
+        for action in request.actions {
+            let pool = pool(forRuntime: action.runtime)
+            if let last = parts.last, last.pool === pool {
+                parts[parts.count - 1].actions.append(action)
+            } else {
+                parts.append((pool, [action]))
+            }
+        }
+        let clock = ContinuousClock.now
+        var part = request
+        var combined = FlowResult(status: .completed, actions: [])
+        for (index, next) in parts.enumerated() {
+            let elapsed = ContinuousClock.now - clock
+            let elapsedMillis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            part.actions = next.actions
+            part.handler = index == 0 ? request.handler : "execute"
+            part.returnState = index < parts.count - 1 || request.returnState
+            part.budgetMillis = max(1, request.budgetMillis - elapsedMillis)
+            part.now = request.now + EpochMillis(elapsedMillis)
+            let result = try await next.pool.runOnWorker(part)
+            let offset = combined.actions.count
+            combined.actions += result.actions
+            combined.error = result.error
+            combined.state = result.state
+            guard result.status == .completed else {
+                combined.status = result.status
+                combined.suspended = result.suspended.map {
+                    FlowResult.Suspension(action_index: $0.action_index + offset, method: $0.method, args: $0.args)
+                }
+                return combined
+            }
+            guard index < parts.count - 1 else { break }
+            guard let state = result.state, let event = state["event"] else {
+                combined.status = .failed
+                combined.error = ActionError(
+                    name: "PlatformError", message: "the sandbox worker did not return the flow's state", class: "platform_error")
+                return combined
+            }
+            part.event = event
+            part.transient = state["transient"]
+            part.cache = [:]
+            for (key, entry) in state["cache"]?.objectValue ?? [:] {
+                if let value = entry["value"]?.stringValue, let expiresAt = entry["expires_at"]?.numberValue {
+                    part.cache[key] = CacheEntry(value: value, expiresAt: EpochMillis(expiresAt))
+                }
+            }
+        }
+        if !request.returnState { combined.state = nil }
+        return combined
+    }
+
+    /// Runs `request` on one worker of this pool.
+    nonisolated func runOnWorker(_ request: FlowRequest) async throws -> FlowResult {
         let (worker, requestID) = try await checkoutForFlow()
         let frame = Data(request.frame(id: requestID).jsonData())
         let reply: Data
@@ -87,8 +181,9 @@ public actor SandboxPool {
         return (worker, nextRequestID)
     }
 
-    /// Stops every worker.
-    public func shutdown() {
+    /// Stops every worker, those of the other runtimes' pools too.
+    public func shutdown() async {
+        for pool in runtimePools.values { await pool.shutdown() }
         stopped = true
         for worker in idle { worker.shutdown() }
         idle.removeAll()
@@ -132,7 +227,7 @@ public actor SandboxPool {
             while !self.isStopped {
                 do {
                     let fresh = try await Self.spawn(id: id, configuration: configuration, catalog: catalogFrame)
-                    await self.checkin(fresh)
+                    self.checkin(fresh)
                     return
                 } catch {
                     logger.error("cannot start a sandbox worker; retrying", metadata: ["error": "\(error)"])

@@ -313,4 +313,29 @@ test('flow semantics', async (t) => {
     assert.equal(result.status, 'failed');
     assert.equal(result.actions.length, 1);
   });
+
+  await t.test('return_state hands a later part of the flow what the next action would see', async () => {
+    const first = action('first', `exports.onExecutePostLogin = async (event, api) => {
+      api.user.setAppMetadata('plan', 'pro');
+      api.user.setUserMetadata('scratch', undefined);
+      api.transaction.setMetadata('step', 1);
+      api.cache.set('seen', 'yes');
+    };`);
+    const part1 = await runner.flow({ actions: [first], return_state: true });
+    assert.equal(part1.status, 'completed');
+    assert.equal(part1.state.event.user.app_metadata.plan, 'pro');
+    assert.deepEqual(part1.state.transient, [{ segments: ['user', 'user_metadata'], key: 'scratch' }]);
+    assert.equal(part1.state.cache.seen.value, 'yes');
+    assert.equal(part1.state.event.secrets, undefined);
+
+    const second = action('second', `exports.onExecutePostLogin = async (event, api) => {
+      console.log(JSON.stringify([event.user.app_metadata.plan, 'scratch' in event.user.user_metadata,
+        event.transaction.metadata.step, api.cache.get('seen')?.value]));
+    };`);
+    const part2 = await runner.flow({
+      actions: [second], event: part1.state.event, transient: part1.state.transient, cache: part1.state.cache,
+    });
+    assert.equal(part2.actions[0].logs, '["pro",true,1,"yes"]\n');
+    assert.equal(part2.state, undefined);
+  });
 });

@@ -81,7 +81,11 @@ function copyJsonFast(value) {
 class FlowState {
   constructor(request, limits, clock) {
     this.base = request.event;
-    this.transient = [];
+    // Keys set to undefined by earlier actions, also those of an earlier part of the
+    // flow that ran on another worker (`transient` in the request, PROTOCOL.md §4).
+    this.transient = Array.isArray(request.transient)
+      ? request.transient.filter((t) => isObject(t) && Array.isArray(t.segments) && typeof t.key === 'string')
+      : [];
     this.limits = limits;
     this.now = clock;
     this.facts = isObject(request.facts) ? request.facts : {};
@@ -110,6 +114,16 @@ class FlowState {
     this.base = checkpoint.base;
     this.transient = checkpoint.transient;
     this.cache.restore(checkpoint.cache);
+  }
+
+  /** What a later part of the flow needs to go on from here (`return_state`). */
+  stateJson() {
+    const cache = {};
+    const at = this.now();
+    for (const [key, entry] of this.cache.entries) {
+      if (entry.expires_at > at) cache[key] = { value: entry.value, expires_at: entry.expires_at };
+    }
+    return JSON.stringify({ event: this.base, transient: this.transient, cache });
   }
 
   /** A private deep copy of the event for one action, with that action's secrets. */
@@ -412,8 +426,9 @@ class FlowRun {
   finish() {
     const { id } = this;
     const idJson = typeof id === 'number' && Number.isFinite(id) ? String(id) : typeof id === 'string' ? quote(id) : JSON.stringify(id);
+    const state = this.request.return_state === true && this.status === 'completed' ? `,"state":${this.flow.stateJson()}` : '';
     const result = `{"type":"result","id":${idJson},"status":"${this.status}","actions":[${this.results}],`
-      + `"suspended":${this.suspended}${this.recycle ? ',"recycle":true' : ''}}`;
+      + `"suspended":${this.suspended}${this.recycle ? ',"recycle":true' : ''}${state}}`;
     const { done } = this;
     this.done = null;
     done(result);

@@ -103,4 +103,23 @@ import Testing
                     == "That execution does not exist.")
         }
     }
+
+    @Test("bound actions run on the Node binary their runtime maps to (GATEHOUSE_NODE_RUNTIMES)")
+    func runtimeBinary() async throws {
+        let (directory, binary) = try SandboxRuntimeTests.copyOfNode()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = TestServer.configuration()
+        configuration.nodeRuntimes = ["node22": binary]
+        try await TestServer.run(configuration) { client in
+            // Actions created without a runtime get the trigger's default, node22.
+            let (_, fields) = try await Self.setUp(
+                client,
+                codes: [
+                    "exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.setCustomClaim('https://example.com/node', process.execPath); };"
+                ])
+            let reply = try await client.form("/oauth/token", fields)
+            #expect(reply.status == .ok, "\(reply.text)")
+            #expect(jwtClaims(try #require(reply.json["access_token"]?.stringValue))["https://example.com/node"] == .string(binary))
+        }
+    }
 }

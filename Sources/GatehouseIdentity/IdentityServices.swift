@@ -27,7 +27,7 @@ public struct IdentityServices: Sendable {
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
-        policy: CommandPolicy? = nil
+        policy: CommandPolicy? = nil, geoip: MaxMindDatabase? = nil
     ) {
         self.flows = flows
         self.configuration = configuration
@@ -43,7 +43,9 @@ public struct IdentityServices: Sendable {
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
         let tenantName = Self.tenantName(configuration.issuer)
         let postLogin = flows.flatMap { flows in
-            policy.map { PostLoginFlow(flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger) }
+            policy.map {
+                PostLoginFlow(flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger, geoip: geoip)
+            }
         }
         self.postLogin = postLogin
         grants = GrantRegistry(handlers: [

@@ -82,7 +82,8 @@ struct ServerOptions: ParsableArguments {
                 } catch let error as ConfigurationError {
                     throw ValidationError(error.description)
                 }
-            } ?? [:]
+            } ?? [:],
+            geoipDatabase: env("GATEHOUSE_GEOIP_DATABASE")
         )
     }
 }

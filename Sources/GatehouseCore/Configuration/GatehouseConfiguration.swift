@@ -42,6 +42,9 @@ public struct GatehouseConfiguration: Sendable {
     /// Node binaries of action runtimes (`GATEHOUSE_NODE_RUNTIMES=node18=/path,node22=/path`);
     /// runtimes not listed run on `nodeBinary`.
     public var nodeRuntimes: [String: String]
+    /// A MaxMind GeoIP2/GeoLite2 City database (`GATEHOUSE_GEOIP_DATABASE`) for
+    /// `event.request.geoip`; none by default.
+    public var geoipDatabase: String?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -69,8 +72,10 @@ public struct GatehouseConfiguration: Sendable {
         bundlesDirectory: String? = nil,
         logRetentionDays: Int = 10,
         actionsTimeoutMillis: Int = 20_000,
-        nodeRuntimes: [String: String] = [:]
+        nodeRuntimes: [String: String] = [:],
+        geoipDatabase: String? = nil
     ) {
+        self.geoipDatabase = geoipDatabase
         self.nodeRuntimes = nodeRuntimes
         self.host = host
         self.port = port

@@ -35,9 +35,16 @@ public struct GatehouseServer: Sendable {
                 storage: storage, sandbox: sandbox,
                 recorder: ExecutionRecorder(storage: storage, logger: logger, retentionDays: configuration.logRetentionDays),
                 budgetMillis: configuration.actionsTimeoutMillis)
+            let geoip = try configuration.geoipDatabase.map { path in
+                let database = try MaxMindDatabase(path: path)
+                logger.info(
+                    "GeoIP database loaded",
+                    metadata: ["path": "\(path)", "type": "\(database.metadata["database_type"]?.stringValue ?? "unknown")"])
+                return database
+            }
             let services = IdentityServices(
                 configuration: configuration, storage: storage, keyring: keyring, logger: logger, flows: flows,
-                policy: CommandPolicy(catalog: catalog))
+                policy: CommandPolicy(catalog: catalog), geoip: geoip)
             let actions = ActionsService(
                 storage: storage, catalog: catalog, sandboxConfiguration: sandboxConfiguration, sandbox: sandbox, logger: logger)
             return GatehouseServer(services: services, database: database, sandbox: sandbox, actions: actions, bootstrap: bootstrap)

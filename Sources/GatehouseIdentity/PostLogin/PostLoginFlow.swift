@@ -15,6 +15,8 @@ public struct PostLoginFlow: Sendable {
     let storage: Storage
     let tenantName: String
     let logger: Logger
+    /// Fills `event.request.geoip` when a GeoIP database is configured.
+    let geoip: MaxMindDatabase?
 
     /// Calls that end the flow, with the index of the argument that is the user-facing reason.
     static let refusals: [String: Int] = [
@@ -38,7 +40,9 @@ public struct PostLoginFlow: Sendable {
             userAgent: context.request.userAgent, userID: userID)
         guard
             let outcome = try await flows.run(
-                trigger: Self.trigger, event: context.event(connection: connection, roles: roles, tenant: tenantName),
+                trigger: Self.trigger,
+                event: context.event(
+                    connection: connection, roles: roles, tenant: tenantName, geoip: geoip?.geoip(for: context.request.ip)),
                 configurationVersion: context.configurationVersion, caller: caller)
         else { return .none }
         return try decide(outcome)

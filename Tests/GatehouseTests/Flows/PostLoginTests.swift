@@ -275,4 +275,33 @@ import Testing
             #expect(logs.first { $0["type"] == "actions_execution_failed" }?["details"]?["error_class"] == "action_timeout")
         }
     }
+
+    @Test("with a GeoIP database configured, event.request.geoip locates the request's address")
+    func geoip() async throws {
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("geoip-\(RandomIdentifier.hex(byteCount: 6)).mmdb")
+        var writer = MaxMindWriter()
+        writer.insert("127.0.0.0/8", MaxMindDatabaseTests.paris)
+        writer.insert("0.0.0.0/8", MaxMindDatabaseTests.paris)
+        try Data(writer.bytes()).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var configuration = TestServer.configuration()
+        configuration.geoipDatabase = file.path
+        try await TestServer.run(configuration) { client in
+            let (_, app, _) = try await Self.setUp(
+                client,
+                [
+                    Code(
+                        name: "where",
+                        code:
+                            "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/geoip', event.request.geoip ?? null); };"
+                    )
+                ])
+            let login = try await client.form("/oauth/token", Self.passwordRealm(app))
+            #expect(login.status == .ok, "\(login.text)")
+            let geoip = jwtClaims(try #require(login.json["id_token"]?.stringValue))["https://example.com/geoip"]
+            #expect(geoip?["countryCode"] == "FR")
+            #expect(geoip?["cityName"] == "Paris")
+            #expect(geoip?["latitude"] == .number(48.8566))
+        }
+    }
 }

@@ -35,5 +35,4 @@ struct AuthorizationResponder: Sendable {
                 responseMode: responseMode)
         }
     }
-
 }

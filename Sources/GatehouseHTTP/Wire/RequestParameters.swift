@@ -51,7 +51,6 @@ enum RequestParameters {
         }
     }
 
-    /// The query string's parameters (first value of each name), decoded once, `+` as a space.
     /// The first language of `Accept-Language` (RFC 9110 §12.5.4), without its weight.
     static func language(_ request: Request) -> String? {
         guard let header = request.headers[.acceptLanguage] else { return nil }
@@ -59,6 +58,7 @@ enum RequestParameters {
         return first.flatMap { $0.isEmpty || $0 == "*" ? nil : $0 }
     }
 
+    /// The query string's parameters (first value of each name), decoded once, `+` as a space.
     static func query(_ request: Request) -> [String: String] {
         parseForm(request.uri.query ?? "")
     }

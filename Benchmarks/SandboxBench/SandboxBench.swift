@@ -87,8 +87,9 @@ enum SandboxBench {
         var cold: [Double] = []
         for index in 0..<20 {
             var fresh = request
-            fresh.actions[0].versionID = "bench-new-\(index)"
-            fresh.actions[0].code += "\n// deploy \(index)"
+            let first = fresh.actions[0]
+            fresh.actions[0] = ActionSource(
+                name: first.name, versionID: "bench-new-\(index)", code: first.code + "\n// deploy \(index)", secrets: first.secrets)
             let start = ContinuousClock.now
             _ = try await pool.run(fresh)
             cold.append(micros(ContinuousClock.now - start) / 1000)

@@ -11,11 +11,18 @@ extension JSONValue {
     public func jsonData(pretty: Bool = false) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(512)
-        write(to: &output, pretty: pretty, indent: 0)
+        write(to: &output, pretty: pretty, indent: 0, sortedKeys: true)
         return output
     }
 
-    private func write(to output: inout [UInt8], pretty: Bool, indent: Int) {
+    /// Appends compact JSON to `output`. Without `sortedKeys`, object members come in the
+    /// dictionary's order: faster, for text that is read once and never compared (the sandbox's
+    /// request frames).
+    public func append(to output: inout [UInt8], sortedKeys: Bool = true) {
+        write(to: &output, pretty: false, indent: 0, sortedKeys: sortedKeys)
+    }
+
+    private func write(to output: inout [UInt8], pretty: Bool, indent: Int, sortedKeys: Bool) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
@@ -30,7 +37,7 @@ extension JSONValue {
             for (index, value) in values.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 if pretty { Self.newline(&output, indent + 1) }
-                value.write(to: &output, pretty: pretty, indent: indent + 1)
+                value.write(to: &output, pretty: pretty, indent: indent + 1, sortedKeys: sortedKeys)
             }
             if pretty { Self.newline(&output, indent) }
             output.append(UInt8(ascii: "]"))
@@ -40,13 +47,24 @@ extension JSONValue {
                 return
             }
             output.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                if pretty { Self.newline(&output, indent + 1) }
-                Self.writeString(key, to: &output)
-                output.append(UInt8(ascii: ":"))
-                if pretty { output.append(UInt8(ascii: " ")) }
-                members[key]!.write(to: &output, pretty: pretty, indent: indent + 1)
+            if sortedKeys {
+                for (index, key) in members.keys.sorted().enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    if pretty { Self.newline(&output, indent + 1) }
+                    Self.writeString(key, to: &output)
+                    output.append(UInt8(ascii: ":"))
+                    if pretty { output.append(UInt8(ascii: " ")) }
+                    members[key]!.write(to: &output, pretty: pretty, indent: indent + 1, sortedKeys: true)
+                }
+            } else {
+                var first = true
+                for (key, member) in members {
+                    if !first { output.append(UInt8(ascii: ",")) }
+                    first = false
+                    Self.writeString(key, to: &output)
+                    output.append(UInt8(ascii: ":"))
+                    member.write(to: &output, pretty: false, indent: 0, sortedKeys: false)
+                }
             }
             if pretty { Self.newline(&output, indent) }
             output.append(UInt8(ascii: "}"))

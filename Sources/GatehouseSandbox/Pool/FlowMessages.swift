@@ -33,52 +33,80 @@ public struct FlowRequest: Sendable, Equatable {
         self.now = now
     }
 
-    func frame(id: Int) -> JSONValue {
-        var frame: [String: JSONValue] = [
-            "type": "flow", "id": .number(Double(id)), "trigger": .string(trigger), "handler": .string(handler),
-            "event": event, "actions": .array(actions.map(\.json)),
-            "cache": .object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) }),
-            "facts": .object(facts), "budget_ms": .number(Double(budgetMillis)), "now": .number(Double(now)),
-        ]
-        if let transient { frame["transient"] = transient }
-        if returnState { frame["return_state"] = true }
-        return .object(frame)
+    /// The request frame as one JSON line's bytes (without the newline). The actions' JSON is
+    /// written once per `ActionSource`; objects keep their dictionary order.
+    func frameBytes(id: Int) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(1024 + actions.reduce(0) { $0 + $1.json.count })
+        func field(_ name: String, _ value: JSONValue, first: Bool = false) {
+            output.append(contentsOf: (first ? "{\"" : ",\"").utf8)
+            output.append(contentsOf: name.utf8)
+            output.append(contentsOf: "\":".utf8)
+            value.append(to: &output, sortedKeys: false)
+        }
+        field("type", "flow", first: true)
+        field("id", .number(Double(id)))
+        field("trigger", .string(trigger))
+        field("handler", .string(handler))
+        field("event", event)
+        output.append(contentsOf: ",\"actions\":[".utf8)
+        for (index, action) in actions.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            output.append(contentsOf: action.json)
+        }
+        output.append(UInt8(ascii: "]"))
+        field("cache", .object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) }))
+        field("facts", .object(facts))
+        field("budget_ms", .number(Double(budgetMillis)))
+        field("now", .number(Double(now)))
+        if let transient { field("transient", transient) }
+        if returnState { field("return_state", true) }
+        output.append(UInt8(ascii: "}"))
+        return output
     }
 }
 
-/// The code of one deployed action version, with what it runs with.
+/// The code of one deployed action version, with what it runs with. Its request-frame JSON is
+/// written once, here: a bound version is sent with every flow.
 public struct ActionSource: Sendable, Equatable {
-    public var name: String
-    public var versionID: String
-    public var code: String
-    public var secrets: [String: String]
+    public let name: String
+    public let versionID: String
+    public let code: String
+    public let secrets: [String: String]
     /// Absolute path of the version's installed `node_modules`, inside the bundles directory.
-    public var nodeModules: String?
+    public let nodeModules: String?
     /// When the action throws, the flow goes on without its commands (`PROTOCOL.md` §4).
-    public var failOpen: Bool
+    public let failOpen: Bool
     /// The action's runtime (`node18`, `node20`, `node22`): which Node binary runs it.
-    public var runtime: String?
+    public let runtime: String?
+    /// This action's entry of the frame's `actions` array.
+    let json: [UInt8]
 
     public init(
         name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil,
         failOpen: Bool = false, runtime: String? = nil
     ) {
-        self.runtime = runtime
         self.name = name
         self.versionID = versionID
         self.code = code
         self.secrets = secrets
         self.nodeModules = nodeModules
         self.failOpen = failOpen
-    }
-
-    var json: JSONValue {
+        self.runtime = runtime
         var object: [String: JSONValue] = [
             "name": .string(name), "version_id": .string(versionID), "code": .string(code),
             "secrets": .object(secrets.mapValues(JSONValue.string)), "node_modules": nodeModules.map(JSONValue.string) ?? .null,
         ]
         if failOpen { object["fail_open"] = true }
-        return .object(object)
+        var json: [UInt8] = []
+        JSONValue.object(object).append(to: &json, sortedKeys: false)
+        self.json = json
+    }
+
+    /// The same action with its dependencies installed at `nodeModules`.
+    public func with(nodeModules: String?) -> ActionSource {
+        ActionSource(
+            name: name, versionID: versionID, code: code, secrets: secrets, nodeModules: nodeModules, failOpen: failOpen, runtime: runtime)
     }
 }
 

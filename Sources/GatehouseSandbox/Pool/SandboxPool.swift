@@ -153,7 +153,7 @@ public actor SandboxPool {
     /// Runs `request` on one worker of this pool.
     nonisolated func runOnWorker(_ request: FlowRequest) async throws -> FlowResult {
         let (worker, requestID) = try await checkoutForFlow()
-        let frame = Data(request.frame(id: requestID).jsonData())
+        let frame = Data(request.frameBytes(id: requestID))
         let reply: Data
         do {
             reply = try await worker.exchange(frame, timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))

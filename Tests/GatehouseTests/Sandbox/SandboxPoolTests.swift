@@ -208,7 +208,7 @@ import Testing
                     "const shout = require('tiny-shout'); exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/s', shout('hi')); };"
                 )
             ])
-            request.actions[0].nodeModules = modules
+            request.actions[0] = request.actions[0].with(nodeModules: modules)
             let result = try await pool.run(request)
             #expect(result.commands == [Command(method: "api.idToken.setCustomClaim", args: ["https://x/s", "HI!"])])
         }

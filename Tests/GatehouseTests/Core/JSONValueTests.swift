@@ -43,5 +43,10 @@ import Testing
         #expect(text.hasPrefix(#"{"f":0.25,"#))
         #expect(JSONValue(jsonText: text) == value)
         #expect(JSONValue(jsonText: value.jsonText(pretty: true)) == value)
+        let edges: JSONValue = .array(["\"starts", "ends\\", "", "\u{1F}", "plain", "\r\n"])
+        #expect(edges.jsonText() == #"["\"starts","ends\\","","\u001f","plain","\r\n"]"#)
+        var unsorted: [UInt8] = []
+        value.append(to: &unsorted, sortedKeys: false)
+        #expect(JSONValue(jsonData: Data(unsorted)) == value)
     }
 }

@@ -40,9 +40,10 @@ public final class FlowRunner: Sendable {
         public let executionID: String
         public let bound: [BoundAction]
 
-        /// The action that failed (or the first one, when the flow failed as a whole).
+        /// The action that stopped the flow with an error: the last one that failed (earlier
+        /// failures were fail-open), or the first action when the flow failed as a whole.
         public var failedActionName: String? {
-            result.actions.first { $0.error != nil }?.name ?? bound.first?.actionName
+            result.actions.last { $0.error != nil }?.name ?? bound.first?.actionName
         }
 
         /// Fail-open actions that threw: the flow went on without them.

@@ -258,6 +258,20 @@ import Testing
             #expect(claims["https://example.com/flaky"] == nil)
             logs = try await client.json(.get, "/api/v2/logs", token: fixtures.token).json.arrayValue ?? []
             #expect(logs.filter { $0["type"] == "actions_execution_failed" }.count == 3)
+
+            // When a later action fails closed, the error names that action, not the fail-open one.
+            let broken: JSONValue = .object([
+                "bindings": .array([
+                    .object(["ref": .object(["type": "action_name", "value": "flaky"]), "fail_open": true]),
+                    .object(["ref": .object(["type": "action_name", "value": "flaky-too"])]),
+                ])
+            ])
+            try await fixtures.bind([Code(name: "flaky-too", code: flaky)], to: "post-login", version: "v3")
+            #expect(
+                try await client.json(.patch, "/api/v2/actions/triggers/post-login/bindings", broken, token: fixtures.token).status == .ok)
+            let closed = try await client.form("/oauth/token", Self.passwordRealm(app))
+            #expect(closed.status == .forbidden)
+            #expect(closed.json["error_description"]?.stringValue?.contains("'flaky-too' failed") == true)
         }
     }
 

@@ -63,7 +63,10 @@ public struct PostLoginFlow: Sendable {
             throw refuse("The action '\(action)' failed; the login was not completed (execution \(outcome.executionID)).")
         case .suspended:
             let method = outcome.result.suspended?.method ?? "suspend"
-            let name = outcome.result.suspended.map { outcome.result.actions[safe: $0.action_index]?.name ?? action } ?? action
+            let actions = outcome.result.actions
+            let name =
+                outcome.result.suspended.map { actions.indices.contains($0.action_index) ? actions[$0.action_index].name : action }
+                ?? action
             throw refuse(
                 "The action '\(name)' called \(method), but Gatehouse does not yet redirect, prompt or challenge during a login;"
                     + " the login was not completed.")
@@ -117,8 +120,4 @@ public struct PostLoginFlow: Sendable {
                 id_token_claims: idToken.claims, access_token_claims: accessToken.claims, added_scopes: added, removed_scopes: removed),
             metadata: MetadataChanges(commands: commands), executionIDs: [outcome.executionID])
     }
-}
-
-extension Array {
-    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -275,6 +275,26 @@ import Testing
         }
     }
 
+    @Test("redirects and MFA are not offered yet: an action that asks for them fails the login closed, saying so")
+    func unsupported() async throws {
+        try await TestServer.run { client in
+            let (_, app, _) = try await Self.setUp(
+                client,
+                [
+                    Code(name: "first", code: "exports.onExecutePostLogin = async () => {};"),
+                    Code(
+                        name: "idv",
+                        code:
+                            "exports.onExecutePostLogin = async (event, api) => { api.redirect.sendUserTo('https://idv.example/start'); };"),
+                ])
+            let redirect = try await client.form("/oauth/token", Self.passwordRealm(app))
+            #expect(redirect.status == .forbidden)
+            #expect(redirect.json["error"] == "access_denied")
+            let description = redirect.json["error_description"]?.stringValue ?? ""
+            #expect(description.contains("'idv' called api.redirect.sendUserTo"), "\(description)")
+        }
+    }
+
     @Test("an action that outlives the flow's time budget fails the login with action_timeout")
     func timeout() async throws {
         var configuration = TestServer.configuration()

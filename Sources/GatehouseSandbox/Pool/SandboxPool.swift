@@ -10,11 +10,16 @@ public actor SandboxPool {
     private let catalogFrame: Data
     private let logger: Logger
     private var idle: [SandboxWorker] = []
-    private var waiters: [CheckedContinuation<SandboxWorker, any Error>] = []
+    private var waiters: [(continuation: CheckedContinuation<SandboxWorker, any Error>, since: ContinuousClock.Instant)] = []
     private var nextWorkerID = 0
     private var nextRequestID = 0
     private var started = false
     private var stopped = false
+    /// Workers started beyond `configuration.workers` because flows kept waiting (see `surge`).
+    private var extraWorkers = 0
+    private var surgePending = false
+    /// How long a flow waits for a busy pool before one more worker is started.
+    static let surgeDelay: Duration = .milliseconds(100)
 
     public enum Failure: Error, CustomStringConvertible {
         case nodeMissing(String)
@@ -187,7 +192,7 @@ public actor SandboxPool {
         stopped = true
         for worker in idle { worker.shutdown() }
         idle.removeAll()
-        for waiter in waiters { waiter.resume(throwing: Failure.stopped) }
+        for waiter in waiters { waiter.continuation.resume(throwing: Failure.stopped) }
         waiters.removeAll()
     }
 
@@ -201,16 +206,57 @@ public actor SandboxPool {
     private func checkout() async throws -> SandboxWorker {
         if stopped { throw Failure.stopped }
         if let worker = idle.popLast() { return worker }
-        return try await withCheckedThrowingContinuation { waiters.append($0) }
+        scheduleSurge(after: Self.surgeDelay)
+        return try await withCheckedThrowingContinuation { waiters.append(($0, ContinuousClock.now)) }
     }
 
     private func checkin(_ worker: SandboxWorker) {
         if stopped {
             worker.shutdown()
         } else if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: worker)
+            waiters.removeFirst().continuation.resume(returning: worker)
+        } else if extraWorkers > 0 {
+            extraWorkers -= 1
+            worker.shutdown()
         } else {
             idle.append(worker)
+        }
+    }
+
+    /// When a flow has waited `surgeDelay` for a worker, every worker has been busy that long —
+    /// perhaps with flows whose actions call back into this server and wait for a flow of their
+    /// own, which would otherwise only end at their time budget. One more worker starts then (at
+    /// most as many extra as configured); a worker retires as soon as it finds nobody waiting
+    /// while the pool is above its size. Under ordinary load a flow waits milliseconds, and the
+    /// pool keeps its configured size.
+    private func scheduleSurge(after delay: Duration) {
+        guard !surgePending, extraWorkers < configuration.workers else { return }
+        surgePending = true
+        Task {
+            try? await Task.sleep(for: delay)
+            await self.surge()
+        }
+    }
+
+    private func surge() async {
+        surgePending = false
+        guard !stopped, let oldest = waiters.first, extraWorkers < configuration.workers else { return }
+        let waited = ContinuousClock.now - oldest.since
+        guard waited >= Self.surgeDelay else {
+            scheduleSurge(after: Self.surgeDelay - waited)
+            return
+        }
+        surgePending = true
+        extraWorkers += 1
+        do {
+            let worker = try await Self.spawn(id: takeWorkerID(), configuration: configuration, catalog: catalogFrame)
+            surgePending = false
+            checkin(worker)
+            if !waiters.isEmpty { scheduleSurge(after: .zero) }
+        } catch {
+            extraWorkers -= 1
+            surgePending = false
+            logger.error("cannot start an extra sandbox worker", metadata: ["error": "\(error)"])
         }
     }
 

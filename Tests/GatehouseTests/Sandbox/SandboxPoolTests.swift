@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseSandbox
+import Synchronization
 import Testing
 
 @Suite("Sandbox: flow semantics through the Swift pool") struct SandboxSemanticsTests {
@@ -73,6 +74,33 @@ import Testing
             let next = try await pool.run(
                 SandboxFixture.postLogin([("ok", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")]))
             #expect(next.status == .completed)
+        }
+    }
+
+    @Test("when every worker is busy, a waiting flow gets an extra worker instead of waiting for the busy one; it retires after")
+    func surge() async throws {
+        try await SandboxFixture.withPool(workers: 1) { pool in
+            let slowDone = Mutex(false)
+            let slow = Task {
+                let result = try await pool.run(
+                    SandboxFixture.postLogin(
+                        [("slow", "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 4000)); };")],
+                        budget: 10_000))
+                slowDone.withLock { $0 = true }
+                return result
+            }
+            // Let the slow flow take the only worker.
+            try await Task.sleep(for: .milliseconds(200))
+            let quick = try await pool.run(
+                SandboxFixture.postLogin([
+                    ("quick", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")
+                ]))
+            #expect(quick.status == .completed)
+            // The quick flow was answered while the slow one still held the configured worker.
+            #expect(slowDone.withLock { $0 } == false)
+            let slowResult = try await slow.value
+            #expect(slowResult.status == .completed)
+            #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
         }
     }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -1353,3 +1354,69 @@ def test_credentials_exchange_deny_invalid_scope_is_400(
         client.client_credentials(audience=api.identifier)
     assert denied.value.status_code == 400, denied.value
     assert (denied.value.error_code, denied.value.message) == ("invalid_scope", reason)
+
+
+def test_actions_calling_back_into_the_server_do_not_deadlock_the_worker_pool(
+    bind_actions: Bind,
+    make_web_app: Callable[..., App],
+    make_user: Callable[..., User],
+    gatehouse: Server,
+    api: Api,
+    jwks_client: pyjwt.PyJWKClient,
+) -> None:
+    """A post-login action that fetches a machine-to-machine token from this server's own
+    /oauth/token, whose credentials-exchange flow needs a worker of the same pool, in as many
+    simultaneous logins as the pool has workers (two on the CI machine): every outer flow holds a
+    worker while its nested flow waits, and only the pool's temporary extra workers let the
+    nested flows run before the budget ends. Every login succeeds and carries the claim the
+    nested exchange's action set (what-users-ask #12: re-entrancy must not deadlock)."""
+    app = make_web_app()
+    users = [make_user(email_verified=True) for _ in range(2)]
+    bind_actions(
+        "credentials-exchange",
+        ActionSpec(
+            code=(
+                "exports.onExecuteCredentialsExchange = async (event, api) => {\n"
+                f"  api.accessToken.setCustomClaim({json.dumps(NS + 'nested')}, 'from credentials-exchange');\n"
+                "};\n"
+            ),
+            name="m2m-claim",
+        ),
+    )
+    bind_actions(
+        "post-login",
+        ActionSpec(
+            code=post_login(
+                """
+  if (event.client.client_id !== __CLIENT__) return;
+  const response = await fetch(__ISSUER__ + 'oauth/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials', client_id: __CLIENT__,
+      client_secret: event.secrets.CLIENT_SECRET, audience: __AUDIENCE__,
+    }),
+  });
+  const body = await response.json();
+  const payload = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
+  api.idToken.setCustomClaim(NS + 'nested', payload[NS + 'nested']);
+""",
+                CLIENT=app.client_id,
+                ISSUER=gatehouse.issuer,
+                AUDIENCE=api.identifier,
+            ),
+            secrets={"CLIENT_SECRET": app.client_secret or ""},
+            name="calls-back",
+        ),
+    )
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        logins = list(
+            pool.map(
+                lambda user: password_login(gatehouse, app, user, audience=api.identifier),
+                users,
+            )
+        )
+    for login, user in zip(logins, users):
+        claims, _ = verified(login, jwks_client, gatehouse, app, api)
+        assert claims["sub"] == user.user_id
+        assert claims[NS + "nested"] == "from credentials-exchange", claims

@@ -307,30 +307,10 @@ WEB_APP_GRANT_TYPES = [
 
 
 @pytest.fixture(scope="session")
-def web_app(mgmt: Auth0, api: Api) -> App:
+def web_app(make_web_app: Callable[..., App]) -> App:
     """A confidential regular web application, allowed every grant the suite uses, with a client
     grant for `api` limited to read:orders."""
-    name = unique("web-app")
-    callback = f"https://{name}.e2e.test/callback"
-    logout_url = f"https://{name}.e2e.test/logged-out"
-    created = mgmt.clients.create(
-        name=name,
-        app_type="regular_web",
-        callbacks=[callback],
-        allowed_logout_urls=[logout_url],
-        grant_types=WEB_APP_GRANT_TYPES,
-        token_endpoint_auth_method="client_secret_post",
-    )
-    mgmt.client_grants.create(
-        client_id=created.client_id, audience=api.identifier, scope=["read:orders"]
-    )
-    return App(
-        client_id=created.client_id,
-        client_secret=created.client_secret,
-        callback=callback,
-        logout_url=logout_url,
-        raw=created,
-    )
+    return make_web_app()
 
 
 @pytest.fixture(scope="session")

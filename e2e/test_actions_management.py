@@ -4,26 +4,14 @@ back, bind by name, test a draft, delete: 409 while bound, then forced)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from auth0.management import Auth0
 from auth0.management.core.api_error import ApiError
 
-from support import unique
+from support import unique, wait_until_built
 
 CODE_V1 = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://e2e/v', 1); };"
 CODE_V2 = "exports.onExecutePostLogin = async (event, api) => { console.log('v2', event.secrets.TOKEN); api.idToken.setCustomClaim('https://e2e/v', 2); };"
-
-
-def wait_until_built(mgmt: Auth0, action_id: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        action = mgmt.actions.get(action_id)
-        if action.status in ("built", "failed"):
-            return action
-        time.sleep(0.1)
-    raise AssertionError(f"action {action_id} did not finish building")
 
 
 def test_action_lifecycle_with_auth0_python(mgmt: Auth0) -> None:

@@ -49,7 +49,7 @@ public struct IdentityServices: Sendable {
         }
         self.postLogin = postLogin
         grants = GrantRegistry(handlers: [
-            ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName),
+            ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName, geoip: geoip),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
             RefreshTokenGrant(storage: storage, loginTokens: loginTokens, postLogin: postLogin),
             PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, postLogin: postLogin, realmRequired: false),

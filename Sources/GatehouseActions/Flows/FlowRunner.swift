@@ -46,10 +46,6 @@ public final class FlowRunner: Sendable {
             result.actions.last { $0.error != nil }?.name ?? bound.first?.actionName
         }
 
-        /// Fail-open actions that threw: the flow went on without them.
-        public var failedOpen: [ActionResult] {
-            result.status == .failed ? [] : result.actions.filter { $0.error != nil }
-        }
     }
 
     let storage: Storage
@@ -96,11 +92,14 @@ public final class FlowRunner: Sendable {
         return loaded
     }
 
-    /// Runs the flow; `nil` when nothing is bound. Fails closed: without a sandbox, a bound
-    /// trigger's flow fails with a `platform_error`. Persists the flow's `api.cache` writes
-    /// (unless it failed), records the execution, and logs `actions_execution_failed` for
-    /// each action that failed.
-    public func run(trigger: String, event: JSONValue, configurationVersion: Int64, caller: Caller) async throws -> Outcome? {
+    /// Runs the flow; `nil` when nothing is bound, in which case `event` is never built (it is
+    /// asked for only when actions will read it: the token endpoint pays nothing for an unbound
+    /// trigger). Fails closed: without a sandbox, a bound trigger's flow fails with a
+    /// `platform_error`. Persists the flow's `api.cache` writes (unless it failed), records the
+    /// execution, and logs `actions_execution_failed` for each action that failed.
+    public func run(
+        trigger: String, configurationVersion: Int64, caller: Caller, event: () async throws -> JSONValue
+    ) async throws -> Outcome? {
         let bound = try await bound(trigger, configurationVersion: configurationVersion)
         guard !bound.isEmpty else { return nil }
         let started = Timestamp.nowMillis()
@@ -110,8 +109,8 @@ public final class FlowRunner: Sendable {
             let snapshot = try await cache.snapshot(trigger: trigger)
             result = try await sandbox.run(
                 FlowRequest(
-                    trigger: trigger, event: event, actions: bound.map(\.source), cache: snapshot, budgetMillis: budgetMillis,
-                    now: started))
+                    trigger: trigger, event: try await event(), actions: bound.map(\.source), cache: snapshot,
+                    budgetMillis: budgetMillis, now: started))
             if result.status != .failed { try await cache.apply(trigger: trigger, commands: result.commands) }
         } else {
             result = FlowResult(

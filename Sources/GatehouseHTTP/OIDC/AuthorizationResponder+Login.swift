@@ -25,7 +25,7 @@ extension AuthorizationResponder {
         let transaction = login.transaction
         let postLoginContext = PostLoginContext(
             loginProtocol: .browser, user: login.user, client: login.client,
-            request: PostLoginContext.HTTPRequest(
+            request: ActionEventRequest(
                 ip: context.remoteIP, method: request.method.rawValue, hostname: request.head.authority,
                 userAgent: request.headers[.userAgent], language: RequestParameters.language(request), query: transaction.query,
                 body: form),

@@ -13,6 +13,8 @@ struct ClientCredentialsGrant: GrantHandler {
     let flows: FlowRunner?
     let policy: CommandPolicy?
     let tenantName: String
+    /// Fills `event.request.geoip` when a GeoIP database is configured.
+    let geoip: MaxMindDatabase?
 
     func exchange(_ request: TokenRequest) async throws -> TokenResponse {
         let client = request.client
@@ -43,10 +45,10 @@ struct ClientCredentialsGrant: GrantHandler {
         var executions: [String] = []
         if let flows, let policy,
             let outcome = try await flows.run(
-                trigger: "credentials-exchange", event: event(request, api: api, scope: scope),
-                configurationVersion: request.configuration.version,
+                trigger: "credentials-exchange", configurationVersion: request.configuration.version,
                 caller: FlowRunner.Caller(
-                    clientID: client.client_id, clientName: client.name, ip: request.ip, userAgent: request.userAgent))
+                    clientID: client.client_id, clientName: client.name, ip: request.ip, userAgent: request.userAgent),
+                event: { event(request, api: api, scope: scope) })
         {
             executions = [outcome.executionID]
             claims = try apply(outcome, policy: policy)
@@ -60,19 +62,13 @@ struct ClientCredentialsGrant: GrantHandler {
     /// The `credentials-exchange` event (`auth0-actions.md` §2.3). The request body goes in
     /// without the client's secret.
     func event(_ request: TokenRequest, api: ResourceServerRecord, scope: ScopeList) -> JSONValue {
-        var body = request.parameters.mapValues(JSONValue.string)
-        body.removeValue(forKey: "client_secret")
-        body.removeValue(forKey: "client_assertion")
-        var httpRequest: [String: JSONValue] = ["ip": .string(request.ip), "method": "POST", "body": .object(body)]
-        if let hostname = request.hostname { httpRequest["hostname"] = .string(hostname) }
-        if let agent = request.userAgent { httpRequest["user_agent"] = .string(agent) }
-        return .object([
+        .object([
             "accessToken": .object(["customClaims": .object([:]), "scope": .array(scope.values.map(JSONValue.string))]),
             "client": .object([
                 "client_id": .string(request.client.client_id), "name": .string(request.client.name),
                 "metadata": .object(request.client.client_metadata.mapValues(JSONValue.string)),
             ]),
-            "request": .object(httpRequest), "resource_server": .object(["identifier": .string(api.identifier)]),
+            "request": request.eventRequest.json(geoip: geoip), "resource_server": .object(["identifier": .string(api.identifier)]),
             "tenant": .object(["id": .string(tenantName)]),
             "transaction": .object(["requested_scopes": .array(ScopeList(request["scope"]).values.map(JSONValue.string))]),
         ])

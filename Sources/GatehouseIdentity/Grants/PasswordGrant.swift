@@ -43,7 +43,7 @@ struct PasswordGrant: GrantHandler {
         let now = Timestamp.nowMillis()
         let decision = try await completion.complete(
             PostLoginContext(
-                loginProtocol: .password, user: user, client: request.client, request: request.postLoginRequest,
+                loginProtocol: .password, user: user, client: request.client, request: request.eventRequest,
                 requestedScopes: ScopeList(request["scope"]), audience: request["audience"], authenticatedAt: now, sessionID: nil,
                 configurationVersion: request.configuration.version),
             countsAsLogin: true)

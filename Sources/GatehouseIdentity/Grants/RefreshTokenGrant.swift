@@ -48,7 +48,7 @@ struct RefreshTokenGrant: GrantHandler {
         // shape the new tokens.
         let decision = try await completion.complete(
             PostLoginContext(
-                loginProtocol: .refreshToken, user: user, client: request.client, request: request.postLoginRequest,
+                loginProtocol: .refreshToken, user: user, client: request.client, request: request.eventRequest,
                 requestedScopes: requested, audience: token.audience, authenticatedAt: token.auth_time * 1000,
                 sessionID: token.session_id, refreshToken: token, configurationVersion: request.configuration.version),
             countsAsLogin: false)

@@ -59,10 +59,9 @@ public struct TokenRequest: Sendable {
         parameters[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// This request as a post-login event's `request` (the body without secrets).
-    var postLoginRequest: PostLoginContext.HTTPRequest {
-        PostLoginContext.HTTPRequest(
-            ip: ip, method: "POST", hostname: hostname, userAgent: userAgent, language: language, body: parameters)
+    /// This request as an action event's `request` (no query; the body without secrets).
+    var eventRequest: ActionEventRequest {
+        ActionEventRequest(ip: ip, method: "POST", hostname: hostname, userAgent: userAgent, language: language, body: parameters)
     }
 
     /// The value of a required parameter, or Auth0's `invalid_request` message for it.

@@ -4,7 +4,7 @@ import GatehouseStorage
 extension PostLoginContext {
     /// The `post-login` event (`auth0-actions.md` §2.1–§2.2), without `secrets` (each action
     /// gets its own from the runner).
-    func event(connection: ConnectionRecord?, roles: [String], tenant: String, geoip: JSONValue? = nil) -> JSONValue {
+    func event(connection: ConnectionRecord?, roles: [String], tenant: String, geoip: MaxMindDatabase?) -> JSONValue {
         var event: [String: JSONValue] = [
             "user": Self.profile(user),
             "stats": .object(["logins_count": .number(Double(user.logins_count))]),
@@ -13,7 +13,7 @@ extension PostLoginContext {
                 "metadata": .object(client.client_metadata.mapValues(JSONValue.string)),
             ]),
             "tenant": .object(["id": .string(tenant)]),
-            "request": requestJSON(geoip: geoip),
+            "request": request.json(geoip: geoip),
             "transaction": transactionJSON,
             "authentication": .object([
                 "methods": .array([
@@ -74,19 +74,6 @@ extension PostLoginContext {
         for (name, value) in optional { if let value { profile[name] = .string(value) } }
         if let verified = user.phone_verified { profile["phone_verified"] = .bool(verified) }
         return .object(profile)
-    }
-
-    private func requestJSON(geoip: JSONValue?) -> JSONValue {
-        var http: [String: JSONValue] = [
-            "ip": .string(request.ip), "method": .string(request.method),
-            "query": .object(request.query.mapValues(JSONValue.string)),
-            "body": .object(request.body.mapValues(JSONValue.string)),
-        ]
-        if let hostname = request.hostname { http["hostname"] = .string(hostname) }
-        if let agent = request.userAgent { http["user_agent"] = .string(agent) }
-        if let language = request.language { http["language"] = .string(language) }
-        if let geoip { http["geoip"] = geoip }
-        return .object(http)
     }
 
     private var transactionJSON: JSONValue {

@@ -16,41 +16,12 @@ public struct PostLoginContext: Sendable {
         public var isBrowser: Bool { self == .browser }
     }
 
-    /// The HTTP request that started this part of the login (`event.request`).
-    public struct HTTPRequest: Sendable {
-        public var ip: String
-        public var method: String
-        public var hostname: String?
-        public var userAgent: String?
-        public var language: String?
-        public var query: [String: String]
-        /// The form or JSON body, without secrets (`client_secret`, `password`, …).
-        public var body: [String: String]
-
-        /// Parameters that never reach an action.
-        static let secretParameters: Set<String> = [
-            "client_secret", "client_assertion", "password", "refresh_token", "code", "code_verifier", "_csrf",
-        ]
-
-        public init(
-            ip: String, method: String, hostname: String?, userAgent: String?, language: String?, query: [String: String] = [:],
-            body: [String: String] = [:]
-        ) {
-            self.ip = ip
-            self.method = method
-            self.hostname = hostname
-            self.userAgent = userAgent
-            self.language = language
-            self.query = query
-            self.body = body.filter { !Self.secretParameters.contains($0.key) }
-        }
-    }
-
     public var loginProtocol: LoginProtocol
     /// The user as the login leaves it (a fresh login already counted in `logins_count`).
     public var user: UserRecord
     public var client: ClientRecord
-    public var request: HTTPRequest
+    /// The HTTP request that started this part of the login (`event.request`).
+    public var request: ActionEventRequest
     /// The `/authorize` transaction of browser flows.
     public var transaction: LoginTransactionRecord?
     public var requestedScopes: ScopeList
@@ -64,7 +35,7 @@ public struct PostLoginContext: Sendable {
     public var configurationVersion: Int64
 
     public init(
-        loginProtocol: LoginProtocol, user: UserRecord, client: ClientRecord, request: HTTPRequest,
+        loginProtocol: LoginProtocol, user: UserRecord, client: ClientRecord, request: ActionEventRequest,
         transaction: LoginTransactionRecord? = nil, requestedScopes: ScopeList, audience: String?, authenticatedAt: EpochMillis,
         sessionID: String?, refreshToken: RefreshTokenRecord? = nil, configurationVersion: Int64
     ) {

@@ -23,28 +23,23 @@ public struct PostLoginFlow: Sendable {
         "api.access.deny": 0, "api.validation.error": 1, "api.session.revoke": 0, "api.refreshToken.revoke": 0,
     ]
 
-    /// The decision for `context`; `.none` without a database read when nothing is bound.
+    /// The decision for `context`; `.none`, without a database read, when nothing is bound.
     /// Throws `PostLoginRefusal` when the flow denies the login or fails.
     public func run(_ context: PostLoginContext) async throws -> PostLoginDecision {
-        let bound = try await flows.bound(Self.trigger, configurationVersion: context.configurationVersion)
-        guard !bound.isEmpty else { return .none }
         let userID = context.user.user_id
-        let (connection, roles) = try await storage.read { repositories in
-            (
-                try await repositories.connections.get(name: context.user.connection),
-                try await repositories.roles.roles(ofUser: userID).map(\.name)
-            )
-        }
         let caller = FlowRunner.Caller(
             clientID: context.client.client_id, clientName: context.client.name, ip: context.request.ip,
             userAgent: context.request.userAgent, userID: userID)
-        guard
-            let outcome = try await flows.run(
-                trigger: Self.trigger,
-                event: context.event(
-                    connection: connection, roles: roles, tenant: tenantName, geoip: geoip?.geoip(for: context.request.ip)),
-                configurationVersion: context.configurationVersion, caller: caller)
-        else { return .none }
+        let outcome = try await flows.run(trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller) {
+            let (connection, roles) = try await storage.read { repositories in
+                (
+                    try await repositories.connections.get(name: context.user.connection),
+                    try await repositories.roles.roles(ofUser: userID).map(\.name)
+                )
+            }
+            return context.event(connection: connection, roles: roles, tenant: tenantName, geoip: geoip)
+        }
+        guard let outcome else { return .none }
         return try decide(outcome)
     }
 

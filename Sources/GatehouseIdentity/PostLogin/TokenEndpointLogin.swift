@@ -30,7 +30,7 @@ struct TokenEndpointLogin: Sendable {
             throw refusal.error
         }
         let update = UserDirectory.LoginUpdate(userID: userID, ip: ip, countsAsLogin: countsAsLogin, metadata: decision.metadata)
-        if update.countsAsLogin || !update.metadata.isEmpty {
+        if !update.isEmpty {
             _ = try await storage.transaction { try await UserDirectory.write(update, in: $0) }
         }
         return decision

@@ -33,14 +33,6 @@ public struct UserDirectory: Sendable {
         }
     }
 
-    /// Checks the password and records the login at once (no post-login flow in between).
-    public func authenticate(connection: String, login: String, password: String, ip: String) async throws -> UserRecord {
-        let user = try await verify(connection: connection, login: login, password: password, ip: ip)
-        return try await storage.transaction { repositories in
-            try await Self.write(LoginUpdate(userID: user.user_id, ip: ip, countsAsLogin: true), in: repositories) ?? user
-        }
-    }
-
     /// What a finished login writes to its user, in one transaction with the rest of the login:
     /// the login itself (counters, last login, cleared failures) when the user authenticated,
     /// and the metadata the post-login flow asked for (`auth0-actions.md` §3.1: "written once").
@@ -57,13 +49,16 @@ public struct UserDirectory: Sendable {
             self.countsAsLogin = countsAsLogin
             self.metadata = metadata
         }
+
+        /// Nothing to write: a re-used session or refresh token whose flow changed no metadata.
+        public var isEmpty: Bool { !countsAsLogin && metadata.isEmpty }
     }
 
     /// Applies `update` within `repositories`' transaction; the user as written (`nil` when the
     /// user is gone or there was nothing to write).
     @discardableResult
     public static func write(_ update: LoginUpdate, in repositories: Repositories) async throws -> UserRecord? {
-        guard update.countsAsLogin || !update.metadata.isEmpty, let current = try await repositories.users.get(update.userID) else {
+        guard !update.isEmpty, let current = try await repositories.users.get(update.userID) else {
             return nil
         }
         let now = Timestamp.nowMillis()

@@ -67,11 +67,7 @@ public struct CodeChecker: Sendable {
     static func run(_ launch: SandboxLaunch, input: Data, timeout: Duration) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: launch.executable)
-                process.arguments = launch.arguments
-                process.environment = [:]
-                process.currentDirectoryURL = URL(fileURLWithPath: launch.workingDirectory)
+                let process = launch.process()
                 let stdin = Pipe()
                 let stdout = Pipe()
                 process.standardInput = stdin

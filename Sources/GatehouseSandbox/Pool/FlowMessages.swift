@@ -103,11 +103,6 @@ public struct ActionSource: Sendable, Equatable {
         self.json = json
     }
 
-    /// The same action with its dependencies installed at `nodeModules`.
-    public func with(nodeModules: String?) -> ActionSource {
-        ActionSource(
-            name: name, versionID: versionID, code: code, secrets: secrets, nodeModules: nodeModules, failOpen: failOpen, runtime: runtime)
-    }
 }
 
 public struct CacheEntry: Sendable, Equatable, Codable {

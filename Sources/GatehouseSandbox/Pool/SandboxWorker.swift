@@ -35,11 +35,7 @@ final class SandboxWorker: @unchecked Sendable {
     /// Starts the process; `ready()` must succeed before the worker is used.
     init(id: Int, launch: SandboxLaunch) throws {
         self.id = id
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launch.executable)
-        process.arguments = launch.arguments
-        process.environment = [:]
-        process.currentDirectoryURL = URL(fileURLWithPath: launch.workingDirectory)
+        let process = launch.process()
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
@@ -173,4 +169,15 @@ struct SandboxLaunch: Sendable {
     var executable: String
     var arguments: [String]
     var workingDirectory: String
+
+    /// The process, not yet started, with an empty environment: nothing of the server's
+    /// environment (database URL, master key) ever reaches tenant code.
+    func process() -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = [:]
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+        return process
+    }
 }

@@ -32,10 +32,10 @@ import Testing
             let (token, fields) = try await Self.setUp(
                 client,
                 codes: [
-                    "exports.onExecuteCredentialsExchange = async (event, api) => { console.log('secret?', JSON.stringify(event.request.body.client_secret)); api.accessToken.setCustomClaim('https://example.com/tier', event.client.metadata.tier); };",
+                    "exports.onExecuteCredentialsExchange = async (event, api) => { console.log('secret?', JSON.stringify(event.request.body.client_secret), 'query' in event.request, event.request.language); api.accessToken.setCustomClaim('https://example.com/tier', event.client.metadata.tier); };",
                     "exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.setCustomClaim('https://example.com/scopes', event.accessToken.scope); };",
                 ])
-            let reply = try await client.form("/oauth/token", fields)
+            let reply = try await client.form("/oauth/token", fields, headers: [.acceptLanguage: "fr-CH, fr;q=0.9"])
             #expect(reply.status == .ok, "\(reply.text)")
             let claims = jwtClaims(try #require(reply.json["access_token"]?.stringValue))
             #expect(claims["https://example.com/tier"] == "gold")
@@ -50,7 +50,8 @@ import Testing
             let results = execution.json["results"]?.arrayValue ?? []
             #expect(results.compactMap { $0["action_name"]?.stringValue } == ["m2m-0", "m2m-1"])
             #expect(results.first?["response"]?["stats"]?["action_duration_ms"] != nil)
-            #expect(results.first?["logs"] == "secret? undefined\n")
+            // The request has no query (§2.3) and carries the first Accept-Language.
+            #expect(results.first?["logs"] == "secret? undefined false fr-CH\n")
             #expect(!execution.text.contains(fields["client_secret"] ?? "-"))
         }
     }
@@ -120,6 +121,27 @@ import Testing
             let reply = try await client.form("/oauth/token", fields)
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(jwtClaims(try #require(reply.json["access_token"]?.stringValue))["https://example.com/node"] == .string(binary))
+        }
+    }
+
+    @Test("with a GeoIP database configured, event.request.geoip locates the client's address")
+    func geoip() async throws {
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("geoip-\(RandomIdentifier.hex(byteCount: 6)).mmdb")
+        var writer = MaxMindWriter()
+        writer.insert("127.0.0.0/8", MaxMindDatabaseTests.paris)
+        writer.insert("0.0.0.0/8", MaxMindDatabaseTests.paris)
+        try Data(writer.bytes()).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var configuration = TestServer.configuration()
+        configuration.geoipDatabase = file.path
+        try await TestServer.run(configuration) { client in
+            let (_, fields) = try await Self.setUp(
+                client,
+                codes: [
+                    "exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.setCustomClaim('https://example.com/country', event.request.geoip?.countryCode ?? null); };"
+                ])
+            let reply = try await client.form("/oauth/token", fields)
+            #expect(jwtClaims(try #require(reply.json["access_token"]?.stringValue))["https://example.com/country"] == "FR")
         }
     }
 }

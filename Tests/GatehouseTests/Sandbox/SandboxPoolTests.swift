@@ -236,7 +236,8 @@ import Testing
                     "const shout = require('tiny-shout'); exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/s', shout('hi')); };"
                 )
             ])
-            request.actions[0] = request.actions[0].with(nodeModules: modules)
+            let action = request.actions[0]
+            request.actions[0] = ActionSource(name: action.name, versionID: action.versionID, code: action.code, nodeModules: modules)
             let result = try await pool.run(request)
             #expect(result.commands == [Command(method: "api.idToken.setCustomClaim", args: ["https://x/s", "HI!"])])
         }

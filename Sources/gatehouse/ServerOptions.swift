@@ -62,6 +62,12 @@ struct ServerOptions: ParsableArguments {
                 }
                 return workers
             },
+            sandboxWarmUpFlows: try env("GATEHOUSE_SANDBOX_WARMUP_FLOWS").map { text in
+                guard let flows = Int(text), (0...100_000).contains(flows) else {
+                    throw ValidationError("GATEHOUSE_SANDBOX_WARMUP_FLOWS must be a number from 0 to 100000, got \(text)")
+                }
+                return flows
+            },
             nodeBinary: env("GATEHOUSE_NODE"),
             bundlesDirectory: env("GATEHOUSE_BUNDLES_DIR"),
             logRetentionDays: try env("GATEHOUSE_LOG_RETENTION_DAYS").map { text in

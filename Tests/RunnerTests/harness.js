@@ -80,8 +80,8 @@ class Runner {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  async init(catalog = CATALOG) {
-    this.send({ type: 'init', catalog });
+  async init(catalog = CATALOG, fields = {}) {
+    this.send({ type: 'init', catalog, ...fields });
     return this.next();
   }
 

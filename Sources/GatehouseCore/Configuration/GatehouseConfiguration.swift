@@ -31,6 +31,9 @@ public struct GatehouseConfiguration: Sendable {
     public var secureCookies: Bool
     /// Actions sandbox workers (`GATEHOUSE_SANDBOX_WORKERS`); `nil` means one per core.
     public var sandboxWorkers: Int?
+    /// Synthetic flows a worker runs before it takes traffic (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`);
+    /// `nil` means the sandbox's default.
+    public var sandboxWarmUpFlows: Int?
     /// The Node.js binary for Actions (`GATEHOUSE_NODE`); `nil` finds `node` on the PATH.
     public var nodeBinary: String?
     /// Where npm dependency bundles of action versions are installed (`GATEHOUSE_BUNDLES_DIR`).
@@ -68,6 +71,7 @@ public struct GatehouseConfiguration: Sendable {
         throttleWindow: Int = 900,
         secureCookies: Bool? = nil,
         sandboxWorkers: Int? = nil,
+        sandboxWarmUpFlows: Int? = nil,
         nodeBinary: String? = nil,
         bundlesDirectory: String? = nil,
         logRetentionDays: Int = 10,
@@ -94,6 +98,7 @@ public struct GatehouseConfiguration: Sendable {
         self.throttleWindow = throttleWindow
         self.secureCookies = secureCookies ?? resolvedIssuer.hasPrefix("https://")
         self.sandboxWorkers = sandboxWorkers
+        self.sandboxWarmUpFlows = sandboxWarmUpFlows
         self.nodeBinary = nodeBinary
         self.bundlesDirectory = bundlesDirectory
         self.logRetentionDays = logRetentionDays

@@ -58,7 +58,8 @@ public struct GatehouseServer: Sendable {
     static func sandboxConfiguration(_ configuration: GatehouseConfiguration) -> SandboxConfiguration {
         SandboxConfiguration(
             nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers, bundlesDirectory: configuration.bundlesDirectory,
-            runtimeBinaries: configuration.nodeRuntimes)
+            runtimeBinaries: configuration.nodeRuntimes,
+            warmUpFlows: configuration.sandboxWarmUpFlows ?? SandboxConfiguration.defaultWarmUpFlows)
     }
 
     static func startSandbox(_ configuration: SandboxConfiguration, logger: Logger) async -> SandboxPool? {

@@ -23,12 +23,21 @@ public struct SandboxConfiguration: Sendable {
     /// Runtime names (`node18`, `node20`, `node22`) with a Node binary of their own; the others
     /// run on `nodeBinary` (`GATEHOUSE_NODE_RUNTIMES`).
     public var runtimeBinaries: [String: String]
+    /// Synthetic flows each worker runs per warmed trigger (post-login, credentials-exchange)
+    /// before it takes traffic, so that V8 has optimised the runner's hot paths first
+    /// (`PROTOCOL.md` §2, `init.warm_up`). 0 starts workers cold, in about 50 ms.
+    public var warmUpFlows: Int
+    /// What the server uses (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`): about 0.6 s per worker start
+    /// on this project's 2-core machine, and the p99 of the first thousands of flows after a
+    /// start falls from ~2.5 ms to that of a warm worker (`BENCHMARKS.md`).
+    public static let defaultWarmUpFlows = 2_000
 
     public init(
         nodeBinary: String? = nil, workers: Int? = nil, heapMegabytes: Int = 128,
         graceMillis: Int = 1000, bundlesDirectory: String? = nil, runnerDirectory: String? = nil,
-        unprivilegedUserID: Int = 65_534, runtimeBinaries: [String: String] = [:]
+        unprivilegedUserID: Int = 65_534, runtimeBinaries: [String: String] = [:], warmUpFlows: Int = 0
     ) {
+        self.warmUpFlows = max(0, warmUpFlows)
         self.runtimeBinaries = runtimeBinaries
         let node = nodeBinary ?? Self.findExecutable("node") ?? "/usr/bin/node"
         self.nodeBinary = node

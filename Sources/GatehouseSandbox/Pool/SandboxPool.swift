@@ -18,6 +18,8 @@ public actor SandboxPool {
     /// Workers started beyond `configuration.workers` because flows kept waiting (see `surge`).
     private var extraWorkers = 0
     private var surgePending = false
+    /// The triggers on the path of every login and token: what a warm-up exercises.
+    static let warmedTriggers = ["post-login", "credentials-exchange"]
     /// How long a flow waits for a busy pool before one more worker is started.
     static let surgeDelay: Duration = .milliseconds(100)
 
@@ -42,7 +44,13 @@ public actor SandboxPool {
 
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
-        self.catalogFrame = Data(JSONValue.object(["type": "init", "catalog": catalog.runnerJSON]).jsonData())
+        var initFrame: [String: JSONValue] = ["type": "init", "catalog": catalog.runnerJSON]
+        if configuration.warmUpFlows > 0, let samples = try? SampleEvents.bundled() {
+            var events: [String: JSONValue] = [:]
+            for trigger in Self.warmedTriggers { events[trigger] = try? samples.event(for: trigger) }
+            initFrame["warm_up"] = .object(["flows": .number(Double(configuration.warmUpFlows)), "events": .object(events)])
+        }
+        self.catalogFrame = Data(JSONValue.object(initFrame).jsonData())
         self.logger = logger
         var byBinary: [String: SandboxPool] = [:]
         var runtimePools: [String: SandboxPool] = [:]
@@ -86,6 +94,9 @@ public actor SandboxPool {
     }
 
     public var workerCount: Int { idle.count }
+
+    /// How many warm-up flows each idle worker ran before it took traffic.
+    var idleWorkersWarmUp: [Int] { idle.map(\.warmedUpFlows) }
 
     /// Runs one flow. Never throws for what happens inside the sandbox: a timeout, a crash or a
     /// runner refusal comes back as a failed `FlowResult` with the error classified.
@@ -301,6 +312,7 @@ public actor SandboxPool {
             worker.kill()
             throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
         }
+        worker.readied(frame)
         return worker
     }
 

@@ -22,6 +22,8 @@ final class SandboxWorker: @unchecked Sendable {
     }
 
     let id: Int
+    /// Synthetic flows the worker ran before it reported ready (`init.warm_up`).
+    private(set) var warmedUpFlows = 0
     private let process: Process
     private let input: FileHandle
     private let lock = NSLock()
@@ -53,6 +55,11 @@ final class SandboxWorker: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
     var processID: Int32 { process.processIdentifier }
+
+    /// Records what the worker's `ready` frame said; called once, before the worker is shared.
+    func readied(_ frame: JSONValue) {
+        if case .number(let flows) = frame["warmed_up"] { warmedUpFlows = Int(flows) }
+    }
 
     /// Sends one frame and waits for the next frame the worker writes. Without an answer within
     /// `timeout`, the worker is killed and the call fails with `.exited(SIGKILL)`.

@@ -16,6 +16,7 @@ const { als } = capture;
 const { compileCatalog } = require('./lib/catalog');
 const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
+const { warmUpFrames } = require('./lib/warmup');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -57,6 +58,9 @@ warmUp();
 
 const loader = new Loader();
 let catalog = null;
+// Where answers go: `emit`, except during the warm-up, whose answers are dropped.
+let output = emit;
+const discard = () => {};
 
 function errorFrame(message, id) {
   const frame = { type: 'error', message };
@@ -68,7 +72,7 @@ function errorFrame(message, id) {
 function handleFlow(message, next) {
   const id = message.id === undefined ? null : message.id;
   if (catalog === null) {
-    emit(failedResult(id, 'the runner has not received its catalog (init)'));
+    output(failedResult(id, 'the runner has not received its catalog (init)'));
     next();
     return;
   }
@@ -77,10 +81,10 @@ function handleFlow(message, next) {
     if (answered) return;
     answered = true;
     if (result !== null) {
-      emit(result);
+      output(result);
     } else {
       diagnostic(`internal error: ${internal && internal.stack}`);
-      emit(failedResult(id, `internal runner error: ${internal && internal.message}`));
+      output(failedResult(id, `internal runner error: ${internal && internal.message}`));
     }
     next();
   };
@@ -89,6 +93,29 @@ function handleFlow(message, next) {
   } catch (e) {
     done(null, e);
   }
+}
+
+/**
+ * Runs the warm-up frames of `spec` (lib/warmup.js) through `handle`, one at a time,
+ * with their answers dropped, then forgets the warm-up's actions and calls
+ * `done(flowsRun)`.
+ */
+function runWarmUp(spec, done) {
+  const frames = spec === undefined ? { count: 0, versionIds: [] } : warmUpFrames(spec, catalog);
+  let index = 0;
+  output = discard;
+  const step = () => {
+    if (index < frames.count) {
+      const line = frames.frame(index);
+      index += 1;
+      setImmediate(handle, line, step);
+      return;
+    }
+    output = emit;
+    for (const versionId of frames.versionIds) loader.entries.delete(versionId);
+    done(frames.count);
+  };
+  step();
 }
 
 /** Handles one request line; calls `next()` once it has been answered. */
@@ -107,14 +134,23 @@ function handle(line, next) {
     return;
   }
   switch (message.type) {
-    case 'init':
+    case 'init': {
+      let compiled;
       try {
-        catalog = compileCatalog(message.catalog);
-        emit(JSON.stringify({ type: 'ready', node: process.version, protocol: 1, triggers: [...catalog.triggers.keys()] }));
+        compiled = compileCatalog(message.catalog);
       } catch (e) {
         emit(errorFrame(e.message));
+        break;
       }
-      break;
+      catalog = compiled;
+      const ready = (warmedUp) => {
+        const triggers = [...catalog.triggers.keys()];
+        emit(JSON.stringify({ type: 'ready', node: process.version, protocol: 1, triggers, warmed_up: warmedUp }));
+        next();
+      };
+      runWarmUp(message.warm_up, ready);
+      return;
+    }
     case 'flow':
       handleFlow(message, next);
       return;

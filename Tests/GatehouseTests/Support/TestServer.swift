@@ -19,7 +19,7 @@ struct TestServer {
         GatehouseConfiguration(
             issuer: issuer, databaseURL: database, masterKey: MasterKey.generateBase64(), logLevel: .warning,
             bootstrapClientID: bootstrapID, bootstrapClientSecret: bootstrapSecret, bcryptCost: 4, failedLoginLimit: 3,
-            sandboxWorkers: 1)
+            sandboxWorkers: 1, sandboxWarmUpFlows: 0)
     }
 
     /// Runs `body` against a new server.

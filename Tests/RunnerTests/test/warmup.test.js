@@ -1,0 +1,69 @@
+'use strict';
+// The warm-up a worker runs before it reports ready (PROTOCOL.md §2, init.warm_up).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { Runner, action, CATALOG } = require('../harness');
+
+const SAMPLES = require(path.join(__dirname, '..', '..', '..', 'Sources', 'GatehouseSandbox', 'CatalogData', 'sample-events.json'));
+const events = { 'post-login': SAMPLES['post-login'], 'credentials-exchange': SAMPLES['credentials-exchange'] };
+
+test('warm-up', async (t) => {
+  await t.test('runs the requested flows per trigger before ready, and leaves nothing behind', async () => {
+    const runner = new Runner();
+    t.after(() => runner.close());
+    const ready = await runner.init(CATALOG, { warm_up: { flows: 40, events } });
+    assert.equal(ready.type, 'ready');
+    assert.equal(ready.warmed_up, 80);
+    // No answer of a warm-up flow reached stdout: ready was the first line.
+    assert.equal(runner.lines.length, 1);
+
+    const result = await runner.flow({
+      actions: [`exports.onExecutePostLogin = async (event, api) => {
+        console.log('cache', String(api.cache.get('warm0')), String(api.cache.get('warm1')));
+        api.idToken.setCustomClaim('https://example.com/seen', Object.keys(event.user.app_metadata));
+      };`],
+    });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.actions[0].logs, 'cache undefined undefined\n');
+    assert.deepEqual(result.actions[0].commands, [
+      { method: 'api.idToken.setCustomClaim', args: ['https://example.com/seen', ['plan']] },
+    ]);
+    assert.equal(runner.lines.length, 2);
+  });
+
+  await t.test('an action deployed under a warm-up version id runs its own code', async () => {
+    const runner = new Runner();
+    t.after(() => runner.close());
+    await runner.init(CATALOG, { warm_up: { flows: 5, events } });
+    const result = await runner.flow({
+      actions: [action('mine', `exports.onExecutePostLogin = async (event, api) => { api.access.deny('mine'); };`,
+        { version_id: 'gatehouse-warm-up-post-login-0' })],
+    });
+    assert.equal(result.status, 'denied');
+  });
+
+  await t.test('requests sent during the warm-up are answered after ready, in order', async () => {
+    const runner = new Runner();
+    t.after(() => runner.close());
+    runner.send({ type: 'init', catalog: CATALOG, warm_up: { flows: 200, events } });
+    const pong = runner.request({ type: 'ping' });
+    const ready = await runner.next();
+    assert.equal(ready.type, 'ready');
+    assert.equal(ready.warmed_up, 400);
+    assert.equal((await pong).type, 'pong');
+  });
+
+  await t.test('an unusable warm-up specification starts the worker without one', async () => {
+    for (const warmUp of [{ flows: 'many', events }, { flows: 10, events: 5 }, { flows: 10, events: { 'post-nothing': {} } }, null, 7]) {
+      const runner = new Runner();
+      const ready = await runner.init(CATALOG, { warm_up: warmUp });
+      assert.equal(ready.type, 'ready', JSON.stringify(warmUp));
+      assert.equal(ready.warmed_up, 0, JSON.stringify(warmUp));
+      const result = await runner.flow({ actions: ['exports.onExecutePostLogin = async () => {}'] });
+      assert.equal(result.status, 'completed');
+      await runner.close();
+    }
+  });
+});

@@ -16,7 +16,7 @@ extension JSONValue {
     }
 }
 
-private struct JSONParser {
+struct JSONParser {
     let bytes: [UInt8]
     var index = 0
     /// Deeper nesting than this is refused rather than recursed into.
@@ -47,7 +47,7 @@ private struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString, _ value: JSONValue) -> JSONValue? {
+    mutating func literal(_ word: StaticString, _ value: JSONValue) -> JSONValue? {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { return nil }
         for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return nil }
@@ -108,7 +108,7 @@ private struct JSONParser {
         }
     }
 
-    private mutating func parseString() -> String? {
+    mutating func parseString() -> String? {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes are the string.
@@ -186,7 +186,7 @@ private struct JSONParser {
     }
 
     /// RFC 8259 §6 number grammar, converted with the C library's `strtod`.
-    private mutating func parseNumber() -> JSONValue? {
+    mutating func parseNumber() -> JSONValue? {
         let start = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }

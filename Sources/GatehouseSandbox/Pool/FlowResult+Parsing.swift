@@ -1,37 +1,132 @@
 import GatehouseCore
 
 extension FlowResult {
-    /// Reads a runner `result` frame (`PROTOCOL.md` §5); `nil` when the frame is not one.
-    /// Hand-read from `JSONValue` because this runs once per flow.
-    init?(runnerFrame frame: JSONValue) {
-        guard frame["type"] == "result", let statusText = frame["status"]?.stringValue,
-            let status = Status(rawValue: statusText), let actionValues = frame["actions"]?.arrayValue
-        else { return nil }
-        var actions: [ActionResult] = []
-        actions.reserveCapacity(actionValues.count)
-        for value in actionValues {
-            guard let name = value["name"]?.stringValue else { return nil }
-            var commands: [Command] = []
-            for command in value["commands"]?.arrayValue ?? [] {
-                guard let method = command["method"]?.stringValue else { return nil }
-                commands.append(Command(method: method, args: command["args"]?.arrayValue ?? []))
-            }
-            var duration = 0.0
-            if case .number(let number) = value["duration_ms"] { duration = number }
-            actions.append(
-                ActionResult(
-                    name: name, version_id: value["version_id"] ?? .null, duration_ms: duration,
-                    logs: value["logs"]?.stringValue ?? "", error: value["error"].flatMap(ActionError.init(runnerValue:)),
-                    commands: commands))
-        }
+    /// Reads a runner `result` frame (`PROTOCOL.md` §5); `nil` when the bytes are not one.
+    /// Read member by member with a `JSONCursor` (no `JSONValue` tree for the frame itself; the
+    /// commands' arguments, errors and state are `JSONValue`s) because this runs once per flow.
+    /// `recycle` is the runner asking for the worker to be replaced.
+    static func parse(runnerFrame bytes: some Collection<UInt8>) -> (flow: FlowResult, recycle: Bool)? {
+        var cursor = JSONCursor(bytes)
+        var type: String?
+        var status: Status?
+        var actions: [ActionResult]?
         var suspension: Suspension?
-        if let suspended = frame["suspended"], case .number(let index) = suspended["action_index"] {
-            suspension = Suspension(
-                action_index: Int(index), method: suspended["method"]?.stringValue ?? "", args: suspended["args"]?.arrayValue ?? [])
+        var error: ActionError?
+        var state: JSONValue?
+        var recycle = false
+        let read = cursor.object { cursor, key in
+            switch key {
+            case "type":
+                type = cursor.string()
+                return type != nil
+            case "status":
+                status = cursor.string().flatMap(Status.init(rawValue:))
+                return status != nil
+            case "actions":
+                var list: [ActionResult] = []
+                list.reserveCapacity(4)
+                guard
+                    cursor.array({ cursor in
+                        guard let action = ActionResult(cursor: &cursor) else { return false }
+                        list.append(action)
+                        return true
+                    })
+                else { return false }
+                actions = list
+                return true
+            case "suspended":
+                if cursor.null() { return true }
+                guard let value = cursor.value(), case .number(let index) = value["action_index"] else { return false }
+                suspension = Suspension(
+                    action_index: Int(index), method: value["method"]?.stringValue ?? "", args: value["args"]?.arrayValue ?? [])
+                return true
+            case "error":
+                if cursor.null() { return true }
+                error = cursor.value().flatMap(ActionError.init(runnerValue:))
+                return true
+            case "recycle":
+                recycle = cursor.value() == .bool(true)
+                return true
+            case "state":
+                state = cursor.value()
+                return state != nil
+            default:
+                return cursor.skip()
+            }
         }
-        self.init(
-            status: status, actions: actions, suspended: suspension, error: frame["error"].flatMap(ActionError.init(runnerValue:)))
-        state = frame["state"]
+        guard read, cursor.isAtEnd(), type == "result", let status, let actions else { return nil }
+        var flow = FlowResult(status: status, actions: actions, suspended: suspension, error: error)
+        flow.state = state
+        return (flow, recycle)
+    }
+}
+
+extension ActionResult {
+    /// One entry of a result frame's `actions`.
+    init?(cursor: inout JSONCursor) {
+        var name: String?
+        var versionID: JSONValue = .null
+        var duration = 0.0
+        var logs = ""
+        var error: ActionError?
+        var commands: [Command] = []
+        let read = cursor.object { cursor, key in
+            switch key {
+            case "name":
+                name = cursor.string()
+                return name != nil
+            case "version_id":
+                guard let value = cursor.value() else { return false }
+                versionID = value
+                return true
+            case "duration_ms":
+                guard let value = cursor.value() else { return false }
+                if case .number(let number) = value { duration = number }
+                return true
+            case "logs":
+                if cursor.null() { return true }
+                guard let text = cursor.string() else { return false }
+                logs = text
+                return true
+            case "error":
+                if cursor.null() { return true }
+                error = cursor.value().flatMap(ActionError.init(runnerValue:))
+                return true
+            case "commands":
+                return cursor.array { cursor in
+                    guard let command = Command(cursor: &cursor) else { return false }
+                    commands.append(command)
+                    return true
+                }
+            default:
+                return cursor.skip()
+            }
+        }
+        guard read, let name else { return nil }
+        self.init(name: name, version_id: versionID, duration_ms: duration, logs: logs, error: error, commands: commands)
+    }
+}
+
+extension Command {
+    /// One `{"method", "args"}` entry of an action's `commands`.
+    init?(cursor: inout JSONCursor) {
+        var method: String?
+        var args: [JSONValue] = []
+        let read = cursor.object { cursor, key in
+            switch key {
+            case "method":
+                method = cursor.string()
+                return method != nil
+            case "args":
+                guard let value = cursor.value() else { return false }
+                args = value.arrayValue ?? []
+                return true
+            default:
+                return cursor.skip()
+            }
+        }
+        guard read, let method else { return nil }
+        self.init(method: method, args: args)
     }
 }
 

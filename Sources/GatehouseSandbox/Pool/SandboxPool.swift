@@ -319,8 +319,7 @@ public actor SandboxPool {
     // MARK: - Results
 
     private static func decodeResult(_ data: Data) -> (flow: FlowResult, recycle: Bool)? {
-        guard let frame = JSONValue(jsonData: data), let flow = FlowResult(runnerFrame: frame) else { return nil }
-        return (flow, frame["recycle"] == .bool(true))
+        FlowResult.parse(runnerFrame: data)
     }
 
     private nonisolated func failure(for error: any Error, budget: Int) -> FlowResult {

@@ -65,8 +65,8 @@ function warmUpActions(trigger, handlerName) {
  * sample event), interleaved, as JSON lines written the way the host writes them
  * (PROTOCOL.md §4, same member order), so that they take the same path as real requests,
  * JSON.parse included, and leave V8 the same object shapes to optimise for. Returns
- * `{ count, frame(index) }`; an invalid spec gives no frames: the warm-up is an
- * optimisation, never a reason for a worker not to start.
+ * `{ count, frame(index), versionIds }`; an invalid spec gives no frames: the warm-up is
+ * an optimisation, never a reason for a worker not to start.
  */
 function warmUpFrames(spec, catalog) {
   const valid = spec !== null && typeof spec === 'object';

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -98,7 +99,21 @@ public struct SandboxConfiguration: Sendable {
         return nil
     }
 
+    /// Major versions already asked of each binary, with the file's identity when it was asked
+    /// (a binary replaced in place is asked again): every worker start needs it for its
+    /// permission flag, and running `node --version` costs tens of milliseconds.
+    private static let knownVersions = Mutex<[String: (identity: String, major: Int)]>([:])
+
     static func nodeMajorVersion(_ binary: String) throws -> Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: binary).resolvingSymlinksInPath().path)
+        let identity = "\(attributes?[.size] ?? "?")/\(attributes?[.modificationDate] ?? "?")/\(attributes?[.systemFileNumber] ?? "?")"
+        if let known = knownVersions.withLock({ $0[binary] }), known.identity == identity { return known.major }
+        let major = try askNodeMajorVersion(binary)
+        knownVersions.withLock { $0[binary] = (identity, major) }
+        return major
+    }
+
+    private static func askNodeMajorVersion(_ binary: String) throws -> Int {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--version"]

@@ -49,12 +49,6 @@ public struct JSONCursor {
         return parser.parseString()
     }
 
-    public mutating func number() -> Double? {
-        parser.skipWhitespace()
-        guard case .number(let number) = parser.parseNumber() else { return nil }
-        return number
-    }
-
     /// Reads `null` if that is what comes next (and returns `true`); otherwise reads nothing.
     public mutating func null() -> Bool {
         parser.skipWhitespace()

@@ -186,7 +186,7 @@ struct JSONParser {
     }
 
     /// RFC 8259 §6 number grammar, converted with the C library's `strtod`.
-    mutating func parseNumber() -> JSONValue? {
+    private mutating func parseNumber() -> JSONValue? {
         let start = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }

@@ -28,7 +28,7 @@ public struct SandboxConfiguration: Sendable {
     /// before it takes traffic, so that V8 has optimised the runner's hot paths first
     /// (`PROTOCOL.md` §2, `init.warm_up`). 0 starts workers cold, in about 50 ms.
     public var warmUpFlows: Int
-    /// What the server uses (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`): about 0.6 s per worker start
+    /// What the server uses (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`): about 0.5 s of CPU per worker start
     /// on this project's 2-core machine, and the p99 of the first thousands of flows after a
     /// start falls from ~2.5 ms to that of a warm worker (`BENCHMARKS.md`).
     public static let defaultWarmUpFlows = 2_000

@@ -1,0 +1,37 @@
+"""`gatehouse serve` refuses settings it cannot use, with a message that names the setting and
+what it accepts, before it opens a database or starts a worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import _server_binary
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("GATEHOUSE_SANDBOX_WARMUP_FLOWS", "lots", "GATEHOUSE_SANDBOX_WARMUP_FLOWS must be a number from 0 to 100000, got lots"),
+        ("GATEHOUSE_SANDBOX_WARMUP_FLOWS", "-5", "GATEHOUSE_SANDBOX_WARMUP_FLOWS must be a number from 0 to 100000, got -5"),
+        ("GATEHOUSE_SANDBOX_WORKERS", "0", "GATEHOUSE_SANDBOX_WORKERS must be a number from 1 to 256, got 0"),
+        ("GATEHOUSE_ACTIONS_TIMEOUT_MS", "5", "GATEHOUSE_ACTIONS_TIMEOUT_MS must be a number of milliseconds from 100 to 300000, got 5"),
+    ],
+)
+def test_an_unusable_setting_stops_the_server_with_its_rule(tmp_path: Path, variable: str, value: str, message: str) -> None:
+    database = tmp_path / "never.sqlite"
+    environment = {key: text for key, text in os.environ.items() if not key.startswith("GATEHOUSE_")}
+    environment[variable] = value
+    finished = subprocess.run(
+        [str(_server_binary()), "serve", "--port", "0", "--database", f"sqlite://{database}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert message in finished.stderr
+    assert not database.exists()

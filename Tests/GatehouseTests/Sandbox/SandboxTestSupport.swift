@@ -8,13 +8,13 @@ enum SandboxFixture {
     static let catalog: TriggerCatalog = try! TriggerCatalog.bundled()
 
     static func withPool<T: Sendable>(
-        workers: Int = 1, heapMegabytes: Int = 64, bundles: String? = nil,
+        workers: Int = 1, heapMegabytes: Int = 64, bundles: String? = nil, warmUpFlows: Int = 0,
         _ body: @Sendable (SandboxPool) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical
         let configuration = SandboxConfiguration(
-            workers: workers, heapMegabytes: heapMegabytes, graceMillis: 300, bundlesDirectory: bundles)
+            workers: workers, heapMegabytes: heapMegabytes, graceMillis: 300, bundlesDirectory: bundles, warmUpFlows: warmUpFlows)
         let pool = SandboxPool(configuration: configuration, catalog: catalog, logger: logger)
         try await pool.start()
         do {

@@ -14,6 +14,18 @@ struct MaxMindWriter {
         self.recordSize = recordSize
     }
 
+    /// A database file in the temporary directory that places every loopback (and unspecified)
+    /// IPv4 address in Paris, for server tests whose requests come from 127.0.0.1 or 0.0.0.0.
+    /// The caller removes it.
+    static func loopbackInParis() throws -> URL {
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("geoip-\(RandomIdentifier.hex(byteCount: 6)).mmdb")
+        var writer = MaxMindWriter()
+        writer.insert("127.0.0.0/8", MaxMindDatabaseTests.paris)
+        writer.insert("0.0.0.0/8", MaxMindDatabaseTests.paris)
+        try Data(writer.bytes()).write(to: file)
+        return file
+    }
+
     /// Adds `cidr` ("127.0.0.0/8", "2001:db8::/32") with its record.
     mutating func insert(_ cidr: String, _ record: JSONValue) {
         let parts = cidr.split(separator: "/")

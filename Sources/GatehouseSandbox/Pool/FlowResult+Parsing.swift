@@ -41,8 +41,8 @@ extension FlowResult {
                     action_index: Int(index), method: value["method"]?.stringValue ?? "", args: value["args"]?.arrayValue ?? [])
                 return true
             case "error":
-                if cursor.null() { return true }
-                error = cursor.value().flatMap(ActionError.init(runnerValue:))
+                guard let value = cursor.value() else { return false }
+                error = ActionError(runnerValue: value)  // nil for null
                 return true
             case "recycle":
                 recycle = cursor.value() == .bool(true)
@@ -89,8 +89,8 @@ extension ActionResult {
                 logs = text
                 return true
             case "error":
-                if cursor.null() { return true }
-                error = cursor.value().flatMap(ActionError.init(runnerValue:))
+                guard let value = cursor.value() else { return false }
+                error = ActionError(runnerValue: value)  // nil for null
                 return true
             case "commands":
                 return cursor.array { cursor in

@@ -101,7 +101,7 @@ function handleFlow(message, next) {
  * `done(flowsRun)`.
  */
 function runWarmUp(spec, done) {
-  const frames = spec === undefined ? { count: 0, versionIds: [] } : warmUpFrames(spec, catalog);
+  const frames = warmUpFrames(spec, catalog);
   let index = 0;
   output = discard;
   const step = () => {

@@ -69,7 +69,7 @@ function warmUpActions(trigger, handlerName) {
  * an optimisation, never a reason for a worker not to start.
  */
 function warmUpFrames(spec, catalog) {
-  const valid = spec !== null && typeof spec === 'object';
+  const valid = spec !== null && typeof spec === 'object'; // absent (undefined) too
   const flows = valid && Number.isInteger(spec.flows) && spec.flows > 0 ? Math.min(spec.flows, 100000) : 0;
   const events = valid && spec.events !== null && typeof spec.events === 'object' ? spec.events : {};
   const templates = [];

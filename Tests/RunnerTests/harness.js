@@ -32,6 +32,7 @@ class Runner {
     this.child = spawn(process.execPath, runnerArgs(options), { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
     this.frames = [];
     this.lines = [];
+    this.waitingMarks = 0;
     this.waiting = [];
     this.byId = new Map();
     this.stderr = '';
@@ -50,6 +51,10 @@ class Runner {
       while ((newline = pending.indexOf('\n')) !== -1) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
+        if (line === '') { // a flow's waiting mark (PROTOCOL.md §5), not a frame
+          this.waitingMarks += 1;
+          continue;
+        }
         this.lines.push(line);
         let frame;
         try { frame = JSON.parse(line); } catch { continue; } // not a frame: the Swift side skips it too

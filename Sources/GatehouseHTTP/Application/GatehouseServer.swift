@@ -66,7 +66,7 @@ public struct GatehouseServer: Sendable {
         do {
             let pool = SandboxPool(configuration: configuration, catalog: try TriggerCatalog.bundled(), logger: logger)
             try await pool.start()
-            let workers = await pool.workerCount
+            let workers = pool.workerCount
             logger.info("actions sandbox ready", metadata: ["workers": "\(workers)"])
             return pool
         } catch {

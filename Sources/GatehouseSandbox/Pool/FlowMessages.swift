@@ -33,7 +33,7 @@ public struct FlowRequest: Sendable, Equatable {
         self.now = now
     }
 
-    /// The request frame as one JSON line's bytes (without the newline). The actions' JSON is
+    /// The request frame as one JSON line's bytes, newline included. The actions' JSON is
     /// written once per `ActionSource`; objects keep their dictionary order.
     func frameBytes(id: Int) -> [UInt8] {
         var output: [UInt8] = []
@@ -61,7 +61,7 @@ public struct FlowRequest: Sendable, Equatable {
         field("now", .number(Double(now)))
         if let transient { field("transient", transient) }
         if returnState { field("return_state", true) }
-        output.append(UInt8(ascii: "}"))
+        output.append(contentsOf: "}\n".utf8)
         return output
     }
 }

@@ -1,12 +1,14 @@
 import GatehouseCore
 
 extension FlowResult {
-    /// Reads a runner `result` frame (`PROTOCOL.md` §5); `nil` when the bytes are not one.
-    /// Read member by member with a `JSONCursor` (no `JSONValue` tree for the frame itself; the
-    /// commands' arguments, errors and state are `JSONValue`s) because this runs once per flow.
-    /// `recycle` is the runner asking for the worker to be replaced.
-    static func parse(runnerFrame bytes: some Collection<UInt8>) -> (flow: FlowResult, recycle: Bool)? {
+    /// Reads a runner `result` frame (`PROTOCOL.md` §5) answering the request `requestID`;
+    /// `nil` when the bytes are not one (a frame answering another request is a protocol
+    /// violation, §2). Read member by member with a `JSONCursor` (no `JSONValue` tree for the
+    /// frame itself; the commands' arguments, errors and state are `JSONValue`s) because this
+    /// runs once per flow. `recycle` is the runner asking for the worker to be replaced.
+    static func parse(runnerFrame bytes: some Collection<UInt8>, answering requestID: Int) -> (flow: FlowResult, recycle: Bool)? {
         var cursor = JSONCursor(bytes)
+        var answersRequest = false
         var type: String?
         var status: Status?
         var actions: [ActionResult]?
@@ -16,6 +18,9 @@ extension FlowResult {
         var recycle = false
         let read = cursor.object { cursor, key in
             switch key {
+            case "id":
+                answersRequest = cursor.value() == .number(Double(requestID))
+                return true
             case "type":
                 type = cursor.string()
                 return type != nil
@@ -54,7 +59,7 @@ extension FlowResult {
                 return cursor.skip()
             }
         }
-        guard read, cursor.isAtEnd(), type == "result", let status, let actions else { return nil }
+        guard read, cursor.isAtEnd(), type == "result", answersRequest, let status, let actions else { return nil }
         var flow = FlowResult(status: status, actions: actions, suspended: suspension, error: error)
         flow.state = state
         return (flow, recycle)

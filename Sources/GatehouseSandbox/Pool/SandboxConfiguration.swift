@@ -32,6 +32,11 @@ public struct SandboxConfiguration: Sendable {
     /// on this project's 2-core machine, and the p99 of the first thousands of flows after a
     /// start falls from ~2.5 ms to that of a warm worker (`BENCHMARKS.md`).
     public static let defaultWarmUpFlows = 2_000
+    /// How long a flow's caller waits for the answer on its own thread before handing the wait
+    /// to the worker's reader thread (see `SandboxWorker`). Short flows are answered within it
+    /// and save two thread wake-ups; a longer flow keeps a thread of the cooperative pool at
+    /// most this long. `.zero` always hands the wait over.
+    public var callerWait: Duration = .microseconds(300)
 
     public init(
         nodeBinary: String? = nil, workers: Int? = nil, heapMegabytes: Int = 128,

@@ -1,23 +1,35 @@
 import Foundation
 import GatehouseCore
 import Logging
+import Synchronization
 
 /// A pool of warm runner workers. Each flow takes one worker for its whole duration; a worker
 /// that overruns the flow budget is killed and replaced, one that crashes is replaced, and the
 /// pool stays at full strength (`DESIGN.md`, "The sandbox").
-public actor SandboxPool {
+///
+/// The pool's bookkeeping (idle workers, flows waiting for one) sits behind a mutex rather than
+/// in an actor: taking and returning a worker are a few array operations, and two executor hops
+/// per flow cost more than the lock (`BENCHMARKS.md`, "the pool without an actor"). Nothing
+/// waits while holding it; continuations are resumed and workers stopped after it is released.
+public final class SandboxPool: Sendable {
     public let configuration: SandboxConfiguration
-    private let catalogFrame: Data
-    private let logger: Logger
-    private var idle: [SandboxWorker] = []
-    private var waiters: [(continuation: CheckedContinuation<SandboxWorker, any Error>, since: ContinuousClock.Instant)] = []
-    private var nextWorkerID = 0
-    private var nextRequestID = 0
-    private var started = false
-    private var stopped = false
-    /// Workers started beyond `configuration.workers` because flows kept waiting (see `surge`).
-    private var extraWorkers = 0
-    private var surgePending = false
+    /// The `init` frame, newline included.
+    let catalogFrame: [UInt8]
+    let logger: Logger
+    let state = Mutex(State())
+
+    struct State {
+        var idle: [SandboxWorker] = []
+        var waiters: [(continuation: CheckedContinuation<SandboxWorker, any Error>, since: ContinuousClock.Instant)] = []
+        var nextWorkerID = 0
+        var nextRequestID = 0
+        var started = false
+        var stopped = false
+        /// Workers started beyond `configuration.workers` because flows kept waiting (see `surge`).
+        var extraWorkers = 0
+        var surgePending = false
+    }
+
     /// The triggers on the path of every login and token: what a warm-up exercises.
     static let warmedTriggers = ["post-login", "credentials-exchange"]
     /// How long a flow waits for a busy pool before one more worker is started.
@@ -40,7 +52,7 @@ public actor SandboxPool {
 
     /// Pools of the runtimes mapped to another Node binary, by runtime name (one pool per
     /// distinct binary); every other runtime runs here.
-    nonisolated let runtimePools: [String: SandboxPool]
+    let runtimePools: [String: SandboxPool]
 
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
@@ -50,7 +62,7 @@ public actor SandboxPool {
             for trigger in Self.warmedTriggers { events[trigger] = try? samples.event(for: trigger) }
             initFrame["warm_up"] = .object(["flows": .number(Double(configuration.warmUpFlows)), "events": .object(events)])
         }
-        self.catalogFrame = Data(JSONValue.object(initFrame).jsonData())
+        self.catalogFrame = JSONValue.object(initFrame).jsonData() + [0x0A]
         self.logger = logger
         var byBinary: [String: SandboxPool] = [:]
         var runtimePools: [String: SandboxPool] = [:]
@@ -65,14 +77,17 @@ public actor SandboxPool {
     }
 
     /// The pool whose workers run actions of `runtime`.
-    nonisolated func pool(forRuntime runtime: String?) -> SandboxPool {
+    func pool(forRuntime runtime: String?) -> SandboxPool {
         runtime.flatMap { runtimePools[$0] } ?? self
     }
 
     /// Starts every worker and waits until each has loaded the catalog.
     public func start() async throws {
-        guard !started else { return }
-        started = true
+        let isFirstStart = state.withLock { state in
+            defer { state.started = true }
+            return !state.started
+        }
+        guard isFirstStart else { return }
         // Node's permission model, which contains the workers, exists from Node 20 on.
         if FileManager.default.isExecutableFile(atPath: configuration.nodeBinary),
             let major = try? SandboxConfiguration.nodeMajorVersion(configuration.nodeBinary), major < 20
@@ -93,17 +108,18 @@ public actor SandboxPool {
         }
     }
 
-    public var workerCount: Int { idle.count }
+    /// Idle workers: all of them while no flow runs.
+    public var workerCount: Int { state.withLock { $0.idle.count } }
 
     /// How many warm-up flows each idle worker ran before it took traffic.
-    var idleWorkersWarmUp: [Int] { idle.map(\.warmedUpFlows) }
+    var idleWorkersWarmUp: [Int] { state.withLock { $0.idle.map(\.warmedUpFlows) } }
 
     /// Runs one flow. Never throws for what happens inside the sandbox: a timeout, a crash or a
     /// runner refusal comes back as a failed `FlowResult` with the error classified.
     ///
-    /// Only taking and returning a worker happen on the actor; encoding, the round trip and
-    /// decoding run outside it, so flows on different workers proceed in parallel.
-    public nonisolated func run(_ request: FlowRequest) async throws -> FlowResult {
+    /// Only taking and returning a worker happen under the pool's lock; encoding, the round trip
+    /// and decoding run outside it, so flows on different workers proceed in parallel.
+    public func run(_ request: FlowRequest) async throws -> FlowResult {
         if runtimePools.isEmpty || request.actions.allSatisfy({ pool(forRuntime: $0.runtime) === self }) {
             return try await runOnWorker(request)
         }
@@ -113,7 +129,7 @@ public actor SandboxPool {
     /// A flow whose actions use different Node binaries runs as consecutive parts, one per
     /// binary: each part hands the next what its last action left (`PROTOCOL.md` §5, `state`),
     /// within what is left of the flow's budget.
-    nonisolated func runInParts(_ request: FlowRequest) async throws -> FlowResult {
+    func runInParts(_ request: FlowRequest) async throws -> FlowResult {
         var parts: [(pool: SandboxPool, actions: [ActionSource])] = []
         for action in request.actions {
             let pool = pool(forRuntime: action.runtime)
@@ -167,162 +183,51 @@ public actor SandboxPool {
     }
 
     /// Runs `request` on one worker of this pool.
-    nonisolated func runOnWorker(_ request: FlowRequest) async throws -> FlowResult {
-        let (worker, requestID) = try await checkoutForFlow()
-        let frame = Data(request.frameBytes(id: requestID))
-        let reply: Data
+    func runOnWorker(_ request: FlowRequest) async throws -> FlowResult {
+        if !state.withLock({ $0.started }) { try await start() }
+        let worker = try await checkout()
+        let requestID = state.withLock { state in
+            state.nextRequestID += 1
+            return state.nextRequestID
+        }
+        let reply: [UInt8]
         do {
-            reply = try await worker.exchange(frame, timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))
+            reply = try await worker.exchange(
+                request.frameBytes(id: requestID), timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))
         } catch {
-            await replace(worker)
+            replace(worker)
             return failure(for: error, budget: request.budgetMillis)
         }
-        guard let result = Self.decodeResult(reply) else {
+        guard let result = FlowResult.parse(runnerFrame: reply, answering: requestID) else {
             logger.error("sandbox worker broke the protocol; replacing it", metadata: ["worker": "\(worker.id)"])
-            worker.kill()
-            await replace(worker)
+            replace(worker)
             return FlowResult(
                 status: .failed, actions: [],
                 error: ActionError(
                     name: "PlatformError", message: "the sandbox worker answered with an invalid frame", class: "platform_error"))
         }
-        if result.recycle { await replace(worker) } else { await checkin(worker) }
+        if result.recycle { replace(worker) } else { checkin(worker) }
         return result.flow
-    }
-
-    private func checkoutForFlow() async throws -> (SandboxWorker, Int) {
-        if !started { try await start() }
-        let worker = try await checkout()
-        nextRequestID += 1
-        return (worker, nextRequestID)
     }
 
     /// Stops every worker, those of the other runtimes' pools too.
     public func shutdown() async {
         for pool in runtimePools.values { await pool.shutdown() }
-        stopped = true
-        for worker in idle { worker.shutdown() }
-        idle.removeAll()
-        for waiter in waiters { waiter.continuation.resume(throwing: Failure.stopped) }
-        waiters.removeAll()
-    }
-
-    // MARK: - Workers
-
-    private func takeWorkerID() -> Int {
-        nextWorkerID += 1
-        return nextWorkerID
-    }
-
-    private func checkout() async throws -> SandboxWorker {
-        if stopped { throw Failure.stopped }
-        if let worker = idle.popLast() { return worker }
-        scheduleSurge(after: Self.surgeDelay)
-        return try await withCheckedThrowingContinuation { waiters.append(($0, ContinuousClock.now)) }
-    }
-
-    private func checkin(_ worker: SandboxWorker) {
-        if stopped {
-            worker.shutdown()
-        } else if !waiters.isEmpty {
-            waiters.removeFirst().continuation.resume(returning: worker)
-        } else if extraWorkers > 0 {
-            extraWorkers -= 1
-            worker.shutdown()
-        } else {
-            idle.append(worker)
-        }
-    }
-
-    /// When a flow has waited `surgeDelay` for a worker, every worker has been busy that long —
-    /// perhaps with flows whose actions call back into this server and wait for a flow of their
-    /// own, which would otherwise only end at their time budget. One more worker starts then (at
-    /// most as many extra as configured); a worker retires as soon as it finds nobody waiting
-    /// while the pool is above its size. Under ordinary load a flow waits milliseconds, and the
-    /// pool keeps its configured size.
-    private func scheduleSurge(after delay: Duration) {
-        guard !surgePending, extraWorkers < configuration.workers else { return }
-        surgePending = true
-        Task {
-            try? await Task.sleep(for: delay)
-            await self.surge()
-        }
-    }
-
-    private func surge() async {
-        surgePending = false
-        guard !stopped, let oldest = waiters.first, extraWorkers < configuration.workers else { return }
-        let waited = ContinuousClock.now - oldest.since
-        guard waited >= Self.surgeDelay else {
-            scheduleSurge(after: Self.surgeDelay - waited)
-            return
-        }
-        surgePending = true
-        extraWorkers += 1
-        do {
-            let worker = try await Self.spawn(id: takeWorkerID(), configuration: configuration, catalog: catalogFrame)
-            surgePending = false
-            checkin(worker)
-            if !waiters.isEmpty { scheduleSurge(after: .zero) }
-        } catch {
-            extraWorkers -= 1
-            surgePending = false
-            logger.error("cannot start an extra sandbox worker", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Retires `worker` and starts a fresh one in the background; flows waiting meanwhile get
-    /// the other workers.
-    private func replace(_ worker: SandboxWorker) {
-        worker.kill()
-        guard !stopped else { return }
-        let id = takeWorkerID()
-        let configuration = configuration
-        let catalogFrame = catalogFrame
-        let logger = logger
-        Task {
-            while !self.isStopped {
-                do {
-                    let fresh = try await Self.spawn(id: id, configuration: configuration, catalog: catalogFrame)
-                    self.checkin(fresh)
-                    return
-                } catch {
-                    logger.error("cannot start a sandbox worker; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
+        let (idle, waiters) = state.withLock { state in
+            state.stopped = true
+            defer {
+                state.idle.removeAll()
+                state.waiters.removeAll()
             }
+            return (state.idle, state.waiters)
         }
-    }
-
-    private var isStopped: Bool { stopped }
-
-    static func spawn(id: Int, configuration: SandboxConfiguration, catalog: Data) async throws -> SandboxWorker {
-        guard FileManager.default.isExecutableFile(atPath: configuration.nodeBinary) else {
-            throw Failure.nodeMissing(configuration.nodeBinary)
-        }
-        let worker = try SandboxWorker(id: id, launch: configuration.launch())
-        let reply: Data
-        do {
-            reply = try await worker.exchange(catalog)
-        } catch {
-            worker.kill()
-            throw Failure.workerDidNotStart("\(error)")
-        }
-        guard let frame = JSONValue(jsonData: reply), frame["type"] == "ready" else {
-            worker.kill()
-            throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
-        }
-        worker.readied(frame)
-        return worker
+        for worker in idle { worker.shutdown() }
+        for waiter in waiters { waiter.continuation.resume(throwing: Failure.stopped) }
     }
 
     // MARK: - Results
 
-    private static func decodeResult(_ data: Data) -> (flow: FlowResult, recycle: Bool)? {
-        FlowResult.parse(runnerFrame: data)
-    }
-
-    private nonisolated func failure(for error: any Error, budget: Int) -> FlowResult {
+    private func failure(for error: any Error, budget: Int) -> FlowResult {
         if case SandboxWorker.Failure.exited(let status, let diagnostics) = error {
             // Only the deadline of `exchange` sends SIGKILL to a worker in the middle of a flow.
             if status == SIGKILL {

@@ -7,18 +7,24 @@ import Logging
 #endif
 
 /// One long-lived `node` process running the Actions runner, spoken to in newline-delimited JSON
-/// over its stdin and stdout (`Runner/PROTOCOL.md`). A worker serves one request at a time; the
-/// pool makes sure of that.
+/// over its stdin (a pipe) and stdout (a Unix socket pair) (`Runner/PROTOCOL.md`). A worker
+/// serves one request at a time; the pool makes sure of that.
 ///
-/// Reading happens on a dedicated thread blocked in `read(2)`, so an answer is delivered the
-/// moment it is written, without polling.
+/// Waiting for an answer happens in two stages. The caller first waits on its own thread, in a
+/// blocking `read(2)`: a short flow is answered within microseconds (a three-action post-login
+/// flow takes about 100 µs), and the kernel hands the answer straight to the caller, usually on
+/// the CPU the worker just left. That stage ends at the first of: the answer; the runner's
+/// "waiting" mark (a bare newline, written when the flow waits for I/O or timers, `PROTOCOL.md`
+/// §5); or the socket's receive timeout (`callerWait`, which the kernel rounds up to whole
+/// scheduler ticks, a few milliseconds). Then the wait is handed to the worker's reader thread,
+/// which frees the caller's thread, enforces the flow's deadline, and resumes the caller once
+/// the answer is in. Measured in `BENCHMARKS.md` ("the caller's own wait").
 final class SandboxWorker: @unchecked Sendable {
     enum Failure: Error, Equatable {
         /// The process ended (crash, out of memory, killed). `diagnostics` is the tail of its stderr.
         case exited(status: Int32, diagnostics: String)
-        /// The worker wrote something that is not a protocol frame.
-        case protocolViolation(String)
-        case notRunning
+        /// The worker's channels could not be set up.
+        case notStarted(String)
     }
 
     let id: Int
@@ -26,31 +32,66 @@ final class SandboxWorker: @unchecked Sendable {
     private(set) var warmedUpFlows = 0
     private let process: Process
     private let input: FileHandle
-    private let lock = NSLock()
-    private var waiting: CheckedContinuation<Data, any Error>?
-    private var exitFailure: Failure?
-    private var stderrTail = Data()
+    private let inputDescriptor: Int32
+    /// Our end of the socket pair that is the worker's stdout.
+    private let output: FileHandle
+    private let outputDescriptor: Int32
+    /// The stdin and stderr pipes; their file handles own (and close) the descriptors.
+    private let pipes: [Pipe]
+
+    /// Guards the fields below it; the reader thread sleeps on it until a wait is handed over.
+    private let state = NSCondition()
+    private var handedOver: CheckedContinuation<[UInt8], any Error>?
     /// When the request in flight must have been answered; the reader thread kills the worker
     /// past it (a synchronous infinite loop cannot be interrupted from inside).
     private var deadline: ContinuousClock.Instant?
+    private var exitFailure: Failure?
+    private var retired = false
+    private var stderrTail = Data()
 
-    /// Starts the process; `ready()` must succeed before the worker is used.
-    init(id: Int, launch: SandboxLaunch) throws {
+    /// Bytes read from stdout after the last whole frame, and the read buffer. Only one thread
+    /// reads at a time: the caller during its own wait, then the reader thread once the wait is
+    /// handed over (the hand-over, under `state`, orders the two).
+    private var unread: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 65_536)
+    /// Whether a bare newline, the runner's "waiting" mark, was read since the last frame.
+    private var sawWaitingMark = false
+
+    /// A write to a worker that has died must fail with `EPIPE`, not end the server.
+    private static let brokenPipesIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+    /// Starts the process; its `ready` frame must have been read before the worker is used.
+    init(id: Int, launch: SandboxLaunch, callerWait: Duration) throws {
+        Self.brokenPipesIgnored
         self.id = id
+        var sockets: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 else {
+            throw Failure.notStarted("socketpair: \(String(cString: strerror(errno)))")
+        }
+        let workerEnd = FileHandle(fileDescriptor: sockets[1], closeOnDealloc: true)
+        self.output = FileHandle(fileDescriptor: sockets[0], closeOnDealloc: true)
+        self.outputDescriptor = sockets[0]
+        let micros = max(1, callerWait.components.seconds * 1_000_000 + callerWait.components.attoseconds / 1_000_000_000_000)
+        var timeout = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+        guard setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+            throw Failure.notStarted("SO_RCVTIMEO: \(String(cString: strerror(errno)))")
+        }
         let process = launch.process()
         let stdin = Pipe()
-        let stdout = Pipe()
         let stderr = Pipe()
         process.standardInput = stdin
-        process.standardOutput = stdout
+        process.standardOutput = workerEnd
         process.standardError = stderr
         self.process = process
         self.input = stdin.fileHandleForWriting
+        self.inputDescriptor = stdin.fileHandleForWriting.fileDescriptor
+        self.pipes = [stdin, stderr]
         try process.run()
-        let stdoutFD = stdout.fileHandleForReading.fileDescriptor
-        let stderrFD = stderr.fileHandleForReading.fileDescriptor
-        Thread.detachNewThread { [self] in self.readFrames(from: stdoutFD, keeping: stdout) }
-        Thread.detachNewThread { [self] in self.drainDiagnostics(from: stderrFD, keeping: stderr) }
+        // Only the worker holds its end now, so its exit ends our reads.
+        try? workerEnd.close()
+        let stderrDescriptor = stderr.fileHandleForReading.fileDescriptor
+        Thread.detachNewThread { [self] in self.serveHandedOverWaits() }
+        Thread.detachNewThread { [self] in self.drainDiagnostics(from: stderrDescriptor) }
     }
 
     var isRunning: Bool { process.isRunning }
@@ -61,71 +102,144 @@ final class SandboxWorker: @unchecked Sendable {
         if case .number(let flows) = frame["warmed_up"] { warmedUpFlows = Int(flows) }
     }
 
-    /// Sends one frame and waits for the next frame the worker writes. Without an answer within
-    /// `timeout`, the worker is killed and the call fails with `.exited(SIGKILL)`.
-    func exchange(_ frame: Data, timeout: Duration? = nil) async throws -> Data {
-        try await withCheckedThrowingContinuation { continuation in
-            lock.lock()
+    /// Sends one frame (`line` ends with its newline) and returns the next frame the worker
+    /// writes, without the newline. Without an answer within `timeout`, the worker is killed
+    /// and the call fails with `.exited(SIGKILL)`.
+    func exchange(_ line: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
+        if let failure = state.withLock({ exitFailure }) { throw failure }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        // A failed write means the process is gone; the reader thread finds out how it ended.
+        if write(line), let frame = readFrameOnCallersThread() { return frame }
+        return try await withCheckedThrowingContinuation { continuation in
+            state.lock()
             if let failure = exitFailure {
-                lock.unlock()
+                state.unlock()
                 continuation.resume(throwing: failure)
                 return
             }
-            waiting = continuation
-            deadline = timeout.map { ContinuousClock.now + $0 }
-            lock.unlock()
-            var line = frame
-            line.append(0x0A)
-            do {
-                try input.write(contentsOf: line)
-            } catch {
-                lock.lock()
-                let pending = waiting
-                waiting = nil
-                lock.unlock()
-                pending?.resume(throwing: Failure.notRunning)
-            }
+            handedOver = continuation
+            self.deadline = deadline
+            state.signal()
+            state.unlock()
         }
     }
 
     /// Stops the process at once (SIGKILL): for a worker stuck in a synchronous loop.
     func kill() {
         if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        retire()
     }
 
     /// Asks the worker to exit, then makes sure it does.
     func shutdown() {
         try? input.write(contentsOf: Data(#"{"type":"shutdown"}"#.utf8 + [0x0A]))
         try? input.close()
+        retire()
         let process = process
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
             if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         }
     }
 
-    private func deliver(_ result: Result<Data, any Error>) {
-        lock.lock()
-        let pending = waiting
-        waiting = nil
-        deadline = nil
-        lock.unlock()
-        pending?.resume(with: result)
+    /// Lets the reader thread end once no wait is handed over to it.
+    private func retire() {
+        state.withLock {
+            retired = true
+            state.signal()
+        }
     }
 
-    /// Splits stdout into lines; each line is the answer to the request in flight. Waits with
-    /// `poll` so that it also notices a passed deadline (checked at least every 50 ms).
-    private func readFrames(from descriptor: Int32, keeping pipe: Pipe) {
-        var buffer = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+    private func write(_ line: [UInt8]) -> Bool {
+        line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(inputDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    /// The first whole frame in `unread`, taken out of it. Bare newlines before it are
+    /// consumed and noted in `sawWaitingMark`.
+    private func takeFrame() -> [UInt8]? {
+        while let newline = unread.firstIndex(of: 0x0A) {
+            let frame = Array(unread[..<newline])
+            unread.removeSubrange(...newline)
+            if !frame.isEmpty {
+                sawWaitingMark = false
+                return frame
+            }
+            sawWaitingMark = true
+        }
+        return nil
+    }
+
+    private enum ReadOutcome { case data, timedOut, ended }
+
+    /// Appends what stdout has to `unread`, waiting at most the socket's receive timeout.
+    private func readAvailable() -> ReadOutcome {
         while true {
-            let due = lock.withLock { deadline }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(outputDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                unread.append(contentsOf: chunk[0..<count])
+                return .data
+            }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return .timedOut }
+            return .ended
+        }
+    }
+
+    /// The caller's own wait: the answer, or `nil` to hand the wait over — at the runner's
+    /// waiting mark, at the receive timeout, or when stdout has ended (the reader thread then
+    /// reports how the process ended).
+    private func readFrameOnCallersThread() -> [UInt8]? {
+        sawWaitingMark = false
+        while true {
+            if let frame = takeFrame() { return frame }
+            if sawWaitingMark { return nil }
+            guard readAvailable() == .data else { return nil }
+        }
+    }
+
+    /// The reader thread: sleeps until a wait is handed over, then reads until the frame is
+    /// whole, killing the worker when the deadline passes (checked at least every 50 ms). Ends
+    /// when the process has ended or the worker is retired.
+    private func serveHandedOverWaits() {
+        while true {
+            state.lock()
+            while handedOver == nil && !retired { state.wait() }
+            let hasWait = handedOver != nil
+            state.unlock()
+            guard hasWait else { return }
+            if let frame = readFrameBeforeDeadline() {
+                deliver(.success(frame))
+                continue
+            }
+            process.waitUntilExit()
+            let failure = Failure.exited(status: process.terminationStatus, diagnostics: diagnostics())
+            state.withLock { exitFailure = failure }
+            deliver(.failure(failure))
+            return
+        }
+    }
+
+    /// A frame, or `nil` once stdout has ended (the process has exited or is exiting).
+    private func readFrameBeforeDeadline() -> [UInt8]? {
+        var poller = pollfd(fd: outputDescriptor, events: Int16(POLLIN), revents: 0)
+        while true {
+            if let frame = takeFrame() { return frame }
+            let due = state.withLock { deadline }
             var waitMillis: Int32 = 50
             if let due {
                 let left = due - ContinuousClock.now
                 if left <= .zero {
-                    kill()
-                    waitMillis = 50
+                    if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
                 } else {
                     let millis = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
                     waitMillis = Int32(min(millis, 50))
@@ -133,40 +247,35 @@ final class SandboxWorker: @unchecked Sendable {
             }
             let ready = poll(&poller, 1, waitMillis)
             if ready == 0 || (ready < 0 && errno == EINTR) { continue }
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            buffer.append(contentsOf: chunk[0..<count])
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                let line = Data(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                if !line.isEmpty { deliver(.success(line)) }
-            }
+            if readAvailable() == .ended { return nil }
         }
-        process.waitUntilExit()
-        let failure = Failure.exited(status: process.terminationStatus, diagnostics: diagnostics())
-        lock.withLock { exitFailure = failure }
-        deliver(.failure(failure))
-        _ = pipe
+    }
+
+    private func deliver(_ result: Result<[UInt8], any Error>) {
+        state.lock()
+        let pending = handedOver
+        handedOver = nil
+        deadline = nil
+        state.unlock()
+        pending?.resume(with: result)
     }
 
     /// Keeps the last 4 KiB of stderr (V8's out-of-memory message, runner diagnostics).
-    private func drainDiagnostics(from descriptor: Int32, keeping pipe: Pipe) {
+    private func drainDiagnostics(from descriptor: Int32) {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
-            lock.withLock {
+            state.withLock {
                 stderrTail.append(contentsOf: chunk[0..<count])
                 if stderrTail.count > 4096 { stderrTail.removeFirst(stderrTail.count - 4096) }
             }
         }
-        _ = pipe
     }
 
     func diagnostics() -> String {
-        lock.withLock { String(decoding: stderrTail, as: UTF8.self) }
+        state.withLock { String(decoding: stderrTail, as: UTF8.self) }
     }
 }
 

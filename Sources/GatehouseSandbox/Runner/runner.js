@@ -93,6 +93,10 @@ function handleFlow(message, next) {
   } catch (e) {
     done(null, e);
   }
+  // A flow still unanswered once the event loop has run its pending I/O waits for I/O or
+  // timers: say so with a bare newline, so that the host stops waiting on its own thread
+  // (PROTOCOL.md §5, "waiting mark"). A flow answered within its microtasks never gets one.
+  if (!answered) setImmediate(() => { if (!answered) output(''); });
 }
 
 /**

@@ -19,7 +19,7 @@ import Testing
               "error": {"name": "PlatformError", "message": "stopped", "class": "platform_error"},
               "recycle": true, "state": {"event": {"user": {}}, "transient": []} }
             """#
-        let (flow, recycle) = try #require(FlowResult.parse(runnerFrame: Array(frame.utf8)))
+        let (flow, recycle) = try #require(FlowResult.parse(runnerFrame: Array(frame.utf8), answering: 7))
         #expect(recycle)
         #expect(flow.status == .suspended)
         #expect(flow.actions.count == 2)
@@ -41,11 +41,14 @@ import Testing
         #expect(flow.state?["transient"] == .array([]))
     }
 
-    @Test("a frame that is not a result, not JSON, truncated or followed by more text is refused")
+    @Test("a frame that is not a result, answers another request, is not JSON, truncated or followed by more text is refused")
     func refused() {
         let good = #"{"type":"result","id":1,"status":"completed","actions":[],"suspended":null}"#
-        #expect(FlowResult.parse(runnerFrame: Array(good.utf8))?.flow.status == .completed)
+        #expect(FlowResult.parse(runnerFrame: Array(good.utf8), answering: 1)?.flow.status == .completed)
+        #expect(FlowResult.parse(runnerFrame: Array(good.utf8), answering: 2) == nil)
         for bad in [
+            #"{"type":"result","status":"completed","actions":[]}"#,
+            #"{"type":"result","id":"1","status":"completed","actions":[]}"#,
             #"{"type":"pong","id":1}"#,
             #"{"type":"result","id":1,"status":"exploded","actions":[]}"#,
             #"{"type":"result","id":1,"status":"completed"}"#,
@@ -56,7 +59,7 @@ import Testing
             "not json",
             "",
         ] {
-            #expect(FlowResult.parse(runnerFrame: Array(bad.utf8)) == nil, "\(bad)")
+            #expect(FlowResult.parse(runnerFrame: Array(bad.utf8), answering: 1) == nil, "\(bad)")
         }
     }
 }

@@ -104,6 +104,43 @@ import Testing
         }
     }
 
+    @Test(
+        "slow flows do not hold the server's threads: with a flow waiting on a timer and one busy computing per core, a quick flow still runs"
+    )
+    func slowFlowsFreeTheirCallers() async throws {
+        // A caller waits for a short flow on its own thread (`SandboxWorker`). If slow flows kept
+        // their callers' threads, these would occupy every thread of the cooperative pool and the
+        // quick flow could not even start before they end.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        try await SandboxFixture.withPool(workers: 2 * cores + 1) { pool in
+            let slowFinished = FinishedFlows()
+            let waiting = "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 2000)); };"
+            let computing = "exports.onExecutePostLogin = async () => { const end = Date.now() + 2000; while (Date.now() < end) {} };"
+            var slow: [Task<FlowResult, any Error>] = []
+            for index in 0..<(2 * cores) {
+                let request = try SandboxFixture.postLogin([("slow-\(index)", index % 2 == 0 ? waiting : computing)], budget: 10_000)
+                slow.append(
+                    Task {
+                        let result = try await pool.run(request)
+                        slowFinished.count.add(1, ordering: .relaxed)
+                        return result
+                    })
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let quick = try await pool.run(
+                SandboxFixture.postLogin([
+                    ("quick", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")
+                ]))
+            #expect(quick.status == .completed)
+            #expect(slowFinished.count.load(ordering: .relaxed) == 0)
+            for task in slow { #expect(try await task.value.status == .completed) }
+        }
+    }
+
+    final class FinishedFlows: Sendable {
+        let count = Atomic(0)
+    }
+
     @Test("an asynchronous loop times out inside the runner as action_timeout")
     func asynchronousLoop() async throws {
         try await SandboxFixture.withPool { pool in

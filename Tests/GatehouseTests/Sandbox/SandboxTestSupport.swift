@@ -37,9 +37,9 @@ enum SandboxFixture {
     /// Waits (bounded) until the pool is back to `count` idle workers.
     static func waitForWorkers(_ pool: SandboxPool, _ count: Int) async -> Int {
         for _ in 0..<100 {
-            if await pool.workerCount == count { return count }
+            if pool.workerCount == count { return count }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return await pool.workerCount
+        return pool.workerCount
     }
 }

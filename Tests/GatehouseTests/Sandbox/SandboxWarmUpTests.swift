@@ -8,7 +8,7 @@ import Testing
     @Test("every worker, the first ones and a replacement, runs the warm-up flows on post-login and credentials-exchange first")
     func warmUp() async throws {
         try await SandboxFixture.withPool(warmUpFlows: 25) { pool in
-            #expect(await pool.idleWorkersWarmUp == [50])
+            #expect(pool.idleWorkersWarmUp == [50])
 
             // The first real flow is answered with its own result, not a warm-up's.
             let result = try await pool.run(
@@ -24,14 +24,14 @@ import Testing
                 try SandboxFixture.postLogin([("loop", "exports.onExecutePostLogin = () => { while (true) {} };")], budget: 200))
             #expect(stuck.error?.class == "action_timeout")
             #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
-            #expect(await pool.idleWorkersWarmUp == [50])
+            #expect(pool.idleWorkersWarmUp == [50])
         }
     }
 
     @Test("without warm-up flows the init frame asks for none and workers start cold")
     func cold() async throws {
         try await SandboxFixture.withPool { pool in
-            #expect(await pool.idleWorkersWarmUp == [0])
+            #expect(pool.idleWorkersWarmUp == [0])
         }
     }
 }

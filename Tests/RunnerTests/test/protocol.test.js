@@ -75,6 +75,17 @@ test('protocol', async (t) => {
     assert.ok(runner.lines.every((line) => line.startsWith('{')), 'every stdout line is a frame');
   });
 
+  await t.test('a flow waiting for a timer is announced by one waiting mark; one settled in its microtasks is not', async () => {
+    const before = runner.waitingMarks;
+    const linesBefore = runner.lines.length;
+    await runner.flow({ actions: ['exports.onExecutePostLogin = async (event, api) => { await null; api.idToken.setCustomClaim("https://x/a", 1); };'] });
+    assert.equal(runner.waitingMarks, before, 'no mark for a flow answered within its microtasks');
+    const waited = await runner.flow({ actions: ['exports.onExecutePostLogin = async (event, api) => { await new Promise((r) => setTimeout(r, 20)); api.idToken.setCustomClaim("https://x/a", 2); };'] });
+    assert.equal(waited.status, 'completed');
+    assert.equal(runner.waitingMarks, before + 1, 'one mark for a flow that waited for a timer');
+    assert.equal(runner.lines.length, linesBefore + 2, 'each flow still has exactly one result frame');
+  });
+
   await t.test('requests are answered one at a time, in order', async () => {
     const slow = runner.flow({ actions: ['exports.onExecutePostLogin = () => new Promise(r => setTimeout(r, 50));'] });
     const fast = runner.flow({ actions: ['exports.onExecutePostLogin = async () => {}'] });

@@ -1,0 +1,167 @@
+import Foundation
+import GatehouseCore
+
+extension SandboxPool {
+    func takeWorkerID() -> Int {
+        state.withLock { state in
+            state.nextWorkerID += 1
+            return state.nextWorkerID
+        }
+    }
+
+    /// An idle worker, or the next one returned when all are busy.
+    func checkout() async throws -> SandboxWorker {
+        switch state.withLock({ $0.takeIdle() }) {
+        case .worker(let worker): return worker
+        case .stopped: throw Failure.stopped
+        case .none: break
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let taken = state.withLock { state in
+                let taken = state.takeIdle()
+                if case .none = taken { state.waiters.append((continuation, ContinuousClock.now)) }
+                return taken
+            }
+            switch taken {
+            case .worker(let worker): continuation.resume(returning: worker)
+            case .stopped: continuation.resume(throwing: Failure.stopped)
+            case .none: scheduleSurge(after: Self.surgeDelay)
+            }
+        }
+    }
+
+    /// Hands `worker` to the longest-waiting flow, or back to the idle list.
+    func checkin(_ worker: SandboxWorker) {
+        enum Next: Sendable {
+            case waiter(CheckedContinuation<SandboxWorker, any Error>)
+            case retire
+            case idle
+        }
+        let next = state.withLock { state -> Next in
+            if state.stopped { return .retire }
+            if !state.waiters.isEmpty { return .waiter(state.waiters.removeFirst().continuation) }
+            if state.extraWorkers > 0 {
+                state.extraWorkers -= 1
+                return .retire
+            }
+            state.idle.append(worker)
+            return .idle
+        }
+        switch next {
+        case .waiter(let continuation): continuation.resume(returning: worker)
+        case .retire: worker.shutdown()
+        case .idle: break
+        }
+    }
+
+    /// When a flow has waited `surgeDelay` for a worker, every worker has been busy that long —
+    /// perhaps with flows whose actions call back into this server and wait for a flow of their
+    /// own, which would otherwise only end at their time budget. One more worker starts then (at
+    /// most as many extra as configured); a worker retires as soon as it finds nobody waiting
+    /// while the pool is above its size. Under ordinary load a flow waits milliseconds, and the
+    /// pool keeps its configured size.
+    func scheduleSurge(after delay: Duration) {
+        let schedule = state.withLock { state in
+            guard !state.surgePending, state.extraWorkers < configuration.workers else { return false }
+            state.surgePending = true
+            return true
+        }
+        guard schedule else { return }
+        Task {
+            try? await Task.sleep(for: delay)
+            await self.surge()
+        }
+    }
+
+    private func surge() async {
+        enum Decision: Sendable {
+            case nothing
+            case later(Duration)
+            case spawn
+        }
+        let decision = state.withLock { state -> Decision in
+            state.surgePending = false
+            guard !state.stopped, let oldest = state.waiters.first, state.extraWorkers < configuration.workers else { return .nothing }
+            let waited = ContinuousClock.now - oldest.since
+            guard waited >= Self.surgeDelay else { return .later(Self.surgeDelay - waited) }
+            state.surgePending = true
+            state.extraWorkers += 1
+            return .spawn
+        }
+        switch decision {
+        case .nothing: return
+        case .later(let delay):
+            scheduleSurge(after: delay)
+            return
+        case .spawn: break
+        }
+        do {
+            let worker = try await Self.spawn(id: takeWorkerID(), configuration: configuration, catalog: catalogFrame)
+            state.withLock { $0.surgePending = false }
+            checkin(worker)
+            if state.withLock({ !$0.waiters.isEmpty }) { scheduleSurge(after: .zero) }
+        } catch {
+            state.withLock { state in
+                state.extraWorkers -= 1
+                state.surgePending = false
+            }
+            logger.error("cannot start an extra sandbox worker", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Retires `worker` and starts a fresh one in the background; flows waiting meanwhile get
+    /// the other workers.
+    func replace(_ worker: SandboxWorker) {
+        worker.kill()
+        guard !isStopped else { return }
+        let id = takeWorkerID()
+        Task {
+            while !self.isStopped {
+                do {
+                    let fresh = try await Self.spawn(id: id, configuration: self.configuration, catalog: self.catalogFrame)
+                    self.checkin(fresh)
+                    return
+                } catch {
+                    self.logger.error("cannot start a sandbox worker; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    static func spawn(id: Int, configuration: SandboxConfiguration, catalog: [UInt8]) async throws -> SandboxWorker {
+        guard FileManager.default.isExecutableFile(atPath: configuration.nodeBinary) else {
+            throw Failure.nodeMissing(configuration.nodeBinary)
+        }
+        let worker = try SandboxWorker(id: id, launch: configuration.launch(), callerWait: configuration.callerWait)
+        let reply: [UInt8]
+        do {
+            reply = try await worker.exchange(catalog)
+        } catch {
+            worker.kill()
+            throw Failure.workerDidNotStart("\(error)")
+        }
+        guard let frame = JSONValue(jsonData: reply), frame["type"] == "ready" else {
+            worker.kill()
+            throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
+        }
+        worker.readied(frame)
+        return worker
+    }
+}
+
+extension SandboxPool.State {
+    enum Taken: Sendable {
+        case worker(SandboxWorker)
+        case stopped
+        case none
+    }
+
+    mutating func takeIdle() -> Taken {
+        if stopped { return .stopped }
+        if let worker = idle.popLast() { return .worker(worker) }
+        return .none
+    }
+}

@@ -35,3 +35,22 @@ def test_an_unusable_setting_stops_the_server_with_its_rule(tmp_path: Path, vari
     assert finished.returncode != 0
     assert message in finished.stderr
     assert not database.exists()
+
+
+def test_a_master_key_file_that_cannot_be_written_stops_the_server(tmp_path: Path) -> None:
+    """Without GATEHOUSE_MASTER_KEY, the SQLite default keeps a generated key beside the
+    database. When that file cannot be written, starting anyway would encrypt secrets with a
+    key lost at the next restart."""
+    database = tmp_path / "gatehouse.sqlite"
+    (tmp_path / "gatehouse.sqlite.key").mkdir()
+    environment = {key: text for key, text in os.environ.items() if not key.startswith("GATEHOUSE_")}
+    environment["GATEHOUSE_SANDBOX_WARMUP_FLOWS"] = "0"
+    finished = subprocess.run(
+        [str(_server_binary()), "serve", "--port", "0", "--database", f"sqlite://{database}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert f"cannot write the generated master key to {database}.key" in finished.stderr

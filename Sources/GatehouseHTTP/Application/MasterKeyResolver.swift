@@ -8,9 +8,15 @@ import Logging
 enum MasterKeyResolver {
     enum Failure: Error, CustomStringConvertible {
         case requiredForPostgres
+        case keyFileNotWritable(String)
 
         var description: String {
-            "GATEHOUSE_MASTER_KEY is required with PostgreSQL: every instance must share it (generate one with `openssl rand -base64 32`)"
+            switch self {
+            case .requiredForPostgres:
+                "GATEHOUSE_MASTER_KEY is required with PostgreSQL: every instance must share it (generate one with `openssl rand -base64 32`)"
+            case .keyFileNotWritable(let path):
+                "cannot write the generated master key to \(path): make its directory writable, or set GATEHOUSE_MASTER_KEY (generate one with `openssl rand -base64 32`)"
+            }
         }
     }
 
@@ -28,7 +34,10 @@ enum MasterKeyResolver {
             return try MasterKey(base64: existing)
         }
         let generated = MasterKey.generateBase64()
-        FileManager.default.createFile(atPath: keyPath, contents: Data((generated + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        // A key that cannot be kept would make everything encrypted with it unreadable after a restart.
+        guard
+            FileManager.default.createFile(atPath: keyPath, contents: Data((generated + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw Failure.keyFileNotWritable(keyPath) }
         logger.warning(
             "no GATEHOUSE_MASTER_KEY: generated a master key file beside the database; keep it with the database and set GATEHOUSE_MASTER_KEY in production",
             metadata: ["key_file": "\(keyPath)"])

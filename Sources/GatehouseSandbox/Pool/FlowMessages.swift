@@ -36,33 +36,35 @@ public struct FlowRequest: Sendable, Equatable {
     /// The request frame as one JSON line's bytes, newline included. The actions' JSON is
     /// written once per `ActionSource`; objects keep their dictionary order.
     func frameBytes(id: Int) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(1024 + actions.reduce(0) { $0 + $1.json.count })
-        func field(_ name: String, _ value: JSONValue, first: Bool = false) {
-            output.append(contentsOf: (first ? "{\"" : ",\"").utf8)
-            output.append(contentsOf: name.utf8)
-            output.append(contentsOf: "\":".utf8)
-            value.append(to: &output, sortedKeys: false)
-        }
-        field("type", "flow", first: true)
-        field("id", .number(Double(id)))
-        field("trigger", .string(trigger))
-        field("handler", .string(handler))
-        field("event", event)
-        output.append(contentsOf: ",\"actions\":[".utf8)
+        var writer = JSONWriter(capacity: 1024 + actions.reduce(0) { $0 + $1.json.count })
+        writer.appendRaw(#"{"type":"flow","id":"#)
+        writer.appendNumber(Double(id))
+        Self.field(&writer, "trigger", .string(trigger))
+        Self.field(&writer, "handler", .string(handler))
+        Self.field(&writer, "event", event)
+        writer.appendRaw(",\"actions\":[")
         for (index, action) in actions.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            output.append(contentsOf: action.json)
+            if index > 0 { writer.appendByte(UInt8(ascii: ",")) }
+            writer.appendRaw(action.json)
         }
-        output.append(UInt8(ascii: "]"))
-        field("cache", .object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) }))
-        field("facts", .object(facts))
-        field("budget_ms", .number(Double(budgetMillis)))
-        field("now", .number(Double(now)))
-        if let transient { field("transient", transient) }
-        if returnState { field("return_state", true) }
-        output.append(contentsOf: "}\n".utf8)
-        return output
+        writer.appendByte(UInt8(ascii: "]"))
+        Self.field(
+            &writer, "cache",
+            .object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) }))
+        Self.field(&writer, "facts", .object(facts))
+        Self.field(&writer, "budget_ms", .number(Double(budgetMillis)))
+        Self.field(&writer, "now", .number(Double(now)))
+        if let transient { Self.field(&writer, "transient", transient) }
+        if returnState { Self.field(&writer, "return_state", true) }
+        writer.appendRaw("}\n")
+        return writer.bytes()
+    }
+
+    private static func field(_ writer: inout JSONWriter, _ name: StaticString, _ value: JSONValue) {
+        writer.appendRaw(",\"")
+        writer.appendRaw(name)
+        writer.appendRaw("\":")
+        writer.append(value, sortedKeys: false)
     }
 }
 
@@ -98,9 +100,9 @@ public struct ActionSource: Sendable, Equatable {
             "secrets": .object(secrets.mapValues(JSONValue.string)), "node_modules": nodeModules.map(JSONValue.string) ?? .null,
         ]
         if failOpen { object["fail_open"] = true }
-        var json: [UInt8] = []
-        JSONValue.object(object).append(to: &json, sortedKeys: false)
-        self.json = json
+        var writer = JSONWriter()
+        writer.append(.object(object), sortedKeys: false)
+        self.json = writer.bytes()
     }
 
 }

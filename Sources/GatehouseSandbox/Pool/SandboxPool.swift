@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// The pool's bookkeeping (idle workers, flows waiting for one) sits behind a mutex rather than
 /// in an actor: taking and returning a worker are a few array operations, and two executor hops
-/// per flow cost more than the lock (`BENCHMARKS.md`, "the pool without an actor"). Nothing
+/// per flow cost more than the lock (`BENCHMARKS.md`, "the caller's own wait"). Nothing
 /// waits while holding it; continuations are resumed and workers stopped after it is released.
 public final class SandboxPool: Sendable {
     public let configuration: SandboxConfiguration

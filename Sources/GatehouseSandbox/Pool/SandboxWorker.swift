@@ -25,6 +25,8 @@ final class SandboxWorker: @unchecked Sendable {
         case exited(status: Int32, diagnostics: String)
         /// The worker's channels could not be set up.
         case notStarted(String)
+        /// The worker was killed or shut down by the pool before this exchange.
+        case retired
     }
 
     let id: Int
@@ -112,7 +114,8 @@ final class SandboxWorker: @unchecked Sendable {
         if write(line), let frame = readFrameOnCallersThread() { return frame }
         return try await withCheckedThrowingContinuation { continuation in
             state.lock()
-            if let failure = exitFailure {
+            // The reader thread has ended: nobody would take the wait.
+            if let failure = exitFailure ?? (retired ? .retired : nil) {
                 state.unlock()
                 continuation.resume(throwing: failure)
                 return

@@ -33,10 +33,12 @@ public struct SandboxConfiguration: Sendable {
     /// start falls from ~2.5 ms to that of a warm worker (`BENCHMARKS.md`).
     public static let defaultWarmUpFlows = 2_000
     /// How long a flow's caller waits for the answer on its own thread before handing the wait
-    /// to the worker's reader thread (see `SandboxWorker`). Short flows are answered within it
-    /// and save two thread wake-ups; a longer flow keeps a thread of the cooperative pool at
-    /// most this long. `.zero` always hands the wait over.
-    public var callerWait: Duration = .microseconds(300)
+    /// to the worker's reader thread (see `SandboxWorker`): the receive timeout of the worker's
+    /// stdout, which the kernel rounds up to whole scheduler ticks (about 8 ms with
+    /// `CONFIG_HZ=250`). Only a flow busy computing waits that long: one waiting for I/O or
+    /// timers is handed over at the runner's waiting mark, and a short one is answered first.
+    /// `.zero` always hands the wait over at once (two more thread wake-ups per flow).
+    public var callerWait: Duration = .milliseconds(1)
 
     public init(
         nodeBinary: String? = nil, workers: Int? = nil, heapMegabytes: Int = 128,

@@ -38,6 +38,8 @@ final class SandboxWorker: @unchecked Sendable {
     /// Our end of the socket pair that is the worker's stdout.
     private let output: FileHandle
     private let outputDescriptor: Int32
+    /// Whether the caller waits on its own thread first (`SandboxConfiguration.callerWait`).
+    private let callerWaits: Bool
     /// The stdin and stderr pipes; their file handles own (and close) the descriptors.
     private let pipes: [Pipe]
 
@@ -73,6 +75,7 @@ final class SandboxWorker: @unchecked Sendable {
         let workerEnd = FileHandle(fileDescriptor: sockets[1], closeOnDealloc: true)
         self.output = FileHandle(fileDescriptor: sockets[0], closeOnDealloc: true)
         self.outputDescriptor = sockets[0]
+        self.callerWaits = callerWait > .zero
         let micros = max(1, callerWait.components.seconds * 1_000_000 + callerWait.components.attoseconds / 1_000_000_000_000)
         var timeout = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
         guard setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
@@ -111,7 +114,7 @@ final class SandboxWorker: @unchecked Sendable {
         if let failure = state.withLock({ exitFailure }) { throw failure }
         let deadline = timeout.map { ContinuousClock.now + $0 }
         // A failed write means the process is gone; the reader thread finds out how it ended.
-        if write(line), let frame = readFrameOnCallersThread() { return frame }
+        if write(line), callerWaits, let frame = readFrameOnCallersThread() { return frame }
         return try await withCheckedThrowingContinuation { continuation in
             state.lock()
             // The reader thread has ended: nobody would take the wait.

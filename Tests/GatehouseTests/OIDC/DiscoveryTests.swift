@@ -40,7 +40,7 @@ import Testing
     @Test("the server warms its Actions workers at start-up")
     func sandboxWarm() async throws {
         try await TestServer.run { client in
-            let workers = await client.server.sandbox?.workerCount
+            let workers = client.server.sandbox?.workerCount
             #expect(workers == 1)
         }
     }

@@ -28,6 +28,23 @@ import Testing
         }
     }
 
+    @Test("with callerWait zero every answer comes through the worker's reader thread, quick and slow flows alike")
+    func handedOverAtOnce() async throws {
+        try await SandboxFixture.withPool(callerWait: .zero) { pool in
+            for delay in [0, 50] {
+                let result = try await pool.run(
+                    SandboxFixture.postLogin([
+                        (
+                            "claim",
+                            "exports.onExecutePostLogin = async (event, api) => { await new Promise((r) => setTimeout(r, \(delay))); api.idToken.setCustomClaim('https://x/d', \(delay)); };"
+                        )
+                    ]))
+                #expect(result.status == .completed)
+                #expect(result.commands == [Command(method: "api.idToken.setCustomClaim", args: ["https://x/d", .number(Double(delay))])])
+            }
+        }
+    }
+
     @Test("a deny stops the actions after it; a thrown error fails the flow with action_error and the action's name")
     func denyAndThrow() async throws {
         try await SandboxFixture.withPool { pool in

@@ -1,7 +1,7 @@
 'use strict';
 // Round-trip benchmark: a 3-action post-login flow sent over the pipe to a runner
 // started as in production, one flow at a time (latency) and pipelined (throughput).
-// Usage: node sandbox/runner/bench.js [flows=20000]
+// Usage: node Tests/RunnerTests/bench.js [flows=20000]
 
 const { Runner, action, postLoginEvent } = require('./harness');
 

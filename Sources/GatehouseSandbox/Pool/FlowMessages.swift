@@ -95,13 +95,21 @@ public struct ActionSource: Sendable, Equatable {
         self.nodeModules = nodeModules
         self.failOpen = failOpen
         self.runtime = runtime
-        var object: [String: JSONValue] = [
-            "name": .string(name), "version_id": .string(versionID), "code": .string(code),
-            "secrets": .object(secrets.mapValues(JSONValue.string)), "node_modules": nodeModules.map(JSONValue.string) ?? .null,
-        ]
-        if failOpen { object["fail_open"] = true }
+        // Members in the order the runner's warm-up writes its own actions (`lib/warmup.js`):
+        // objects of one shape share V8's optimised code; another order would undo the warm-up.
         var writer = JSONWriter()
-        writer.append(.object(object), sortedKeys: false)
+        writer.appendRaw(#"{"name":"#)
+        writer.appendString(name)
+        writer.appendRaw(#","version_id":"#)
+        writer.appendString(versionID)
+        writer.appendRaw(#","code":"#)
+        writer.appendString(code)
+        writer.appendRaw(#","secrets":"#)
+        writer.append(.object(secrets.mapValues(JSONValue.string)), sortedKeys: true)
+        writer.appendRaw(#","node_modules":"#)
+        writer.append(nodeModules.map(JSONValue.string) ?? .null, sortedKeys: true)
+        if failOpen { writer.appendRaw(#","fail_open":true"#) }
+        writer.appendByte(UInt8(ascii: "}"))
         self.json = writer.bytes()
     }
 

@@ -23,15 +23,7 @@ from conftest import _server_binary
 )
 def test_an_unusable_setting_stops_the_server_with_its_rule(tmp_path: Path, variable: str, value: str, message: str) -> None:
     database = tmp_path / "never.sqlite"
-    environment = {key: text for key, text in os.environ.items() if not key.startswith("GATEHOUSE_")}
-    environment[variable] = value
-    finished = subprocess.run(
-        [str(_server_binary()), "serve", "--port", "0", "--database", f"sqlite://{database}"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = _serve(database, {variable: value})
     assert finished.returncode != 0
     assert message in finished.stderr
     assert not database.exists()
@@ -43,14 +35,20 @@ def test_a_master_key_file_that_cannot_be_written_stops_the_server(tmp_path: Pat
     key lost at the next restart."""
     database = tmp_path / "gatehouse.sqlite"
     (tmp_path / "gatehouse.sqlite.key").mkdir()
+    finished = _serve(database, {"GATEHOUSE_SANDBOX_WARMUP_FLOWS": "0"})
+    assert finished.returncode != 0
+    assert f"cannot write the generated master key to {database}.key" in finished.stderr
+
+
+def _serve(database: Path, settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs `gatehouse serve` on `database` with `settings` as its only GATEHOUSE_ variables,
+    for a server expected to stop by itself."""
     environment = {key: text for key, text in os.environ.items() if not key.startswith("GATEHOUSE_")}
-    environment["GATEHOUSE_SANDBOX_WARMUP_FLOWS"] = "0"
-    finished = subprocess.run(
+    environment.update(settings)
+    return subprocess.run(
         [str(_server_binary()), "serve", "--port", "0", "--database", f"sqlite://{database}"],
         env=environment,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert finished.returncode != 0
-    assert f"cannot write the generated master key to {database}.key" in finished.stderr

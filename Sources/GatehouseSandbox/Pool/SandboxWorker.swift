@@ -99,9 +99,6 @@ final class SandboxWorker: @unchecked Sendable {
         Thread.detachNewThread { [self] in self.drainDiagnostics(from: stderrDescriptor) }
     }
 
-    var isRunning: Bool { process.isRunning }
-    var processID: Int32 { process.processIdentifier }
-
     /// Records what the worker's `ready` frame said; called once, before the worker is shared.
     func readied(_ frame: JSONValue) {
         if case .number(let flows) = frame["warmed_up"] { warmedUpFlows = Int(flows) }

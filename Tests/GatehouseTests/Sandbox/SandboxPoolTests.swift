@@ -97,26 +97,14 @@ import Testing
     @Test("when every worker is busy, a waiting flow gets an extra worker instead of waiting for the busy one; it retires after")
     func surge() async throws {
         try await SandboxFixture.withPool(workers: 1) { pool in
-            let slowDone = Mutex(false)
-            let slow = Task {
-                let result = try await pool.run(
-                    SandboxFixture.postLogin(
-                        [("slow", "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 4000)); };")],
-                        budget: 10_000))
-                slowDone.withLock { $0 = true }
-                return result
-            }
+            let slow = try BackgroundFlows(
+                [("slow", "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 4000)); };")], on: pool)
             // Let the slow flow take the only worker.
             try await Task.sleep(for: .milliseconds(200))
-            let quick = try await pool.run(
-                SandboxFixture.postLogin([
-                    ("quick", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")
-                ]))
-            #expect(quick.status == .completed)
+            #expect(try await pool.run(Self.quickFlow()).status == .completed)
             // The quick flow was answered while the slow one still held the configured worker.
-            #expect(slowDone.withLock { $0 } == false)
-            let slowResult = try await slow.value
-            #expect(slowResult.status == .completed)
+            #expect(slow.finishedCount == 0)
+            for task in slow.tasks { #expect(try await task.value.status == .completed) }
             #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
         }
     }
@@ -130,32 +118,40 @@ import Testing
         // quick flow could not even start before they end.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         try await SandboxFixture.withPool(workers: 2 * cores + 1) { pool in
-            let slowFinished = FinishedFlows()
             let waiting = "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 2000)); };"
             let computing = "exports.onExecutePostLogin = async () => { const end = Date.now() + 2000; while (Date.now() < end) {} };"
-            var slow: [Task<FlowResult, any Error>] = []
-            for index in 0..<(2 * cores) {
-                let request = try SandboxFixture.postLogin([("slow-\(index)", index % 2 == 0 ? waiting : computing)], budget: 10_000)
-                slow.append(
-                    Task {
-                        let result = try await pool.run(request)
-                        slowFinished.count.add(1, ordering: .relaxed)
-                        return result
-                    })
-            }
+            let slow = try BackgroundFlows((0..<(2 * cores)).map { ("slow-\($0)", $0 % 2 == 0 ? waiting : computing) }, on: pool)
             try await Task.sleep(for: .milliseconds(300))
-            let quick = try await pool.run(
-                SandboxFixture.postLogin([
-                    ("quick", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")
-                ]))
-            #expect(quick.status == .completed)
-            #expect(slowFinished.count.load(ordering: .relaxed) == 0)
-            for task in slow { #expect(try await task.value.status == .completed) }
+            #expect(try await pool.run(Self.quickFlow()).status == .completed)
+            #expect(slow.finishedCount == 0)
+            for task in slow.tasks { #expect(try await task.value.status == .completed) }
         }
     }
 
-    final class FinishedFlows: Sendable {
-        let count = Atomic(0)
+    static func quickFlow() throws -> FlowRequest {
+        try SandboxFixture.postLogin([("quick", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")])
+    }
+
+    /// One-action flows started in the background, each in a task of its own, with a count of
+    /// those that have finished.
+    struct BackgroundFlows {
+        final class Counter: Sendable { let value = Atomic(0) }
+        let tasks: [Task<FlowResult, any Error>]
+        private let finished = Counter()
+
+        init(_ actions: [(String, String)], on pool: SandboxPool) throws {
+            let finished = finished
+            tasks = try actions.map { action in
+                let request = try SandboxFixture.postLogin([action], budget: 10_000)
+                return Task {
+                    let result = try await pool.run(request)
+                    finished.value.add(1, ordering: .relaxed)
+                    return result
+                }
+            }
+        }
+
+        var finishedCount: Int { finished.value.load(ordering: .relaxed) }
     }
 
     @Test("an asynchronous loop times out inside the runner as action_timeout")

@@ -63,8 +63,10 @@ function warmUpActions(trigger, handlerName) {
 /**
  * The warm-up's request frames: `spec.flows` per trigger of `spec.events` (trigger →
  * sample event), interleaved, as JSON lines written the way the host writes them
- * (PROTOCOL.md §4, same member order), so that they take the same path as real requests,
- * JSON.parse included, and leave V8 the same object shapes to optimise for. Returns
+ * (PROTOCOL.md §4, same member order for the frame and its actions), so that they take the
+ * same path as real requests, JSON.parse included, and leave V8 the same object shapes to
+ * optimise for. The events' own members come in the order of the init frame (sorted), which
+ * real events need not share (BENCHMARKS.md, "object shapes after the warm-up"). Returns
  * `{ count, frame(index), versionIds }`; an invalid spec gives no frames: the warm-up is
  * an optimisation, never a reason for a worker not to start.
  */

@@ -88,24 +88,60 @@ public struct JSONWriter: ~Copyable {
         text.withUTF8 { appendRaw($0) }
     }
 
-    /// A JSON string literal; runs of bytes that need no escape are copied at once.
+    /// A JSON string literal.
     public mutating func appendString(_ string: String) {
         var string = string
-        string.withUTF8 { bytes in
-            reserve(bytes.count + 2)
-            base[count] = UInt8(ascii: "\"")
-            count += 1
-            var start = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                appendRaw(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                start = index + 1
-                appendEscape(byte)
+        string.withUTF8 { appendString(utf8: $0) }
+    }
+
+    /// A JSON string literal of UTF-8 bytes, written straight into the buffer. Eight bytes at a
+    /// time are checked for a byte that needs an escape (quote, backslash, control character)
+    /// and copied as one word when none does.
+    public mutating func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        let end = bytes.count
+        reserve(end + 2)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+        if let source = bytes.baseAddress {
+            var index = 0
+            while index < end {
+                if end - index >= 8 {
+                    let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
+                    if !Self.mayNeedEscape(word) {
+                        UnsafeMutableRawPointer(base + count).storeBytes(of: word, as: UInt64.self)
+                        count += 8
+                        index += 8
+                        continue
+                    }
+                }
+                let byte = source[index]
+                index += 1
+                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                    base[count] = byte
+                    count += 1
+                } else {
+                    appendEscape(byte)
+                    reserve(end - index + 1)  // room again for the rest and the closing quote
+                }
             }
-            appendRaw(UnsafeBufferPointer(rebasing: bytes[start...]))
-            appendByte(UInt8(ascii: "\""))
         }
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+    }
+
+    /// Whether any byte of `word` may be a quote, a backslash or below 0x20: never false when one
+    /// is (a true answer is checked byte by byte). The classic "has a zero byte" and "has a byte
+    /// less than n" word tests.
+    @inline(__always)
+    private static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highBits
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quotes = (quote &- ones) & ~quote & highBits
+        let backslashes = (backslash &- ones) & ~backslash & highBits
+        return (control | quotes | backslashes) != 0
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

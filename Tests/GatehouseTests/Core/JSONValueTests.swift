@@ -49,4 +49,33 @@ import Testing
         value.append(to: &unsorted, sortedKeys: false)
         #expect(JSONValue(jsonData: Data(unsorted)) == value)
     }
+
+    @Test("strings of any length are escaped exactly, wherever the character needing an escape falls")
+    func escapesAtEveryPosition() {
+        func expected(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        let plain = "abcdefghijklmnopqrstuvwxyz0123456789"
+        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\t\r", "é", "😀", "\u{7F}"] {
+            for position in 0...plain.count {
+                let text = String(plain.prefix(position)) + special + String(plain.dropFirst(position))
+                #expect(JSONValue.string(text).jsonText() == expected(text), "\(special) at \(position)")
+                #expect(JSONValue(jsonText: JSONValue.string(text).jsonText()) == .string(text))
+            }
+        }
+        #expect(JSONValue.string(plain).jsonText() == "\"\(plain)\"")
+        #expect(JSONValue.string(String(repeating: "\"", count: 20)).jsonText() == "\"" + String(repeating: "\\\"", count: 20) + "\"")
+    }
 }

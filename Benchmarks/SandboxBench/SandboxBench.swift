@@ -6,8 +6,8 @@ import Logging
 // Measures the Actions sandbox through the same Swift pool the server uses: a post-login flow of
 // three small actions (claim, metadata, transaction metadata). Run by `scripts/bench-sandbox`.
 //
-// Prints latency (one flow at a time: just after the versions were deployed, then steady; the
-// last line gives the steady figures), throughput (as many flows in flight as workers), the
+// Prints latency (one flow at a time: just after the versions were deployed, then steady, then
+// steady with 8 KB actions; the last line gives the steady figures), throughput (as many flows in flight as workers), the
 // first execution of a newly deployed version (compile + run), and a last line:
 //   flows: p50_us=… p99_us=… flows_per_s=… cold_ms=…
 
@@ -61,6 +61,17 @@ enum SandboxBench {
         // while V8 is still optimising their code and the shapes they see, then a steady server's.
         _ = try await latencyReport(pool: pool, request: request, flows: latencyFlows, label: "just deployed")
         let (p50, p99) = try await latencyReport(pool: pool, request: request, flows: latencyFlows, label: "steady")
+
+        // The same flow with bigger actions (8 KB of code each, as bundled helpers make them):
+        // a worker gets a version's code once, so their size should not show per flow.
+        var large = request
+        large.actions = request.actions.map { action in
+            let padding = String(repeating: "\n// a bundled helper's line of code, kept for its size in the request", count: 115)
+            return ActionSource(
+                name: action.name, versionID: action.versionID + "-8kb", code: action.code + padding, secrets: action.secrets)
+        }
+        for _ in 0..<(workers * 50) { _ = try await pool.run(large) }
+        _ = try await latencyReport(pool: pool, request: large, flows: latencyFlows, label: "steady, three 8 KB actions")
 
         // Throughput: one flow in flight per worker, for a fixed time.
         let deadline = ContinuousClock.now + .seconds(throughputSeconds)

@@ -35,7 +35,9 @@ public struct FlowRequest: Sendable, Equatable {
 
     /// The request frame as one JSON line's bytes, newline included. The actions' JSON is
     /// written once per `ActionSource`; objects keep their dictionary order.
-    func frameBytes(id: Int) -> [UInt8] {
+    /// `withoutCode(index)` says which actions go without their code, because the worker
+    /// already has their version compiled (`PROTOCOL.md` §4).
+    func frameBytes(id: Int, withoutCode: (Int) -> Bool = { _ in false }) -> [UInt8] {
         var writer = JSONWriter(capacity: 1024 + actions.reduce(0) { $0 + $1.json.count })
         writer.appendRaw(#"{"type":"flow","id":"#)
         writer.appendNumber(Double(id))
@@ -45,7 +47,7 @@ public struct FlowRequest: Sendable, Equatable {
         writer.appendRaw(",\"actions\":[")
         for (index, action) in actions.enumerated() {
             if index > 0 { writer.appendByte(UInt8(ascii: ",")) }
-            writer.appendRaw(action.json)
+            writer.appendRaw(withoutCode(index) ? action.jsonWithoutCode : action.json)
         }
         writer.appendByte(UInt8(ascii: "]"))
         Self.field(
@@ -69,7 +71,8 @@ public struct FlowRequest: Sendable, Equatable {
 }
 
 /// The code of one deployed action version, with what it runs with. Its request-frame JSON is
-/// written once, here: a bound version is sent with every flow.
+/// written once, here, with and without the code: a bound version is sent with every flow, its
+/// code only until the worker has compiled it.
 public struct ActionSource: Sendable, Equatable {
     public let name: String
     public let versionID: String
@@ -83,6 +86,8 @@ public struct ActionSource: Sendable, Equatable {
     public let runtime: String?
     /// This action's entry of the frame's `actions` array.
     let json: [UInt8]
+    /// The same entry without `code`, for a worker that has compiled this version.
+    let jsonWithoutCode: [UInt8]
 
     public init(
         name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil,
@@ -97,20 +102,32 @@ public struct ActionSource: Sendable, Equatable {
         self.runtime = runtime
         // Members in the order the runner's warm-up writes its own actions (`lib/warmup.js`):
         // objects of one shape share V8's optimised code; another order would undo the warm-up.
-        var writer = JSONWriter()
-        writer.appendRaw(#"{"name":"#)
-        writer.appendString(name)
-        writer.appendRaw(#","version_id":"#)
-        writer.appendString(versionID)
-        writer.appendRaw(#","code":"#)
-        writer.appendString(code)
-        writer.appendRaw(#","secrets":"#)
-        writer.append(.object(secrets.mapValues(JSONValue.string)), sortedKeys: true)
-        writer.appendRaw(#","node_modules":"#)
-        writer.append(nodeModules.map(JSONValue.string) ?? .null, sortedKeys: true)
-        if failOpen { writer.appendRaw(#","fail_open":true"#) }
-        writer.appendByte(UInt8(ascii: "}"))
-        self.json = writer.bytes()
+        func entry(withCode: Bool) -> [UInt8] {
+            var writer = JSONWriter()
+            writer.appendRaw(#"{"name":"#)
+            writer.appendString(name)
+            writer.appendRaw(#","version_id":"#)
+            writer.appendString(versionID)
+            if withCode {
+                writer.appendRaw(#","code":"#)
+                writer.appendString(code)
+            }
+            writer.appendRaw(#","secrets":"#)
+            writer.append(.object(secrets.mapValues(JSONValue.string)), sortedKeys: true)
+            writer.appendRaw(#","node_modules":"#)
+            writer.append(nodeModules.map(JSONValue.string) ?? .null, sortedKeys: true)
+            if failOpen { writer.appendRaw(#","fail_open":true"#) }
+            writer.appendByte(UInt8(ascii: "}"))
+            return writer.bytes()
+        }
+        self.json = entry(withCode: true)
+        self.jsonWithoutCode = entry(withCode: false)
+    }
+
+    /// Whether a worker that compiled `other` runs this version's module: same version, same
+    /// code, same packages (the runner keys its modules by `version_id`).
+    func compiles(like other: ActionSource) -> Bool {
+        versionID == other.versionID && code == other.code && nodeModules == other.nodeModules
     }
 
 }

@@ -66,6 +66,15 @@ extension FlowResult {
     }
 }
 
+extension FlowResult {
+    /// Whether `bytes` are the runner's `missing_code` answer to the request `requestID`
+    /// (`PROTOCOL.md` §5): it ran nothing, lacking the code of a version sent without it.
+    static func isMissingCode(_ bytes: [UInt8], answering requestID: Int) -> Bool {
+        guard let frame = JSONValue(jsonData: bytes) else { return false }
+        return frame["type"] == "missing_code" && frame["id"] == .number(Double(requestID))
+    }
+}
+
 extension ActionResult {
     /// One entry of a result frame's `actions`.
     init?(cursor: inout JSONCursor) {

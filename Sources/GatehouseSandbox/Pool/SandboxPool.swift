@@ -190,15 +190,14 @@ public final class SandboxPool: Sendable {
             state.nextRequestID += 1
             return state.nextRequestID
         }
-        let reply: [UInt8]
+        let parsed: (flow: FlowResult, recycle: Bool)?
         do {
-            reply = try await worker.exchange(
-                request.frameBytes(id: requestID), timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))
+            parsed = try await exchange(request, id: requestID, with: worker)
         } catch {
             replace(worker)
             return failure(for: error, budget: request.budgetMillis)
         }
-        guard let result = FlowResult.parse(runnerFrame: reply, answering: requestID) else {
+        guard let result = parsed else {
             logger.error("sandbox worker broke the protocol; replacing it", metadata: ["worker": "\(worker.id)"])
             replace(worker)
             return FlowResult(
@@ -206,8 +205,25 @@ public final class SandboxPool: Sendable {
                 error: ActionError(
                     name: "PlatformError", message: "the sandbox worker answered with an invalid frame", class: "platform_error"))
         }
+        worker.recordCompiled(request.actions.prefix(result.flow.actions.count))
         if result.recycle { replace(worker) } else { checkin(worker) }
         return result.flow
+    }
+
+    /// Sends `request` to `worker` and reads its result; `nil` for an answer that is not one.
+    /// Versions the worker has compiled go without their code; if it no longer has one, it
+    /// runs nothing and says so, and the request goes again with all the code (`PROTOCOL.md` §5,
+    /// `missing_code`).
+    private func exchange(
+        _ request: FlowRequest, id: Int, with worker: SandboxWorker
+    ) async throws -> (flow: FlowResult, recycle: Bool)? {
+        let timeout = Duration.milliseconds(request.budgetMillis + configuration.graceMillis)
+        let withoutCode = request.actions.map(worker.hasCompiled)
+        let reply = try await worker.exchange(request.frameBytes(id: id) { withoutCode[$0] }, timeout: timeout)
+        if let result = FlowResult.parse(runnerFrame: reply, answering: id) { return result }
+        guard withoutCode.contains(true), FlowResult.isMissingCode(reply, answering: id) else { return nil }
+        worker.forgetCompiledVersions()
+        return FlowResult.parse(runnerFrame: try await worker.exchange(request.frameBytes(id: id), timeout: timeout), answering: id)
     }
 
     /// Stops every worker, those of the other runtimes' pools too.

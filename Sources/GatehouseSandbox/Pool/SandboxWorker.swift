@@ -61,6 +61,11 @@ final class SandboxWorker: @unchecked Sendable {
     /// Whether a bare newline, the runner's "waiting" mark, was read since the last frame.
     private var sawWaitingMark = false
 
+    /// The versions this worker has compiled, by version id, as they were last sent: requests
+    /// leave their code out (`PROTOCOL.md` §4). Used only by the caller the worker is checked
+    /// out to (`SandboxWorker+CompiledVersions.swift`).
+    var compiledVersions: [String: ActionSource] = [:]
+
     /// A write to a worker that has died must fail with `EPIPE`, not end the server.
     private static let brokenPipesIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 

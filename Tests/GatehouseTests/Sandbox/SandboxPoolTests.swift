@@ -65,6 +65,53 @@ import Testing
         }
     }
 
+    @Test(
+        "a version's code goes to a worker until it has compiled it: module state carries on, and new code under the same version id runs")
+    func codeSentOnce() async throws {
+        try await SandboxFixture.withPool { pool in
+            let counting = try SandboxFixture.postLogin([
+                (
+                    "counter",
+                    "let runs = 0; exports.onExecutePostLogin = async (event, api) => { runs += 1; api.idToken.setCustomClaim('https://x/runs', runs); };"
+                )
+            ])
+            for expected in 1...3 {
+                let result = try await pool.run(counting)
+                #expect(
+                    result.commands == [Command(method: "api.idToken.setCustomClaim", args: ["https://x/runs", .number(Double(expected))])])
+            }
+            // A draft tested twice keeps its version id while its code changes.
+            let changed = try SandboxFixture.postLogin([
+                (
+                    "counter",
+                    "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/runs', 'new code'); };"
+                )
+            ])
+            #expect(
+                try await pool.run(changed).commands == [
+                    Command(method: "api.idToken.setCustomClaim", args: ["https://x/runs", "new code"])
+                ])
+        }
+    }
+
+    @Test("a worker that lost a module it ran (its top level threw) is sent the code again, and the flow runs")
+    func codeSentAgain() async throws {
+        try await SandboxFixture.withPool { pool in
+            let flaky = try SandboxFixture.postLogin([
+                (
+                    "flaky",
+                    "globalThis.loads = (globalThis.loads || 0) + 1; if (globalThis.loads === 1) throw new Error('first load fails'); exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/loads', globalThis.loads); };"
+                )
+            ])
+            let first = try await pool.run(flaky)
+            #expect(first.actions.first?.error?.message == "first load fails")
+            let second = try await pool.run(flaky)
+            #expect(second.status == .completed)
+            #expect(second.commands == [Command(method: "api.idToken.setCustomClaim", args: ["https://x/loads", 2])])
+            #expect(pool.workerCount == 1)
+        }
+    }
+
     @Test("secrets reach the action as event.secrets; console output is captured per action")
     func secretsAndLogs() async throws {
         try await SandboxFixture.withPool { pool in

@@ -108,4 +108,55 @@ test('modules', async (t) => {
     assert.equal((await runner.flow({ actions: [one] })).actions[0].logs, 'one\n');
     assert.equal((await runner.flow({ actions: [two] })).actions[0].logs, 'two\n');
   });
+
+  await t.test('once a worker has a version, the version may come without its code; module state carries on', async () => {
+    const counter = action('counted', `
+      let executions = 0;
+      exports.onExecutePostLogin = async (event, api) => {
+        executions += 1;
+        api.idToken.setCustomClaim('https://example.com/n', executions);
+      };`);
+    const { code, ...withoutCode } = counter;
+    assert.ok(code.length > 0);
+    await runner.flow({ actions: [counter] });
+    const result = await runner.flow({ actions: [withoutCode] });
+    assert.equal(result.status, 'completed');
+    assert.deepEqual(result.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://example.com/n', 2] }]);
+  });
+
+  await t.test('a request naming a version the worker has no code for runs nothing and names the versions', async () => {
+    const known = action('known', `let runs = 0;
+      exports.onExecutePostLogin = async () => { runs += 1; console.log('known ran', runs); };`);
+    await runner.flow({ actions: [known] });
+    const { code: knownCode, ...knownWithoutCode } = known;
+    const { code: unknownCode, ...unknown } = action('unknown', "exports.onExecutePostLogin = async () => {};");
+    assert.ok(knownCode && unknownCode);
+    const answer = await runner.flow({ actions: [knownWithoutCode, unknown] });
+    assert.deepEqual(answer, { type: 'missing_code', id: answer.id, version_ids: [unknown.version_id] });
+    // Nothing ran: the known action's module state did not move.
+    const again = await runner.flow({ actions: [known] });
+    assert.equal(again.actions[0].logs, 'known ran 2\n');
+  });
+
+  await t.test('a version whose top level threw is asked for again, and evaluated afresh', async () => {
+    const flaky = action('flaky', `
+      globalThis.flakyLoads = (globalThis.flakyLoads || 0) + 1;
+      if (globalThis.flakyLoads === 1) throw new Error('first load fails');
+      exports.onExecutePostLogin = async () => { console.log('loaded', globalThis.flakyLoads); };`);
+    const { code, ...withoutCode } = flaky;
+    const first = await runner.flow({ actions: [flaky] });
+    assert.equal(first.actions[0].error.message, 'first load fails');
+    assert.ok(code);
+    const asked = await runner.flow({ actions: [withoutCode] });
+    assert.deepEqual(asked.version_ids, [flaky.version_id]);
+    const second = await runner.flow({ actions: [flaky] });
+    assert.equal(second.status, 'completed');
+    assert.equal(second.actions[0].logs, 'loaded 2\n');
+  });
+
+  await t.test('code, when present, must be a string', async () => {
+    const result = await runner.flow({ actions: [action('nulled', null)] });
+    assert.equal(result.status, 'failed');
+    assert.match(result.error.message, /actions\[0\] must have a string name, a version_id and, if any, string code/);
+  });
 });

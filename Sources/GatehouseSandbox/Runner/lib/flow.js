@@ -231,12 +231,27 @@ function checkRequest(request, catalog) {
   const { actions } = request;
   for (let i = 0; i < actions.length; i++) {
     const action = actions[i];
-    if (!isObject(action) || typeof action.name !== 'string' || typeof action.code !== 'string'
+    if (!isObject(action) || typeof action.name !== 'string' || (action.code !== undefined && typeof action.code !== 'string')
         || (typeof action.version_id !== 'string' && typeof action.version_id !== 'number')) {
-      return `actions[${i}] must have a string name, a version_id and string code`;
+      return `actions[${i}] must have a string name, a version_id and, if any, string code`;
     }
   }
   return null;
+}
+
+/**
+ * The `missing_code` answer (PROTOCOL.md §5) when some action came without its code and
+ * this worker has no compiled module of its version (never had one, evicted it, or its
+ * top level threw); null when every action can run.
+ */
+function missingCode(request, loader) {
+  let missing = null;
+  for (const action of request.actions) {
+    if (action.code === undefined && !loader.has(action)) (missing || (missing = [])).push(action.version_id);
+  }
+  if (missing === null) return null;
+  const id = request.id === undefined ? null : request.id;
+  return JSON.stringify({ type: 'missing_code', id, version_ids: missing });
 }
 
 function callHandler(handler, exported, event, api) {
@@ -445,12 +460,18 @@ class FlowRun {
 
 /**
  * Runs a flow request and calls `done(resultJson)` once (possibly before returning),
- * or `done(null, error)` if the runner itself failed.
+ * or `done(null, error)` if the runner itself failed. A request naming a version this
+ * worker has no code for runs nothing and is answered with `missing_code`.
  */
 function runFlow(request, catalog, loader, done) {
   const problem = checkRequest(request, catalog);
   if (problem !== null) {
     done(failedResult(request.id === undefined ? null : request.id, problem));
+    return;
+  }
+  const missing = missingCode(request, loader);
+  if (missing !== null) {
+    done(missing);
     return;
   }
   new FlowRun(request, catalog, loader, done).next();

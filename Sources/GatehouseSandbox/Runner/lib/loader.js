@@ -1,7 +1,7 @@
 'use strict';
 // Compiles action code once per worker per version_id as a CommonJS module and keeps
 // it, so module-level state survives between executions (as on Auth0's Node 22
-// runtime). `require` inside an action resolves Node built-ins and, when the version
+// runtime); the host then sends a version's code only until this worker has it. `require` inside an action resolves Node built-ins and, when the version
 // has a node_modules directory, bare package names from that directory only.
 
 const vm = require('node:vm');
@@ -71,16 +71,36 @@ class Loader {
     return entry;
   }
 
-  /** Returns the evaluated module of `action`, evaluating it inside `execution`'s context on first use. */
+  /**
+   * Whether `action`'s version is compiled here, so that it may come without its code.
+   * A version found becomes the most recently used: compiling the other actions of the
+   * same flow cannot evict it before it runs.
+   */
+  has(action) {
+    const key = String(action.version_id);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return true;
+  }
+
+  /**
+   * Returns the evaluated module of `action`, evaluating it inside `execution`'s context
+   * on first use. An action without `code` runs the module compiled for its version.
+   */
   load(action, execution) {
     const key = String(action.version_id);
     let entry = this.entries.get(key);
-    if (entry === undefined || entry.code !== action.code) {
+    if (entry === undefined || (action.code !== undefined && entry.code !== action.code)) {
       if (typeof action.code !== 'string') throw new TypeError('the action has no code');
       entry = this.compile(action);
       this.entries.delete(key);
       this.entries.set(key, entry);
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value);
+    } else if (action.code !== undefined) {
+      this.entries.delete(key); // most recently used (has() does it for actions without code)
+      this.entries.set(key, entry);
     }
     if (entry.error !== null) throw entry.error;
     if (!entry.loaded) {

@@ -63,7 +63,8 @@ function warmUpActions(trigger, handlerName) {
 /**
  * The warm-up's request frames: `spec.flows` per trigger of `spec.events` (trigger →
  * sample event), interleaved, as JSON lines written the way the host writes them
- * (PROTOCOL.md §4, same member order for the frame and its actions), so that they take the
+ * (PROTOCOL.md §4, same member order for the frame and its actions, the code of each
+ * version in its first frame only), so that they take the
  * same path as real requests, JSON.parse included, and leave V8 the same object shapes to
  * optimise for. The events' own members come in the order of the init frame (sorted), which
  * real events need not share (BENCHMARKS.md, "object shapes after the warm-up"). Returns
@@ -80,10 +81,13 @@ function warmUpFrames(spec, catalog) {
     const event = events[trigger];
     if (plan === undefined || event === null || typeof event !== 'object' || Array.isArray(event)) continue;
     const actions = warmUpActions(trigger, plan.handlers.execute);
+    const tail = (list) => `,"trigger":${JSON.stringify(trigger)},"handler":"execute","event":${JSON.stringify(event)},`
+      + `"actions":${JSON.stringify(list)},"cache":{},"facts":{},"budget_ms":20000,"now":`;
     templates.push({
       head: '{"type":"flow","id":',
-      tail: `,"trigger":${JSON.stringify(trigger)},"handler":"execute","event":${JSON.stringify(event)},`
-        + `"actions":${JSON.stringify(actions)},"cache":{},"facts":{},"budget_ms":20000,"now":`,
+      tail: tail(actions),
+      // The host sends a version's code until the worker has it, then leaves it out (§4).
+      tailWithoutCode: tail(actions.map(({ code, ...rest }) => rest)),
       actions,
     });
   }
@@ -91,7 +95,8 @@ function warmUpFrames(spec, catalog) {
     count: flows * templates.length,
     frame(index) {
       const template = templates[index % templates.length];
-      return `${template.head}${index}${template.tail}${Date.now()}}`;
+      const tail = index < templates.length ? template.tail : template.tailWithoutCode;
+      return `${template.head}${index}${tail}${Date.now()}}`;
     },
     /** The warm-up's version ids, to drop from the loader afterwards. */
     versionIds: templates.flatMap((t) => t.actions.map((a) => a.version_id)),

@@ -185,31 +185,58 @@ struct JSONParser {
         return value
     }
 
-    /// RFC 8259 §6 number grammar, converted with the C library's `strtod`.
+    /// RFC 8259 §6 number grammar. Numbers of up to 15 significant digits without an exponent
+    /// (durations, counts, timestamps: nearly all of them) are converted exactly in place: the
+    /// digits as an integer, below 2^53, then one division by an exact power of ten, which IEEE
+    /// 754 rounds correctly. Everything else goes to the C library's `strtod`.
     private mutating func parseNumber() -> JSONValue? {
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+        var digits: UInt64 = 0
+        var digitCount = 0
+        var fractionDigits = 0
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                digits = digits &* 10 &+ UInt64(bytes[index] - UInt8(ascii: "0"))
+                digitCount += 1
+                index += 1
+            }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { return nil }
+            let first = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                digits = digits &* 10 &+ UInt64(bytes[index] - UInt8(ascii: "0"))
+                digitCount += 1
+                index += 1
+            }
+            fractionDigits = index - first
+            guard fractionDigits > 0 else { return nil }
         }
+        var hasExponent = false
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            hasExponent = true
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let digits = index
+            let first = index
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { return nil }
+            guard index > first else { return nil }
+        }
+        if !hasExponent, digitCount <= 15 {
+            let magnitude = Double(digits) / Self.exactPowersOfTen[fractionDigits]
+            return .number(negative ? -magnitude : magnitude)
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let number = Double(text) else { return nil }
         return .number(number)
+    }
+
+    /// 10^0 … 10^15, each exactly representable as a `Double`.
+    private static let exactPowersOfTen: [Double] = (0...15).map { exponent in
+        (0..<exponent).reduce(1.0) { power, _ in power * 10 }
     }
 }

@@ -78,4 +78,26 @@ import Testing
         #expect(JSONValue.string(plain).jsonText() == "\"\(plain)\"")
         #expect(JSONValue.string(String(repeating: "\"", count: 20)).jsonText() == "\"" + String(repeating: "\\\"", count: 20) + "\"")
     }
+
+    @Test("numbers read exactly as the C library reads them, short decimals (read without it) included")
+    func numbers() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "0", "-0", "1", "-1", "0.1", "0.3", "2.5e-3", "1E+2", "123456789012345", "1234567890123456", "0.000000000000001",
+            "9007199254740993", "0.1234567890123456789", "1.7976931348623157e308", "5e-324", "99.999999999999",
+        ]
+        for _ in 0..<2_000 {
+            let digits = Int.random(in: 1...15, using: &generator)
+            var text = String(UInt64.random(in: 0..<UInt64(pow(10.0, Double(digits))), using: &generator))
+            let point = Int.random(in: 0...text.count, using: &generator)
+            if point < text.count { text.insert(".", at: text.index(text.startIndex, offsetBy: point)) }
+            if text.hasPrefix(".") { text = "0" + text }
+            texts.append(Bool.random(using: &generator) ? "-" + text : text)
+        }
+        for text in texts {
+            let expected = try #require(Double(text), "\(text)")
+            let parsed = try #require(JSONValue(jsonText: text)?.numberValue, "\(text)")
+            #expect(parsed.bitPattern == expected.bitPattern, "\(text): \(parsed) instead of \(expected)")
+        }
+    }
 }

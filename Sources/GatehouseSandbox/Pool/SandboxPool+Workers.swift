@@ -38,7 +38,8 @@ extension SandboxPool {
             case idle
         }
         let next = state.withLock { state -> Next in
-            if state.stopped { return .retire }
+            // Stopped, or its start failed while this worker served a flow (`start()`).
+            if state.stopped || !state.started { return .retire }
             if !state.waiters.isEmpty { return .waiter(state.waiters.removeFirst().continuation) }
             if state.extraWorkers > 0 {
                 state.extraWorkers -= 1

@@ -81,13 +81,33 @@ public final class SandboxPool: Sendable {
         runtime.flatMap { runtimePools[$0] } ?? self
     }
 
-    /// Starts every worker and waits until each has loaded the catalog.
+    /// Starts every worker and waits until each has loaded the catalog. A start that fails
+    /// leaves the pool unstarted, with no worker: flows that were waiting for one fail with the
+    /// same error, and the next flow tries to start the pool again.
     public func start() async throws {
         let isFirstStart = state.withLock { state in
             defer { state.started = true }
             return !state.started
         }
         guard isFirstStart else { return }
+        do {
+            try await startWorkers()
+        } catch {
+            let (idle, waiters) = state.withLock { state in
+                state.started = false
+                defer {
+                    state.idle = []
+                    state.waiters = []
+                }
+                return (state.idle, state.waiters)
+            }
+            for worker in idle { worker.shutdown() }
+            for waiter in waiters { waiter.continuation.resume(throwing: error) }
+            throw error
+        }
+    }
+
+    private func startWorkers() async throws {
         // Node's permission model, which contains the workers, exists from Node 20 on.
         if FileManager.default.isExecutableFile(atPath: configuration.nodeBinary),
             let major = try? SandboxConfiguration.nodeMajorVersion(configuration.nodeBinary), major < 20

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseSandbox
+import Logging
 import Synchronization
 import Testing
 
@@ -138,6 +139,60 @@ import Testing
             let next = try await pool.run(
                 SandboxFixture.postLogin([("ok", "exports.onExecutePostLogin = async (e, api) => { api.user.setUserMetadata('a', 1); };")]))
             #expect(next.status == .completed)
+        }
+    }
+
+    @Test("a pool whose workers cannot start fails the flows waiting for one with the reason, and tries again at the next flow")
+    func failedStart() async throws {
+        let directory = try DependencyInstallTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A "node" that dies before it reads its catalog.
+        let node = directory.appendingPathComponent("node")
+        try "#!/bin/sh\nsleep 0.3\nexit 3\n".write(to: node, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: node.path)
+        var logger = Logger(label: "sandbox-test")
+        logger.logLevel = .critical
+        let pool = SandboxPool(
+            configuration: SandboxConfiguration(nodeBinary: node.path, workers: 1), catalog: SandboxFixture.catalog, logger: logger)
+        let request = try SandboxFixture.postLogin([("noop", "exports.onExecutePostLogin = async () => {};")])
+
+        let starting = Self.outcome { try await pool.start() }
+        try await Task.sleep(for: .milliseconds(50))
+        let waiting = Self.outcome { _ = try await pool.run(request) }  // arrives during the start
+        #expect(await starting.error(within: .seconds(10))?.contains("did not start") == true)
+        #expect(await waiting.error(within: .seconds(10))?.contains("did not start") == true)
+        let next = Self.outcome { _ = try await pool.run(request) }
+        #expect(await next.error(within: .seconds(10))?.contains("did not start") == true)
+        await pool.shutdown()
+    }
+
+    /// Runs `body` in a task of its own; `error(within:)` reads how it ended without waiting
+    /// forever for one that never does.
+    static func outcome(_ body: @escaping @Sendable () async throws -> Void) -> Outcome {
+        let outcome = Outcome()
+        Task {
+            do {
+                try await body()
+                outcome.ended.withLock { $0 = .some(nil) }
+            } catch {
+                outcome.ended.withLock { $0 = .some("\(error)") }
+            }
+        }
+        return outcome
+    }
+
+    final class Outcome: Sendable {
+        /// `nil` while running; then `.some(nil)` (returned) or the error's description.
+        let ended = Mutex<String??>(nil)
+
+        /// The error's description; `nil` if it returned; a complaint if it still runs after `limit`.
+        func error(within limit: Duration) async -> String? {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline {
+                if let ended = ended.withLock({ $0 }) { return ended }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return "still running after \(limit)"
         }
     }
 

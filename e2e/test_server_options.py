@@ -17,6 +17,7 @@ from conftest import _server_binary
     [
         ("GATEHOUSE_SANDBOX_WARMUP_FLOWS", "lots", "GATEHOUSE_SANDBOX_WARMUP_FLOWS must be a number from 0 to 100000, got lots"),
         ("GATEHOUSE_SANDBOX_WARMUP_FLOWS", "-5", "GATEHOUSE_SANDBOX_WARMUP_FLOWS must be a number from 0 to 100000, got -5"),
+        ("GATEHOUSE_SANDBOX_CALLER_WAIT_MS", "5000", "GATEHOUSE_SANDBOX_CALLER_WAIT_MS must be a number from 0 to 1000, got 5000"),
         ("GATEHOUSE_SANDBOX_WORKERS", "0", "GATEHOUSE_SANDBOX_WORKERS must be a number from 1 to 256, got 0"),
         ("GATEHOUSE_ACTIONS_TIMEOUT_MS", "5", "GATEHOUSE_ACTIONS_TIMEOUT_MS must be a number of milliseconds from 100 to 300000, got 5"),
     ],

@@ -68,6 +68,12 @@ struct ServerOptions: ParsableArguments {
                 }
                 return flows
             },
+            sandboxCallerWaitMillis: try env("GATEHOUSE_SANDBOX_CALLER_WAIT_MS").map { text in
+                guard let millis = Int(text), (0...1_000).contains(millis) else {
+                    throw ValidationError("GATEHOUSE_SANDBOX_CALLER_WAIT_MS must be a number from 0 to 1000, got \(text)")
+                }
+                return millis
+            },
             nodeBinary: env("GATEHOUSE_NODE"),
             bundlesDirectory: env("GATEHOUSE_BUNDLES_DIR"),
             logRetentionDays: try env("GATEHOUSE_LOG_RETENTION_DAYS").map { text in

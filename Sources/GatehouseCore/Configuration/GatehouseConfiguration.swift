@@ -34,6 +34,10 @@ public struct GatehouseConfiguration: Sendable {
     /// Synthetic flows a worker runs before it takes traffic (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`);
     /// `nil` means the sandbox's default.
     public var sandboxWarmUpFlows: Int?
+    /// How long a request's own thread waits for its flow's answer before handing the wait to
+    /// the worker's reader thread (`GATEHOUSE_SANDBOX_CALLER_WAIT_MS`); `nil` means the sandbox's
+    /// default, 0 hands every wait over at once.
+    public var sandboxCallerWaitMillis: Int?
     /// The Node.js binary for Actions (`GATEHOUSE_NODE`); `nil` finds `node` on the PATH.
     public var nodeBinary: String?
     /// Where npm dependency bundles of action versions are installed (`GATEHOUSE_BUNDLES_DIR`).
@@ -72,6 +76,7 @@ public struct GatehouseConfiguration: Sendable {
         secureCookies: Bool? = nil,
         sandboxWorkers: Int? = nil,
         sandboxWarmUpFlows: Int? = nil,
+        sandboxCallerWaitMillis: Int? = nil,
         nodeBinary: String? = nil,
         bundlesDirectory: String? = nil,
         logRetentionDays: Int = 10,
@@ -99,6 +104,7 @@ public struct GatehouseConfiguration: Sendable {
         self.secureCookies = secureCookies ?? resolvedIssuer.hasPrefix("https://")
         self.sandboxWorkers = sandboxWorkers
         self.sandboxWarmUpFlows = sandboxWarmUpFlows
+        self.sandboxCallerWaitMillis = sandboxCallerWaitMillis
         self.nodeBinary = nodeBinary
         self.bundlesDirectory = bundlesDirectory
         self.logRetentionDays = logRetentionDays

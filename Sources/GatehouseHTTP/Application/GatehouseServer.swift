@@ -56,10 +56,12 @@ public struct GatehouseServer: Sendable {
 
     /// Starts the Actions worker pool and waits until every worker is ready.
     static func sandboxConfiguration(_ configuration: GatehouseConfiguration) -> SandboxConfiguration {
-        SandboxConfiguration(
+        var sandbox = SandboxConfiguration(
             nodeBinary: configuration.nodeBinary, workers: configuration.sandboxWorkers, bundlesDirectory: configuration.bundlesDirectory,
             runtimeBinaries: configuration.nodeRuntimes,
             warmUpFlows: configuration.sandboxWarmUpFlows ?? SandboxConfiguration.defaultWarmUpFlows)
+        if let millis = configuration.sandboxCallerWaitMillis { sandbox.callerWait = .milliseconds(millis) }
+        return sandbox
     }
 
     static func startSandbox(_ configuration: SandboxConfiguration, logger: Logger) async -> SandboxPool? {

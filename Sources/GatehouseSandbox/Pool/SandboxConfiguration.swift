@@ -37,7 +37,8 @@ public struct SandboxConfiguration: Sendable {
     /// stdout, which the kernel rounds up to whole scheduler ticks (about 8 ms with
     /// `CONFIG_HZ=250`). Only a flow busy computing waits that long: one waiting for I/O or
     /// timers is handed over at the runner's waiting mark, and a short one is answered first.
-    /// `.zero` always hands the wait over at once (two more thread wake-ups per flow).
+    /// `.zero` always hands the wait over at once (two more thread wake-ups per flow). The server
+    /// reads it from `GATEHOUSE_SANDBOX_CALLER_WAIT_MS`.
     public var callerWait: Duration = .milliseconds(1)
 
     public init(

@@ -24,13 +24,14 @@ public struct SandboxConfiguration: Sendable {
     /// Runtime names (`node18`, `node20`, `node22`) with a Node binary of their own; the others
     /// run on `nodeBinary` (`GATEHOUSE_NODE_RUNTIMES`).
     public var runtimeBinaries: [String: String]
-    /// Synthetic flows each worker runs per warmed trigger (post-login, credentials-exchange)
-    /// before it takes traffic, so that V8 has optimised the runner's hot paths first
-    /// (`PROTOCOL.md` §2, `init.warm_up`). 0 starts workers cold, in about 50 ms.
+    /// Flows the pool runs on each new worker per warmed trigger (post-login,
+    /// credentials-exchange) before it takes traffic, with the runner's warm-up actions
+    /// (`PROTOCOL.md` §2, `ready.warm_up_actions`), so that V8 has optimised the runner's hot
+    /// paths first. 0 starts workers cold, in about 50 ms.
     public var warmUpFlows: Int
-    /// What the server uses (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`): about 0.5 s of CPU per worker start
-    /// on this project's 2-core machine, and the p99 of the first thousands of flows after a
-    /// start falls from ~2.5 ms to that of a warm worker (`BENCHMARKS.md`).
+    /// What the server uses (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`): about 0.6 s per worker start on
+    /// this project's 2-core machine, and the p99 of the first thousands of flows after a start
+    /// falls from ~2.5 ms to a few hundred µs (`BENCHMARKS.md`).
     public static let defaultWarmUpFlows = 2_000
     /// How long a flow's caller waits for the answer on its own thread before handing the wait
     /// to the worker's reader thread (see `SandboxWorker`): the receive timeout of the worker's

@@ -97,7 +97,7 @@ extension SandboxPool {
         case .spawn: break
         }
         do {
-            let worker = try await Self.spawn(id: takeWorkerID(), configuration: configuration, catalog: catalogFrame)
+            let worker = try await spawn(id: takeWorkerID(), whileServing: true)
             state.withLock { $0.surgePending = false }
             checkin(worker)
             if state.withLock({ !$0.waiters.isEmpty }) { scheduleSurge(after: .zero) }
@@ -119,7 +119,7 @@ extension SandboxPool {
         Task {
             while !self.isStopped {
                 do {
-                    let fresh = try await Self.spawn(id: id, configuration: self.configuration, catalog: self.catalogFrame)
+                    let fresh = try await self.spawn(id: id, whileServing: true)
                     self.checkin(fresh)
                     return
                 } catch {
@@ -132,24 +132,59 @@ extension SandboxPool {
 
     var isStopped: Bool { state.withLock { $0.stopped } }
 
-    static func spawn(id: Int, configuration: SandboxConfiguration, catalog: [UInt8]) async throws -> SandboxWorker {
+    /// Starts a worker, sends it the catalog, and warms it up. `whileServing`: flows are being
+    /// served meanwhile (an extra or replacement worker), so the warm-up must not hold a thread
+    /// of the cooperative pool.
+    func spawn(id: Int, whileServing: Bool) async throws -> SandboxWorker {
         guard FileManager.default.isExecutableFile(atPath: configuration.nodeBinary) else {
             throw Failure.nodeMissing(configuration.nodeBinary)
         }
         let worker = try SandboxWorker(id: id, launch: configuration.launch(), callerWait: configuration.callerWait)
-        let reply: [UInt8]
         do {
-            reply = try await worker.exchange(catalog)
+            let reply = try await worker.exchange(catalogFrame)
+            guard let frame = JSONValue(jsonData: reply), frame["type"] == "ready" else {
+                throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
+            }
+            try await warmUp(worker, actions: frame["warm_up_actions"], whileServing: whileServing)
         } catch {
             worker.kill()
-            throw Failure.workerDidNotStart("\(error)")
+            throw error as? Failure ?? Failure.workerDidNotStart("\(error)")
         }
-        guard let frame = JSONValue(jsonData: reply), frame["type"] == "ready" else {
-            worker.kill()
-            throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
-        }
-        worker.readied(frame)
         return worker
+    }
+
+    /// Runs `configuration.warmUpFlows` flows per warmed trigger on a new `worker`, on the
+    /// bundled sample events, with the warm-up actions its `ready` frame listed (`Runner/lib/warmup.js`),
+    /// and drops their results. They are ordinary flow requests over the worker's stdin, so
+    /// V8 optimises what real requests run, the socket read and the answer's write included,
+    /// before the worker takes traffic (`BENCHMARKS.md`, "The first flows after a start").
+    /// `whileServing`, each wait goes to the worker's reader thread, which frees the caller's
+    /// thread for the flows being served (and makes the warm-up about twice as long).
+    func warmUp(_ worker: SandboxWorker, actions: JSONValue?, whileServing: Bool) async throws {
+        guard configuration.warmUpFlows > 0 else { return }
+        var requests: [FlowRequest] = []
+        for trigger in Self.warmedTriggers {
+            guard let event = warmUpEvents[trigger], let listed = actions?[trigger]?.arrayValue else { continue }
+            let sources = listed.compactMap { action -> ActionSource? in
+                guard let name = action["name"]?.stringValue, let version = action["version_id"]?.stringValue,
+                    let code = action["code"]?.stringValue
+                else { return nil }
+                return ActionSource(
+                    name: name, versionID: version, code: code,
+                    secrets: action["secrets"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
+            }
+            if !sources.isEmpty { requests.append(FlowRequest(trigger: trigger, event: event, actions: sources)) }
+        }
+        guard !requests.isEmpty else { return }
+        let flows = configuration.warmUpFlows * requests.count
+        for index in 0..<flows {
+            let request = requests[index % requests.count]
+            let timeout = Duration.milliseconds(request.budgetMillis + configuration.graceMillis)
+            guard try await worker.run(request, id: index + 1, timeout: timeout, callerMayWait: !whileServing) != nil else {
+                throw Failure.workerDidNotStart("a warm-up flow was answered with an invalid frame")
+            }
+        }
+        worker.warmedUpFlows = flows
     }
 }
 

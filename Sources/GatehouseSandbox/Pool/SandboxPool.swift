@@ -15,6 +15,9 @@ public final class SandboxPool: Sendable {
     public let configuration: SandboxConfiguration
     /// The `init` frame, newline included.
     let catalogFrame: [UInt8]
+    /// The sample event of each trigger a new worker warms up on (`warmedTriggers`); empty
+    /// without a warm-up.
+    let warmUpEvents: [String: JSONValue]
     let logger: Logger
     let state = Mutex(State())
 
@@ -56,13 +59,12 @@ public final class SandboxPool: Sendable {
 
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
-        var initFrame: [String: JSONValue] = ["type": "init", "catalog": catalog.runnerJSON]
+        self.catalogFrame = JSONValue.object(["type": "init", "catalog": catalog.runnerJSON]).jsonData() + [0x0A]
+        var warmUpEvents: [String: JSONValue] = [:]
         if configuration.warmUpFlows > 0, let samples = try? SampleEvents.bundled() {
-            var events: [String: JSONValue] = [:]
-            for trigger in Self.warmedTriggers { events[trigger] = try? samples.event(for: trigger) }
-            initFrame["warm_up"] = .object(["flows": .number(Double(configuration.warmUpFlows)), "events": .object(events)])
+            for trigger in Self.warmedTriggers { warmUpEvents[trigger] = try? samples.event(for: trigger) }
         }
-        self.catalogFrame = JSONValue.object(initFrame).jsonData() + [0x0A]
+        self.warmUpEvents = warmUpEvents
         self.logger = logger
         var byBinary: [String: SandboxPool] = [:]
         var runtimePools: [String: SandboxPool] = [:]
@@ -122,7 +124,7 @@ public final class SandboxPool: Sendable {
         try await withThrowingTaskGroup(of: SandboxWorker.self) { group in
             for _ in 0..<configuration.workers {
                 let id = takeWorkerID()
-                group.addTask { try await Self.spawn(id: id, configuration: self.configuration, catalog: self.catalogFrame) }
+                group.addTask { try await self.spawn(id: id, whileServing: false) }
             }
             for try await worker in group { checkin(worker) }
         }
@@ -212,7 +214,7 @@ public final class SandboxPool: Sendable {
         }
         let parsed: (flow: FlowResult, recycle: Bool)?
         do {
-            parsed = try await exchange(request, id: requestID, with: worker)
+            parsed = try await worker.run(request, id: requestID, timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))
         } catch {
             replace(worker)
             return failure(for: error, budget: request.budgetMillis)
@@ -225,25 +227,8 @@ public final class SandboxPool: Sendable {
                 error: ActionError(
                     name: "PlatformError", message: "the sandbox worker answered with an invalid frame", class: "platform_error"))
         }
-        worker.recordCompiled(request.actions.prefix(result.flow.actions.count))
         if result.recycle { replace(worker) } else { checkin(worker) }
         return result.flow
-    }
-
-    /// Sends `request` to `worker` and reads its result; `nil` for an answer that is not one.
-    /// Versions the worker has compiled go without their code; if it no longer has one, it
-    /// runs nothing and says so, and the request goes again with all the code (`PROTOCOL.md` §5,
-    /// `missing_code`).
-    private func exchange(
-        _ request: FlowRequest, id: Int, with worker: SandboxWorker
-    ) async throws -> (flow: FlowResult, recycle: Bool)? {
-        let timeout = Duration.milliseconds(request.budgetMillis + configuration.graceMillis)
-        let withoutCode = request.actions.map(worker.hasCompiled)
-        let reply = try await worker.exchange(request.frameBytes(id: id) { withoutCode[$0] }, timeout: timeout)
-        if let result = FlowResult.parse(runnerFrame: reply, answering: id) { return result }
-        guard withoutCode.contains(true), FlowResult.isMissingCode(reply, answering: id) else { return nil }
-        worker.forgetCompiledVersions()
-        return FlowResult.parse(runnerFrame: try await worker.exchange(request.frameBytes(id: id), timeout: timeout), answering: id)
     }
 
     /// Stops every worker, those of the other runtimes' pools too.

@@ -30,8 +30,9 @@ final class SandboxWorker: @unchecked Sendable {
     }
 
     let id: Int
-    /// Synthetic flows the worker ran before it reported ready (`init.warm_up`).
-    private(set) var warmedUpFlows = 0
+    /// Warm-up flows the pool ran on this worker before it took traffic; set once, before the
+    /// worker is shared.
+    var warmedUpFlows = 0
     private let process: Process
     private let input: FileHandle
     private let inputDescriptor: Int32
@@ -63,7 +64,7 @@ final class SandboxWorker: @unchecked Sendable {
 
     /// The versions this worker has compiled, by version id, as they were last sent: requests
     /// leave their code out (`PROTOCOL.md` §4). Used only by the caller the worker is checked
-    /// out to (`SandboxWorker+CompiledVersions.swift`).
+    /// out to (`SandboxWorker+Flows.swift`).
     var compiledVersions: [String: ActionSource] = [:]
 
     /// A write to a worker that has died must fail with `EPIPE`, not end the server.
@@ -104,19 +105,16 @@ final class SandboxWorker: @unchecked Sendable {
         Thread.detachNewThread { [self] in self.drainDiagnostics(from: stderrDescriptor) }
     }
 
-    /// Records what the worker's `ready` frame said; called once, before the worker is shared.
-    func readied(_ frame: JSONValue) {
-        if case .number(let flows) = frame["warmed_up"] { warmedUpFlows = Int(flows) }
-    }
-
     /// Sends one frame (`line` ends with its newline) and returns the next frame the worker
     /// writes, without the newline. Without an answer within `timeout`, the worker is killed
-    /// and the call fails with `.exited(SIGKILL)`.
-    func exchange(_ line: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
+    /// and the call fails with `.exited(SIGKILL)`. `callerMayWait: false` hands the wait to the
+    /// reader thread at once, whatever `callerWait` says (for background work, such as a
+    /// warm-up, that must not hold a thread of the cooperative pool).
+    func exchange(_ line: [UInt8], timeout: Duration? = nil, callerMayWait: Bool = true) async throws -> [UInt8] {
         if let failure = state.withLock({ exitFailure }) { throw failure }
         let deadline = timeout.map { ContinuousClock.now + $0 }
         // A failed write means the process is gone; the reader thread finds out how it ended.
-        if write(line), callerWaits, let frame = readFrameOnCallersThread() { return frame }
+        if write(line), callerWaits, callerMayWait, let frame = readFrameOnCallersThread() { return frame }
         return try await withCheckedThrowingContinuation { continuation in
             state.lock()
             // The reader thread has ended: nobody would take the wait.

@@ -16,7 +16,7 @@ const { als } = capture;
 const { compileCatalog } = require('./lib/catalog');
 const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
-const { warmUpFrames } = require('./lib/warmup');
+const { warmUpActions } = require('./lib/warmup');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -58,9 +58,6 @@ warmUp();
 
 const loader = new Loader();
 let catalog = null;
-// Where answers go: `emit`, except during the warm-up, whose answers are dropped.
-let output = emit;
-const discard = () => {};
 
 function errorFrame(message, id) {
   const frame = { type: 'error', message };
@@ -72,7 +69,7 @@ function errorFrame(message, id) {
 function handleFlow(message, next) {
   const id = message.id === undefined ? null : message.id;
   if (catalog === null) {
-    output(failedResult(id, 'the runner has not received its catalog (init)'));
+    emit(failedResult(id, 'the runner has not received its catalog (init)'));
     next();
     return;
   }
@@ -81,10 +78,10 @@ function handleFlow(message, next) {
     if (answered) return;
     answered = true;
     if (result !== null) {
-      output(result);
+      emit(result);
     } else {
       diagnostic(`internal error: ${internal && internal.stack}`);
-      output(failedResult(id, `internal runner error: ${internal && internal.message}`));
+      emit(failedResult(id, `internal runner error: ${internal && internal.message}`));
     }
     next();
   };
@@ -96,30 +93,7 @@ function handleFlow(message, next) {
   // A flow still unanswered once the event loop has run its pending I/O waits for I/O or
   // timers: say so with a bare newline, so that the host stops waiting on its own thread
   // (PROTOCOL.md §5, "waiting mark"). A flow answered within its microtasks never gets one.
-  if (!answered) setImmediate(() => { if (!answered) output(''); });
-}
-
-/**
- * Runs the warm-up frames of `spec` (lib/warmup.js) through `handle`, one at a time,
- * with their answers dropped, then forgets the warm-up's actions and calls
- * `done(flowsRun)`.
- */
-function runWarmUp(spec, done) {
-  const frames = warmUpFrames(spec, catalog);
-  let index = 0;
-  output = discard;
-  const step = () => {
-    if (index < frames.count) {
-      const line = frames.frame(index);
-      index += 1;
-      setImmediate(handle, line, step);
-      return;
-    }
-    output = emit;
-    for (const versionId of frames.versionIds) loader.entries.delete(versionId);
-    done(frames.count);
-  };
-  step();
+  if (!answered) setImmediate(() => { if (!answered) emit(''); });
 }
 
 /** Handles one request line; calls `next()` once it has been answered. */
@@ -147,13 +121,11 @@ function handle(line, next) {
         break;
       }
       catalog = compiled;
-      const ready = (warmedUp) => {
-        const triggers = [...catalog.triggers.keys()];
-        emit(JSON.stringify({ type: 'ready', node: process.version, protocol: 1, triggers, warmed_up: warmedUp }));
-        next();
-      };
-      runWarmUp(message.warm_up, ready);
-      return;
+      const triggers = [...catalog.triggers.keys()];
+      emit(JSON.stringify({
+        type: 'ready', node: process.version, protocol: 1, triggers, warm_up_actions: warmUpActions(catalog),
+      }));
+      break;
     }
     case 'flow':
       handleFlow(message, next);

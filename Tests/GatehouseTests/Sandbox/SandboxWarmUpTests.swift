@@ -28,7 +28,7 @@ import Testing
         }
     }
 
-    @Test("without warm-up flows the init frame asks for none and workers start cold")
+    @Test("without warm-up flows the pool runs none and workers start cold")
     func cold() async throws {
         try await SandboxFixture.withPool { pool in
             #expect(pool.idleWorkersWarmUp == [0])

@@ -1,19 +1,23 @@
 'use strict';
-// Warm-up: synthetic flows a worker runs on itself before it reports `ready`
-// (PROTOCOL.md §2, `init.warm_up`).
+// The warm-up's actions: what a host runs on a new worker before it takes traffic
+// (PROTOCOL.md §2, `ready.warm_up_actions`).
 //
 // V8 optimises the runner's hot functions (event copies, api building, argument checks,
-// command and result serialisation) only after they have run a few thousand times, and
-// it compiles them on a background thread. On a busy machine those compilations take
-// whole milliseconds from the flows that happen to run meanwhile: without a warm-up, the
-// first few thousand real logins after every worker start see a p99 of several
-// milliseconds instead of a few hundred microseconds (BENCHMARKS.md). The warm-up pays
-// that cost before the worker takes traffic.
+// command and result serialisation, the socket read and the answer's write) only after
+// they have run a few thousand times, and it compiles them on a background thread. On a
+// busy machine those compilations take whole milliseconds from the flows that happen to
+// run meanwhile: without a warm-up, the first few thousand real logins after every worker
+// start see a p99 of several milliseconds instead of a few hundred microseconds
+// (BENCHMARKS.md). The host therefore sends each new worker a few thousand flows of these
+// actions on sample events, as ordinary `flow` requests over the worker's stdin, and drops
+// the answers. An earlier version ran such flows inside the runner, from generated
+// request lines: that left a score of functions unoptimised (the socket read path, the
+// answer's write, the api methods, which the warm-up's optimised actions had inlined) and
+// the first 5,000 real flows 10–15 µs slower at p50 (BENCHMARKS.md, "The first flows
+// after a start").
 //
-// The actions below are the runner's own. They exercise the commonest api calls of each
-// trigger on the host's sample event; runner.js discards their results and drops their
-// compiled modules from the loader afterwards, so nothing of them is visible to tenant
-// code.
+// The actions stay compiled like any other version (their modules are never reachable
+// from tenant code; their version ids are the runner's own).
 
 // Names and values vary from one flow to the next (module state counts them), as they
 // do across real actions: optimised code specialised on one property name or one
@@ -43,64 +47,30 @@ exports.HANDLER = async (event, api) => {
 };`;
 const READ_ONLY = `exports.HANDLER = (event) => { if (Object.keys(event).length === 0) console.log('empty'); };`;
 
-/** The warm-up flow of each trigger; any other trigger gets one read-only action. */
+/** The warm-up flow of each trigger that has one. */
 const FLOWS = {
   'post-login': [CLAIMS, METADATA, READ_ONLY],
   'credentials-exchange': [TOKEN, TOKEN, READ_ONLY],
 };
 
-function warmUpActions(trigger, handlerName) {
-  const codes = FLOWS[trigger] || [READ_ONLY];
-  return codes.map((code, index) => ({
-    name: `gatehouse-warm-up-${index}`,
-    version_id: `gatehouse-warm-up-${trigger}-${index}`,
-    code: code.replace('HANDLER', handlerName),
-    secrets: { WARM_UP: 'yes' },
-    node_modules: null,
-  }));
-}
-
 /**
- * The warm-up's request frames: `spec.flows` per trigger of `spec.events` (trigger →
- * sample event), interleaved, as JSON lines written the way the host writes them
- * (PROTOCOL.md §4, same member order for the frame and its actions, the code of each
- * version in its first frame only), so that they take the
- * same path as real requests, JSON.parse included, and leave V8 the same object shapes to
- * optimise for. The events' own members come in the order of the init frame (sorted), which
- * real events need not share (BENCHMARKS.md, "object shapes after the warm-up"). Returns
- * `{ count, frame(index), versionIds }`; an invalid spec gives no frames: the warm-up is
- * an optimisation, never a reason for a worker not to start.
+ * The warm-up actions of each trigger of `catalog` that has a warm-up flow: trigger →
+ * actions, in the request's member order (PROTOCOL.md §4), each with its code.
  */
-function warmUpFrames(spec, catalog) {
-  const valid = spec !== null && typeof spec === 'object'; // absent (undefined) too
-  const flows = valid && Number.isInteger(spec.flows) && spec.flows > 0 ? Math.min(spec.flows, 100000) : 0;
-  const events = valid && spec.events !== null && typeof spec.events === 'object' ? spec.events : {};
-  const templates = [];
-  for (const trigger of Object.keys(events)) {
+function warmUpActions(catalog) {
+  const actions = {};
+  for (const [trigger, codes] of Object.entries(FLOWS)) {
     const plan = catalog.triggers.get(trigger);
-    const event = events[trigger];
-    if (plan === undefined || event === null || typeof event !== 'object' || Array.isArray(event)) continue;
-    const actions = warmUpActions(trigger, plan.handlers.execute);
-    const tail = (list) => `,"trigger":${JSON.stringify(trigger)},"handler":"execute","event":${JSON.stringify(event)},`
-      + `"actions":${JSON.stringify(list)},"cache":{},"facts":{},"budget_ms":20000,"now":`;
-    templates.push({
-      head: '{"type":"flow","id":',
-      tail: tail(actions),
-      // The host sends a version's code until the worker has it, then leaves it out (§4).
-      tailWithoutCode: tail(actions.map(({ code, ...rest }) => rest)),
-      actions,
-    });
+    if (plan === undefined) continue;
+    actions[trigger] = codes.map((code, index) => ({
+      name: `gatehouse-warm-up-${index}`,
+      version_id: `gatehouse-warm-up-${trigger}-${index}`,
+      code: code.replace('HANDLER', plan.handlers.execute),
+      secrets: { WARM_UP: 'yes' },
+      node_modules: null,
+    }));
   }
-  return {
-    count: flows * templates.length,
-    frame(index) {
-      const template = templates[index % templates.length];
-      const tail = index < templates.length ? template.tail : template.tailWithoutCode;
-      return `${template.head}${index}${tail}${Date.now()}}`;
-    },
-    /** The warm-up's version ids, to drop from the loader afterwards. */
-    versionIds: templates.flatMap((t) => t.actions.map((a) => a.version_id)),
-  };
+  return actions;
 }
 
-module.exports = { warmUpFrames };
+module.exports = { warmUpActions };

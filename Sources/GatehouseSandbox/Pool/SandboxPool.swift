@@ -121,13 +121,29 @@ public final class SandboxPool: Sendable {
         for pool in runtimePools.values where startedPools.insert(ObjectIdentifier(pool)).inserted {
             try await pool.start()
         }
-        try await withThrowingTaskGroup(of: SandboxWorker.self) { group in
+        // Every worker that starts is checked in, even when another fails: `start()` then
+        // retires them rather than leaving their processes behind.
+        let failure = await withTaskGroup(of: Result<SandboxWorker, any Error>.self) { group in
             for _ in 0..<configuration.workers {
                 let id = takeWorkerID()
-                group.addTask { try await self.spawn(id: id, whileServing: false) }
+                group.addTask {
+                    do {
+                        return .success(try await self.spawn(id: id, whileServing: false))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
             }
-            for try await worker in group { checkin(worker) }
+            var failure: (any Error)?
+            for await started in group {
+                switch started {
+                case .success(let worker): checkin(worker)
+                case .failure(let error): failure = failure ?? error
+                }
+            }
+            return failure
         }
+        if let failure { throw failure }
     }
 
     /// Idle workers: all of them while no flow runs.

@@ -166,6 +166,43 @@ import Testing
         await pool.shutdown()
     }
 
+    @Test("when one worker of several fails to start, the ones that did start do not stay behind")
+    func partlyFailedStart() async throws {
+        let directory = try DependencyInstallTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
+        // A "node" whose first runner dies at once; the others are real runners, their PIDs noted.
+        let realNode = SandboxConfiguration().nodeBinary
+        let node = directory.appendingPathComponent("node")
+        let script = """
+            #!/bin/sh
+            case "$*" in *runner.js*)
+              mkdir "\(directory.path)/first" 2>/dev/null && exit 3
+              echo $$ > "\(directory.path)/pid-$$" ;;
+            esac
+            exec "\(realNode)" "$@"
+
+            """
+        try script.write(to: node, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: node.path)
+        var logger = Logger(label: "sandbox-test")
+        logger.logLevel = .critical
+        let pool = SandboxPool(
+            configuration: SandboxConfiguration(nodeBinary: node.path, workers: 3), catalog: SandboxFixture.catalog, logger: logger)
+        await #expect(throws: (any Error).self) { try await pool.start() }
+        let started = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("pid-") }
+            .compactMap { Int32($0.dropFirst(4)) }
+        #expect(started.count == 2)
+        // Each started worker was asked to exit; none is left running.
+        var running = started
+        for _ in 0..<100 where !running.isEmpty {
+            running = running.filter { Glibc.kill($0, 0) == 0 }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(running.isEmpty, "workers left running: \(running)")
+        await pool.shutdown()
+    }
+
     /// Runs `body` in a task of its own; `error(within:)` reads how it ended without waiting
     /// forever for one that never does.
     static func outcome(_ body: @escaping @Sendable () async throws -> Void) -> Outcome {

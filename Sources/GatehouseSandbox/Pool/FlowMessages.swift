@@ -100,8 +100,8 @@ public struct ActionSource: Sendable, Equatable {
         self.nodeModules = nodeModules
         self.failOpen = failOpen
         self.runtime = runtime
-        // Members in the order the runner's warm-up writes its own actions (`lib/warmup.js`):
-        // objects of one shape share V8's optimised code; another order would undo the warm-up.
+        // Members in one fixed order (`PROTOCOL.md` §4), the warm-up's actions included: objects
+        // of one shape share V8's optimised code; another order would undo the warm-up.
         func entry(withCode: Bool) -> [UInt8] {
             var writer = JSONWriter()
             writer.appendRaw(#"{"name":"#)

@@ -1,6 +1,7 @@
-/// Flows sent to a worker, each action version's code only until the worker has compiled it (`PROTOCOL.md` §4, §5 `missing_code`). Every flow would otherwise
-/// carry every bound action's code, to be copied, written and parsed again: three actions of
-/// 8 KB each add about 45 µs to a flow (`BENCHMARKS.md`, "code sent once per worker").
+/// Flows sent to a worker, each action version's code only until the worker has compiled it
+/// (`PROTOCOL.md` §4.1, §5 `missing_code`). Every flow would otherwise carry every bound
+/// action's code, to be copied, written and parsed again: three actions of 8 KB each add about
+/// 45 µs to a flow (`BENCHMARKS.md`, "code sent once per worker").
 ///
 /// The record errs only towards sending code: a version counts as compiled once it ran in a
 /// flow on this worker (a version listed in a request but never reached, because an earlier

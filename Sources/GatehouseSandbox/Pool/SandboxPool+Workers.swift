@@ -132,6 +132,12 @@ extension SandboxPool {
 
     var isStopped: Bool { state.withLock { $0.stopped } }
 
+    /// How long a worker has to answer `request`: its budget, plus the grace the runner needs to
+    /// report an overrun itself before the worker is killed.
+    func timeout(for request: FlowRequest) -> Duration {
+        .milliseconds(request.budgetMillis + configuration.graceMillis)
+    }
+
     /// Starts a worker, sends it the catalog, and warms it up. `whileServing`: flows are being
     /// served meanwhile (an extra or replacement worker), so the warm-up must not hold a thread
     /// of the cooperative pool.
@@ -179,8 +185,8 @@ extension SandboxPool {
         let flows = configuration.warmUpFlows * requests.count
         for index in 0..<flows {
             let request = requests[index % requests.count]
-            let timeout = Duration.milliseconds(request.budgetMillis + configuration.graceMillis)
-            guard try await worker.run(request, id: index + 1, timeout: timeout, callerMayWait: !whileServing) != nil else {
+            guard try await worker.run(request, id: index + 1, timeout: timeout(for: request), callerMayWait: !whileServing) != nil
+            else {
                 throw Failure.workerDidNotStart("a warm-up flow was answered with an invalid frame")
             }
         }

@@ -230,7 +230,7 @@ public final class SandboxPool: Sendable {
         }
         let parsed: (flow: FlowResult, recycle: Bool)?
         do {
-            parsed = try await worker.run(request, id: requestID, timeout: .milliseconds(request.budgetMillis + configuration.graceMillis))
+            parsed = try await worker.run(request, id: requestID, timeout: timeout(for: request))
         } catch {
             replace(worker)
             return failure(for: error, budget: request.budgetMillis)

@@ -49,5 +49,8 @@ struct ManagementRequestContext: ChildRequestContext {
 struct ManagementCaller: Sendable {
     let subject: String
     let clientID: String?
+    /// A user's token (not a client's, `{client_id}@clients`): it reaches only the operations that
+    /// accept a current-user scope, and only on that user.
+    let isEndUser: Bool
     let scopes: Set<String>
 }

@@ -92,13 +92,10 @@ struct ActionEndpoints {
     }
 
     /// Auth0's paged envelope for actions lists: `{total, page, per_page, <key>: [...]}`.
-    static func envelope(_ items: [JSONValue], key: String, query: ListQuery, perPageDefault: Int = 50) -> JSONValue {
-        let perPage = query.values["per_page"] == nil ? perPageDefault : query.page.perPage
-        let start = query.page.page * perPage
-        let slice = Array(items.dropFirst(start).prefix(perPage))
-        return .object([
-            "total": .number(Double(items.count)), "page": .number(Double(query.page.page)), "per_page": .number(Double(perPage)),
-            key: .array(slice),
+    static func envelope(_ items: [JSONValue], key: String, query: ListQuery) -> JSONValue {
+        .object([
+            "total": .number(Double(items.count)), "page": .number(Double(query.page.page)),
+            "per_page": .number(Double(query.page.perPage)), key: .array(query.slice(items)),
         ])
     }
 
@@ -190,7 +187,7 @@ struct ActionEndpoints {
                 let (action, deployed) = try await load(try context.parameter("id"))
                 let versions = try await actions.storage.read { try await $0.actions.versions(ofAction: action.id) }
                 let views = versions.map { versionView($0, of: action, deployedNow: deployed) }
-                return try JSONResponse.make(Self.envelope(views, key: "versions", query: try ListQuery(request), perPageDefault: 20))
+                return try JSONResponse.make(Self.envelope(views, key: "versions", query: try ListQuery(request, perPageDefault: 20)))
             },
             ManagementEndpoint(
                 .get, "/actions/actions/{id}/versions/{versionId}", scope: "read:actions", tag: "actions", summary: "Get a version"
@@ -223,7 +220,7 @@ struct ActionEndpoints {
                 }
                 let bindings = try await actions.storage.read { try await $0.actions.bindings(trigger: trigger) }
                 return try JSONResponse.make(
-                    Self.envelope(try await bindingViews(bindings), key: "bindings", query: try ListQuery(request), perPageDefault: 20))
+                    Self.envelope(try await bindingViews(bindings), key: "bindings", query: try ListQuery(request, perPageDefault: 20)))
             },
             ManagementEndpoint(
                 .patch, "/actions/triggers/{triggerId}/bindings", scope: "update:actions", tag: "actions",

@@ -65,8 +65,29 @@ struct ClientEndpoints {
         if let lifetime = body.jwt_configuration?.lifetime_in_seconds, !(1...2_592_000).contains(lifetime) {
             throw ManagementAPIError.badRequest("Payload validation error: jwt_configuration.lifetime_in_seconds must be 1 to 2592000.")
         }
+        if let policy = body.refresh_token { try Self.validate(policy) }
         for url in (body.callbacks ?? []) + (body.allowed_logout_urls ?? []) where URLCheck.absolute(url) == false {
             throw ManagementAPIError.badRequest("Payload validation error: '\(url)' is not an absolute URL.")
+        }
+    }
+
+    /// Auth0's refresh-token policy bounds (lifetimes up to a year, leeway up to a minute): each
+    /// lifetime becomes an expiry, computed in milliseconds, which must never overflow.
+    static func validate(_ policy: ClientRecord.RefreshTokenPolicy) throws {
+        if !["rotating", "non-rotating"].contains(policy.rotation_type) {
+            throw ManagementAPIError.badRequest(
+                "Payload validation error: 'No enum match for: \"\(policy.rotation_type)\"' on property refresh_token.rotation_type.")
+        }
+        if !["expiring", "non-expiring"].contains(policy.expiration_type) {
+            throw ManagementAPIError.badRequest(
+                "Payload validation error: 'No enum match for: \"\(policy.expiration_type)\"' on property refresh_token.expiration_type.")
+        }
+        for (name, value) in [("token_lifetime", policy.token_lifetime), ("idle_token_lifetime", policy.idle_token_lifetime)]
+        where !(1...31_557_600).contains(value) {
+            throw ManagementAPIError.badRequest("Payload validation error: refresh_token.\(name) must be 1 to 31557600 seconds.")
+        }
+        if !(0...60).contains(policy.leeway) {
+            throw ManagementAPIError.badRequest("Payload validation error: refresh_token.leeway must be 0 to 60 seconds.")
         }
     }
 

@@ -28,7 +28,13 @@ struct ManagementAPI {
         for endpoint in endpoints {
             let handler = endpoint.handler
             let scope = endpoint.scope
+            let currentUserScope = endpoint.currentUserScope
             group.on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
+                if let currentUserScope, context.caller.isEndUser, context.caller.scopes.contains(currentUserScope),
+                    try context.parameter("id") == context.caller.subject
+                {
+                    return try await handler(request, context)
+                }
                 try context.require(scope)
                 return try await handler(request, context)
             }
@@ -57,6 +63,18 @@ struct ManagementAuthenticator: RouterMiddleware {
             subject: claims["sub"]?.stringValue ?? "", clientID: claims["azp"]?.stringValue,
             scopes: Set(ScopeList(claims["scope"]?.stringValue).values))
         return try await next(request, context)
+    }
+}
+
+extension ManagementCaller {
+    /// The caller as the token names it. A token whose `sub` is not `{azp}@clients` was issued to
+    /// an end user, and an end user never holds more than `ManagementScopes.currentUser`, however
+    /// the token was minted: that is enforced here as well as where tokens are issued.
+    init(subject: String, clientID: String?, scopes: Set<String>) {
+        let isEndUser = clientID.map { subject != "\($0)@clients" } ?? true
+        self.init(
+            subject: subject, clientID: clientID, isEndUser: isEndUser,
+            scopes: isEndUser ? scopes.intersection(ManagementScopes.currentUser) : scopes)
     }
 }
 

@@ -12,6 +12,9 @@ struct ManagementEndpoint: Sendable {
     let path: String
     /// The scope the token must carry (Auth0's name for this operation).
     let scope: String
+    /// The current-user scope that also opens this operation, for an end user's token and only
+    /// when the path's `{id}` is that user (Auth0: `read:current_user`, `update:current_user_metadata`).
+    let currentUserScope: String?
     let summary: String
     /// Tag (resource family) for the OpenAPI document.
     let tag: String
@@ -23,13 +26,15 @@ struct ManagementEndpoint: Sendable {
     let handler: Handler
 
     init(
-        _ method: HTTPRequest.Method, _ path: String, scope: String, tag: String, summary: String,
+        _ method: HTTPRequest.Method, _ path: String, scope: String, currentUserScope: String? = nil, tag: String,
+        summary: String,
         success: HTTPResponse.Status = .ok, request: JSONValue? = nil, response: JSONValue? = nil,
         handler: @escaping Handler
     ) {
         self.method = method
         self.path = path
         self.scope = scope
+        self.currentUserScope = currentUserScope
         self.tag = tag
         self.summary = summary
         self.successStatus = success

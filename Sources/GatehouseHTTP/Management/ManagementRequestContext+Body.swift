@@ -33,13 +33,19 @@ extension ManagementRequestContext {
     }
 }
 
-/// Auth0's list conventions: `page`, `per_page`, `include_totals`.
+/// Auth0's list conventions: `page`, `per_page`, `include_totals`. The one place a list's paging
+/// numbers are read from a request: `per_page` is 1–100 and a list pages through its first 1,000
+/// results only (Auth0: "You can only page through the first 1000 records"), so no page offset
+/// computed from a request can overflow.
 struct ListQuery {
+    static let maximumPerPage = 100
+    static let pageableResults = 1000
+
     let page: PageRequest
     let includeTotals: Bool
     let values: [String: String]
 
-    init(_ request: Request) throws {
+    init(_ request: Request, perPageDefault: Int = 50) throws {
         values = RequestParameters.query(request)
         let page =
             try values["page"].map { text in
@@ -51,14 +57,26 @@ struct ListQuery {
             } ?? 0
         let perPage =
             try values["per_page"].map { text in
-                guard let number = Int(text), (1...100).contains(number) else {
+                guard let number = Int(text), (1...Self.maximumPerPage).contains(number) else {
                     throw ManagementAPIError.badRequest(
-                        "Query validation error: 'per_page' must be an integer from 1 to 100.", errorCode: "invalid_query_string")
+                        "Query validation error: 'per_page' must be an integer from 1 to \(Self.maximumPerPage).",
+                        errorCode: "invalid_query_string")
                 }
                 return number
-            } ?? 50
+            } ?? perPageDefault
+        // Compared by division: `page * perPage` itself could overflow.
+        guard page < (Self.pageableResults + perPage - 1) / perPage else {
+            throw ManagementAPIError.badRequest(
+                "You can only page through the first \(Self.pageableResults) records: page \(page) with per_page \(perPage) "
+                    + "starts past them.", errorCode: "invalid_paging")
+        }
         self.page = PageRequest(page: page, perPage: perPage)
         includeTotals = values["include_totals"] == "true"
+    }
+
+    /// The items of this page out of a list held in memory.
+    func slice<T>(_ items: [T]) -> [T] {
+        Array(items.dropFirst(page.offset).prefix(page.perPage))
     }
 
     /// A bare array, or `{key: [...], start, limit, length, total}` with `include_totals=true`.
@@ -66,7 +84,7 @@ struct ListQuery {
         guard includeTotals else { return try JSONResponse.make(result.items) }
         return try JSONResponse.make(
             JSONValue.object([
-                key: .sample(result.items), "start": .number(Double(page.page * page.perPage)),
+                key: .sample(result.items), "start": .number(Double(page.offset)),
                 "limit": .number(Double(page.perPage)), "length": .number(Double(result.items.count)),
                 "total": .number(Double(result.total)),
             ]))

@@ -34,6 +34,9 @@ struct ResourceServerEndpoints {
         if let lifetime = body.token_lifetime, !(1...2_592_000).contains(lifetime) {
             throw ManagementAPIError.badRequest("Payload validation error: token_lifetime must be 1 to 2592000 seconds.")
         }
+        if let lifetime = body.token_lifetime_for_web, !(1...2_592_000).contains(lifetime) {
+            throw ManagementAPIError.badRequest("Payload validation error: token_lifetime_for_web must be 1 to 2592000 seconds.")
+        }
         if let dialect = body.token_dialect, !["access_token", "access_token_authz"].contains(dialect) {
             throw ManagementAPIError.badRequest("Payload validation error: 'No enum match for: \"\(dialect)\"' on property token_dialect.")
         }

@@ -77,13 +77,14 @@ struct RoleEndpoints {
             ManagementEndpoint(
                 .get, "/roles/{id}/permissions", scope: "read:roles", tag: "roles", summary: "List a role's permissions",
                 response: .sample([PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")])
-            ) { _, context in
+            ) { request, context in
                 let id = try context.parameter("id")
+                let query = try ListQuery(request, perPageDefault: ListQuery.maximumPerPage)
                 let permissions = try await storage.read { repositories -> [PermissionRecord] in
                     guard try await repositories.roles.get(id) != nil else { throw Self.notFound }
                     return try await repositories.roles.permissions(roleIDs: [id])
                 }
-                return try JSONResponse.make(permissions)
+                return try query.response(Page(items: query.slice(permissions), total: permissions.count), key: "permissions")
             },
             ManagementEndpoint(
                 .post, "/roles/{id}/permissions", scope: "update:roles", tag: "roles", summary: "Add permissions to a role",

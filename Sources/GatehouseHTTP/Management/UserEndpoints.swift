@@ -9,7 +9,7 @@ struct UserEndpoints {
     let services: IdentityServices
 
     /// Auth0's UserCreate / UserUpdate fields.
-    struct UserBody: Codable {
+    struct UserBody: Codable, Equatable {
         var connection: String?
         var email: String?
         var username: String?
@@ -25,6 +25,13 @@ struct UserEndpoints {
         var blocked: Bool?
         var app_metadata: [String: JSONValue]?
         var user_metadata: [String: JSONValue]?
+
+        /// Whether the body touches anything an end user's `update:current_user_metadata` may not.
+        var changesMoreThanUserMetadata: Bool {
+            var onlyMetadata = UserBody()
+            onlyMetadata.user_metadata = user_metadata
+            return self != onlyMetadata
+        }
     }
 
     struct RoleList: Codable {
@@ -135,19 +142,26 @@ struct UserEndpoints {
                     }
                 }
             },
-            ManagementEndpoint(.get, "/users/{id}", scope: "read:users", tag: "users", summary: "Get a user", response: Self.example) {
+            ManagementEndpoint(
+                .get, "/users/{id}", scope: "read:users", currentUserScope: "read:current_user", tag: "users", summary: "Get a user", response: Self.example) {
                 _, context in
                 let id = try context.parameter("id")
                 guard let user = try await storage.read({ try await $0.users.get(id) }) else { throw Self.notFound }
                 return try JSONResponse.make(Self.view(user))
             },
             ManagementEndpoint(
-                .patch, "/users/{id}", scope: "update:users", tag: "users",
+                .patch, "/users/{id}", scope: "update:users", currentUserScope: "update:current_user_metadata", tag: "users",
                 summary: "Update a user (app_metadata and user_metadata are merged at the top level; null removes a key)",
                 request: .sample(UserBody(app_metadata: ["plan": "pro"])), response: Self.example
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(UserBody.self, from: request)
+                if !context.caller.scopes.contains("update:users") && body.changesMoreThanUserMetadata {
+                    throw ManagementAPIError(
+                        status: .forbidden,
+                        message: "Insufficient scope: update:current_user_metadata changes user_metadata only, expected any of: update:users",
+                        errorCode: "insufficient_scope")
+                }
                 if body.app_metadata != nil && !context.caller.scopes.contains("update:users_app_metadata")
                     && !context.caller.scopes.contains("update:users")
                 {
@@ -183,8 +197,7 @@ struct UserEndpoints {
                     guard try await repositories.users.get(id) != nil else { throw Self.notFound }
                     return try await repositories.roles.roles(ofUser: id)
                 }
-                let slice = Array(roles.dropFirst(query.page.page * query.page.perPage).prefix(query.page.perPage))
-                return try query.response(Page(items: slice, total: roles.count), key: "roles")
+                return try query.response(Page(items: query.slice(roles), total: roles.count), key: "roles")
             },
             ManagementEndpoint(
                 .post, "/users/{id}/roles", scope: "update:users", tag: "users", summary: "Assign roles to a user",

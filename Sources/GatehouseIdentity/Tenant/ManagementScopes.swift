@@ -10,4 +10,14 @@ public enum ManagementScopes {
         "users", "users_app_metadata", "clients", "resource_servers", "client_grants", "connections", "roles",
         "actions", "rules", "hooks", "tenant_settings", "logs", "signing_keys",
     ]
+
+    /// The only Management API scopes an end user's token can carry, whatever was asked for, the
+    /// grant, or what an action adds; they act on that user alone ("Get Management API Access
+    /// Tokens for Single-Page Applications", Auth0 docs). Every other scope comes from a client
+    /// grant through `client_credentials`.
+    public static let currentUser: Set<String> = [
+        "read:current_user", "update:current_user_metadata", "create:current_user_metadata",
+        "delete:current_user_metadata", "create:current_user_device_credentials",
+        "delete:current_user_device_credentials", "update:current_user_identities",
+    ]
 }

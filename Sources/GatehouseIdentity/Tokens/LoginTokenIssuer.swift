@@ -51,9 +51,13 @@ public struct LoginTokenIssuer: Sendable {
         let apiScopes = Set(api?.scopes.map(\.value) ?? [])
         let canRefresh =
             grant.client.grant_types.contains("refresh_token") && (api == nil || api?.allow_offline_access == true)
+        // An end user never holds more than the current-user scopes of the Management API
+        // (`ManagementScopes.currentUser`), whatever the API's scope list says.
+        let isManagementAPI = api?.identifier == tokens.configuration.managementAudience
         let scope = grant.requestedScope.filter { scope in
             if scope == "offline_access" { return canRefresh }
             if ScopeList.oidcScopes.contains(scope) { return true }
+            if isManagementAPI { return ManagementScopes.currentUser.contains(scope) }
             guard apiScopes.contains(scope) else { return false }
             guard let api, api.enforce_policies else { return true }
             return userPermissions.contains(scope)
@@ -62,8 +66,8 @@ public struct LoginTokenIssuer: Sendable {
         // the ID and refresh tokens are issued for stays what was granted.
         let customization = grant.customization ?? TokenCustomization()
         let removed = Set(customization.removed_scopes)
-        let accessScope = ScopeList(
-            values: (scope.values + customization.added_scopes.filter { !scope.contains($0) }).filter { !removed.contains($0) })
+        let added = customization.added_scopes.filter { !scope.contains($0) && (!isManagementAPI || ManagementScopes.currentUser.contains($0)) }
+        let accessScope = ScopeList(values: (scope.values + added).filter { !removed.contains($0) })
         let access = try await tokens.userAccessToken(
             userID: grant.user.user_id, client: grant.client, api: api, scope: accessScope,
             permissions: api?.addsPermissionsClaim == true ? userPermissions : nil, extraClaims: customization.access_token_claims)

@@ -51,11 +51,11 @@ public struct PageRequest: Sendable, Equatable {
     public var perPage: Int
 
     public init(page: Int = 0, perPage: Int = 50) {
-        self.page = max(0, page)
+        self.page = min(max(0, page), 1 << 40)  // bounded, so `offset` cannot overflow
         self.perPage = min(max(1, perPage), 100)
     }
 
-    var offset: Int { page * perPage }
+    public var offset: Int { page * perPage }
 }
 
 extension SQLDatabase {

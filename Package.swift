@@ -57,12 +57,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The few C calls Swift cannot make itself (prctl is variadic).
+        .target(name: "CGatehouseSystem"),
         // The Actions sandbox: trigger catalog, Node.js worker pool, flow messages. The runner
         // (plain JavaScript) and the catalog ship as resources.
         .target(
             name: "GatehouseSandbox",
             dependencies: [
                 "GatehouseCore",
+                "CGatehouseSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

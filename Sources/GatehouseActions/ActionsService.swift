@@ -20,7 +20,7 @@ public struct ActionsService: Sendable {
     ) {
         self.storage = storage
         self.catalog = catalog
-        self.installer = DependencyInstaller(bundlesDirectory: sandboxConfiguration.bundlesDirectory)
+        self.installer = DependencyInstaller(configuration: sandboxConfiguration)
         self.checker = CodeChecker(configuration: sandboxConfiguration)
         self.sandbox = sandbox
         self.logger = logger
@@ -155,8 +155,10 @@ public struct ActionsService: Sendable {
         guard dependencies.count <= ActionLimits.dependenciesPerAction else {
             throw ActionsError.invalid("Payload validation error: at most \(ActionLimits.dependenciesPerAction) dependencies per action.")
         }
-        for dependency in dependencies where !DependencyInstaller.isValidName(dependency.name) || dependency.version.isEmpty {
-            throw ActionsError.invalid("Payload validation error: invalid dependency \(dependency.name)@\(dependency.version).")
+        for dependency in dependencies {
+            if let problem = installer.sources.problem(with: ActionDependency(name: dependency.name, version: dependency.version)) {
+                throw ActionsError.invalid("Payload validation error: invalid dependency \(problem).", code: "invalid_dependency")
+            }
         }
         return dependencies
     }

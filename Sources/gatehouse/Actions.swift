@@ -88,7 +88,8 @@ struct Actions: AsyncParsableCommand {
             }
             let modulesPath: String?
             do {
-                modulesPath = try await DependencyInstaller(bundlesDirectory: sandbox.bundlesDirectory, registry: registry).install(
+                // The local runner installs what its own user names, from any source.
+                modulesPath = try await DependencyInstaller(configuration: sandbox, sources: .anySource, registry: registry).install(
                     declared)
             } catch {
                 FileHandle.standardError.write(Data("gatehouse actions run: \(error)\n".utf8))

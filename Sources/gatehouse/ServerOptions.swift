@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseSandbox
 import Logging
 
 /// Settings shared by every command that opens the tenant. Each flag has an environment
@@ -45,7 +46,7 @@ struct ServerOptions: ParsableArguments {
         guard let format = GatehouseConfiguration.LogFormat(rawValue: formatText) else {
             throw ValidationError("log format must be text or json; got \(formatText)")
         }
-        return GatehouseConfiguration(
+        var configuration = GatehouseConfiguration(
             host: host ?? env("GATEHOUSE_HOST") ?? "127.0.0.1",
             port: port,
             issuer: issuer ?? env("GATEHOUSE_ISSUER"),
@@ -97,5 +98,20 @@ struct ServerOptions: ParsableArguments {
             } ?? [:],
             geoipDatabase: env("GATEHOUSE_GEOIP_DATABASE")
         )
+        if let sources = env("GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES") {
+            do {
+                _ = try DependencySources(setting: sources)
+            } catch {
+                throw ValidationError("GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES: \(error)")
+            }
+            configuration.actionsDependencySources = sources
+        }
+        configuration.sandboxMemoryMegabytes = try env("GATEHOUSE_SANDBOX_MEMORY_MB").map { text in
+            guard let megabytes = Int(text), (256...65_536).contains(megabytes) else {
+                throw ValidationError("GATEHOUSE_SANDBOX_MEMORY_MB must be a number of megabytes from 256 to 65536, got \(text)")
+            }
+            return megabytes
+        }
+        return configuration
     }
 }

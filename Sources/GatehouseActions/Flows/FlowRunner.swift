@@ -43,7 +43,14 @@ public final class FlowRunner: Sendable {
         /// The action that stopped the flow with an error: the last one that failed (earlier
         /// failures were fail-open), or the first action when the flow failed as a whole.
         public var failedActionName: String? {
-            result.actions.last { $0.error != nil }?.name ?? bound.first?.actionName
+            if let index = result.failedActionIndex, bound.indices.contains(index) { return bound[index].actionName }
+            return result.actions.last { $0.error != nil }?.name ?? bound.first?.actionName
+        }
+
+        /// The flow failed as a whole because the platform did (no worker could run it, or one
+        /// was killed from outside), not because of an action: the caller may try again.
+        public var platformFailed: Bool {
+            result.status == .failed && result.error?.class == "platform_error" && result.actions.allSatisfy { $0.error == nil }
         }
 
     }
@@ -107,16 +114,18 @@ public final class FlowRunner: Sendable {
         let result: FlowResult
         if let sandbox {
             let snapshot = try await cache.snapshot(trigger: trigger)
-            result = try await sandbox.run(
-                FlowRequest(
-                    trigger: trigger, event: try await event(), actions: bound.map(\.source), cache: snapshot,
-                    budgetMillis: budgetMillis, now: started))
+            let request = FlowRequest(
+                trigger: trigger, event: try await event(), actions: bound.map(\.source), cache: snapshot,
+                budgetMillis: budgetMillis, now: started)
+            do {
+                result = try await sandbox.run(request)
+            } catch {
+                // No worker could be had (the pool could not start, or is shutting down).
+                result = SandboxPool.platformFailure("No sandbox worker could run the flow: \(error)")
+            }
             if result.status != .failed { try await cache.apply(trigger: trigger, commands: result.commands) }
         } else {
-            result = FlowResult(
-                status: .failed, actions: [],
-                error: ActionError(
-                    name: "PlatformError", message: "The Actions sandbox is not running on this server.", class: "platform_error"))
+            result = SandboxPool.platformFailure("The Actions sandbox is not running on this server.")
         }
         let elapsed = ContinuousClock.now - clock
         let totalMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -134,7 +143,10 @@ public final class FlowRunner: Sendable {
         for (index, action) in result.actions.enumerated() {
             if let error = action.error { failures.append((index < bound.count ? bound[index] : nil, error)) }
         }
-        if let error = result.error { failures.append((bound.first, error)) }
+        if let error = result.error {
+            let index = result.failedActionIndex ?? 0
+            failures.append((bound.indices.contains(index) ? bound[index] : nil, error))
+        }
         let now = Timestamp.iso8601(Timestamp.nowMillis())
         return failures.map { binding, error in
             var details: [String: JSONValue] = [
@@ -183,7 +195,9 @@ public final class FlowRunner: Sendable {
                     error: action.error.map { .object(["id": .string($0.class), "msg": .string($0.message)]) }, response: .object(response),
                     logs: action.logs))
         }
-        if let error = result.error, let first = bound.first {
+        if let error = result.error,
+            let first = result.failedActionIndex.flatMap({ bound.indices.contains($0) ? bound[$0] : nil }) ?? bound.first
+        {
             results.append(
                 ExecutionResult(
                     action_name: first.actionName, binding_id: first.bindingID, version_id: first.versionID,

@@ -42,6 +42,12 @@ public struct GatehouseConfiguration: Sendable {
     public var nodeBinary: String?
     /// Where npm dependency bundles of action versions are installed (`GATEHOUSE_BUNDLES_DIR`).
     public var bundlesDirectory: String?
+    /// Local directories and URL prefixes tenants' action dependencies may come from besides the
+    /// npm registry (`GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES`, comma-separated); none by default.
+    public var actionsDependencySources: String?
+    /// The OS memory limit of each Actions worker in MB (`GATEHOUSE_SANDBOX_MEMORY_MB`); `nil`
+    /// means the sandbox's default.
+    public var sandboxMemoryMegabytes: Int?
     /// How long execution records and tenant log events are kept (`GATEHOUSE_LOG_RETENTION_DAYS`).
     public var logRetentionDays: Int
     /// The time budget of one flow of actions (`GATEHOUSE_ACTIONS_TIMEOUT_MS`; Auth0: 20 s).

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseActions
 import GatehouseCore
 import GatehouseIdentity
@@ -20,8 +21,14 @@ public struct GatehouseServer: Sendable {
     public let bootstrap: TenantBootstrap.Outcome
 
     public static func prepare(_ configuration: GatehouseConfiguration, logger: Logger) async throws -> GatehouseServer {
+        let databaseFile = GatehouseDatabase.sqliteFilePath(of: configuration.databaseURL)
+        if let databaseFile { try PrivateFiles.createIfMissing(databaseFile) }
         let masterKey = try MasterKeyResolver.resolve(configuration, logger: logger)
         let database = try GatehouseDatabase(url: configuration.databaseURL, logger: logger)
+        if let databaseFile {
+            let files = [databaseFile, databaseFile + "-wal", databaseFile + "-shm", databaseFile + ".key"]
+            for warning in PrivateFiles.wideModeWarnings(files) { logger.warning("\(warning)") }
+        }
         do {
             try await database.migrate(logger: logger)
             let storage = Storage(database: database, masterKey: masterKey)
@@ -61,11 +68,19 @@ public struct GatehouseServer: Sendable {
             runtimeBinaries: configuration.nodeRuntimes,
             warmUpFlows: configuration.sandboxWarmUpFlows ?? SandboxConfiguration.defaultWarmUpFlows)
         if let millis = configuration.sandboxCallerWaitMillis { sandbox.callerWait = .milliseconds(millis) }
+        if let megabytes = configuration.sandboxMemoryMegabytes { sandbox.memoryMegabytes = megabytes }
+        // Validated when the options were read; an unreadable setting allows the registry only.
+        sandbox.dependencySources = configuration.actionsDependencySources.flatMap { try? DependencySources(setting: $0) } ?? .registryOnly
         return sandbox
     }
 
     static func startSandbox(_ configuration: SandboxConfiguration, logger: Logger) async -> SandboxPool? {
         do {
+            if geteuid() != 0 {
+                logger.warning(
+                    "the server does not run as root, so the Actions workers run as its own user: they are contained by Node's permission model and the server's /proc is closed to them, but give the server a user of its own"
+                )
+            }
             let pool = SandboxPool(configuration: configuration, catalog: try TriggerCatalog.bundled(), logger: logger)
             try await pool.start()
             let workers = pool.workerCount

@@ -143,7 +143,9 @@ struct UserEndpoints {
                 }
             },
             ManagementEndpoint(
-                .get, "/users/{id}", scope: "read:users", currentUserScope: "read:current_user", tag: "users", summary: "Get a user", response: Self.example) {
+                .get, "/users/{id}", scope: "read:users", currentUserScope: "read:current_user", tag: "users", summary: "Get a user",
+                response: Self.example
+            ) {
                 _, context in
                 let id = try context.parameter("id")
                 guard let user = try await storage.read({ try await $0.users.get(id) }) else { throw Self.notFound }
@@ -159,7 +161,8 @@ struct UserEndpoints {
                 if !context.caller.scopes.contains("update:users") && body.changesMoreThanUserMetadata {
                     throw ManagementAPIError(
                         status: .forbidden,
-                        message: "Insufficient scope: update:current_user_metadata changes user_metadata only, expected any of: update:users",
+                        message:
+                            "Insufficient scope: update:current_user_metadata changes user_metadata only, expected any of: update:users",
                         errorCode: "insufficient_scope")
                 }
                 if body.app_metadata != nil && !context.caller.scopes.contains("update:users_app_metadata")

@@ -46,6 +46,20 @@ extension AuthorizationResponder {
                 context: context, userID: login.user.user_id, executions: refusal.error.executionIDs)
             return failure(
                 .redirect(refusal.error, to: transaction.redirect_uri, state: transaction.state, responseMode: transaction.response_mode))
+        } catch let error as OAuthError where error.code == .temporarilyUnavailable {
+            // The platform failed, not the login: nothing is written, the transaction stays, and
+            // the person may simply submit again.
+            await logLogin(
+                type: "f", description: error.description, transaction: transaction, client: login.client,
+                connection: login.user.connection, request: request, context: context, userID: login.user.user_id,
+                executions: error.executionIDs)
+            var page = failure(
+                .page(
+                    title: "Please try again",
+                    description: "The sign-in could not be completed just now. Go back and try again in a few seconds."))
+            page.status = .serviceUnavailable
+            page.headers[.retryAfter] = String(error.retryAfterSeconds ?? 5)
+            return page
         }
         update.metadata = decision.metadata
         let code = try await authorization.issueCode(

@@ -11,6 +11,7 @@ extension OAuthError: HTTPResponseError {
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache",
         ]
+        if let seconds = retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         if code == .invalidClient || code == .invalidToken {
             headers[.wwwAuthenticate] = "Bearer error=\"\(code.rawValue)\""
         }

@@ -91,6 +91,10 @@ struct ClientCredentialsGrant: GrantHandler {
             }
             error.executionIDs = [outcome.executionID]
             throw error
+        case .failed where outcome.platformFailed:
+            throw OAuthError.temporarilyUnavailable(
+                "The exchange's Actions could not run (platform_error: \(outcome.result.error?.message ?? "")); try again in a few seconds.",
+                executionID: outcome.executionID)
         case .failed, .suspended:
             var error = OAuthError(
                 .accessDenied,

@@ -30,6 +30,17 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var statusCode: Int
     /// Executions of Actions that ran before the error, for the tenant log (never sent to clients).
     public var executionIDs: [String] = []
+    /// `Retry-After` seconds, for errors the client may simply try again.
+    public var retryAfterSeconds: Int?
+
+    /// 503 `temporarily_unavailable` with `Retry-After`: the platform failed (no Actions worker
+    /// could run the flow, or one was killed from outside), not the request.
+    public static func temporarilyUnavailable(_ description: String, executionID: String?) -> OAuthError {
+        var error = OAuthError(.temporarilyUnavailable, description, status: 503)
+        error.retryAfterSeconds = 5
+        error.executionIDs = executionID.map { [$0] } ?? []
+        return error
+    }
 
     public init(_ code: Code, _ description: String, status: Int? = nil) {
         self.code = code

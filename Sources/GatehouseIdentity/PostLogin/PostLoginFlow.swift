@@ -54,6 +54,10 @@ public struct PostLoginFlow: Sendable {
                 revokesRefreshToken: method == "api.refreshToken.revoke")
         }
         switch outcome.result.status {
+        case .failed where outcome.platformFailed:
+            throw OAuthError.temporarilyUnavailable(
+                "The login's Actions could not run (platform_error: \(outcome.result.error?.message ?? "")); try again in a few seconds.",
+                executionID: outcome.executionID)
         case .failed:
             throw refuse("The action '\(action)' failed; the login was not completed (execution \(outcome.executionID)).")
         case .suspended:

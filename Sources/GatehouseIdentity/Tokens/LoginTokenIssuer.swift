@@ -66,7 +66,9 @@ public struct LoginTokenIssuer: Sendable {
         // the ID and refresh tokens are issued for stays what was granted.
         let customization = grant.customization ?? TokenCustomization()
         let removed = Set(customization.removed_scopes)
-        let added = customization.added_scopes.filter { !scope.contains($0) && (!isManagementAPI || ManagementScopes.currentUser.contains($0)) }
+        let added = customization.added_scopes.filter {
+            !scope.contains($0) && (!isManagementAPI || ManagementScopes.currentUser.contains($0))
+        }
         let accessScope = ScopeList(values: (scope.values + added).filter { !removed.contains($0) })
         let access = try await tokens.userAccessToken(
             userID: grant.user.user_id, client: grant.client, api: api, scope: accessScope,

@@ -18,9 +18,11 @@ public struct ActionDependency: Codable, Hashable, Sendable {
 /// distinct set, shared by every version that declares the same set, installed once.
 ///
 /// npm runs with `--ignore-scripts` (no install scripts, so no code of the package runs at
-/// install time), without audit or funding requests, against the configured registry. Bundles
-/// are written into a temporary directory and renamed into place when complete, so a failed or
-/// interrupted install never leaves a half-written bundle behind.
+/// install time), without audit or funding requests, against the configured registry, and with
+/// `--install-links` (a local package is copied, not linked). Only the specs `sources` allows are
+/// installed. Bundles are written into a temporary directory, checked (`BundleCheck`: nothing in
+/// them may lead outside them), given the bundle modes, and renamed into place when complete, so
+/// a failed, refused or interrupted install never leaves a bundle behind.
 public struct DependencyInstaller: Sendable {
     public let bundlesDirectory: String
     public let npm: String
@@ -28,16 +30,34 @@ public struct DependencyInstaller: Sendable {
     public let registry: String?
     /// How often npm retries a failed fetch (1 s to 5 s apart).
     public let fetchRetries: Int
+    /// Which specs may be installed.
+    public let sources: DependencySources
+    /// The group that may read bundles besides their owner: the workers' group when the server
+    /// runs as root (they run as `nobody`); `nil` keeps bundles readable by their owner only.
+    /// By default, that of a sandbox with the default configuration.
+    public let readerGroupID: UInt32?
 
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public let description: String
     }
 
-    public init(bundlesDirectory: String, npm: String? = nil, registry: String? = nil, fetchRetries: Int = 2) {
+    public init(
+        bundlesDirectory: String, npm: String? = nil, registry: String? = nil, fetchRetries: Int = 2,
+        sources: DependencySources = .registryOnly, readerGroupID: UInt32? = SandboxConfiguration.defaultWorkerGroupID
+    ) {
         self.bundlesDirectory = bundlesDirectory
         self.npm = npm ?? SandboxConfiguration.findExecutable("npm") ?? "/usr/bin/npm"
         self.registry = registry
         self.fetchRetries = fetchRetries
+        self.sources = sources
+        self.readerGroupID = readerGroupID
+    }
+
+    /// The installer of a sandbox: its bundles directory, its workers' group, its allowed sources.
+    public init(configuration: SandboxConfiguration, sources: DependencySources? = nil, registry: String? = nil) {
+        self.init(
+            bundlesDirectory: configuration.bundlesDirectory, registry: registry,
+            sources: sources ?? configuration.dependencySources, readerGroupID: configuration.workerGroupID)
     }
 
     /// The bundle's identity: SHA-256 of the sorted `name@version` list.
@@ -51,17 +71,18 @@ public struct DependencyInstaller: Sendable {
     /// there is nothing to install.
     public func install(_ dependencies: [ActionDependency]) async throws -> String? {
         guard !dependencies.isEmpty else { return nil }
-        for dependency in dependencies where !Self.isValidName(dependency.name) {
-            throw Failure(description: "invalid npm package name: \(dependency.name)")
+        for dependency in dependencies {
+            if let problem = sources.problem(with: dependency) { throw Failure(description: problem) }
         }
         let fileManager = FileManager.default
         let bundle = URL(fileURLWithPath: bundlesDirectory).appendingPathComponent(Self.bundleKey(dependencies))
         let modules = bundle.appendingPathComponent("node_modules")
         if fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) { return modules.path }
 
-        try fileManager.createDirectory(atPath: bundlesDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let modes = BundleModes(readerGroupID: readerGroupID)
+        try modes.prepareRoot(bundlesDirectory)
         let staging = URL(fileURLWithPath: bundlesDirectory).appendingPathComponent(".staging-" + RandomIdentifier.hex(byteCount: 8))
-        try fileManager.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try fileManager.createDirectory(at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? fileManager.removeItem(at: staging) }
         let manifest: JSONValue = .object([
             "name": "gatehouse-action-bundle", "version": "1.0.0", "private": true,
@@ -70,7 +91,8 @@ public struct DependencyInstaller: Sendable {
         ])
         try Data(manifest.jsonText().utf8).write(to: staging.appendingPathComponent("package.json"))
         var arguments = [
-            "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", "--omit=dev", "--no-update-notifier",
+            "install", "--install-links", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", "--omit=dev",
+            "--no-update-notifier",
             "--cache", staging.appendingPathComponent(".npm-cache").path, "--loglevel=error",
             "--fetch-retries=\(fetchRetries)", "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=5000",
         ]
@@ -80,7 +102,11 @@ public struct DependencyInstaller: Sendable {
             throw Failure(description: "npm install failed (exit \(status)): \(output.suffix(2000))")
         }
         try? fileManager.removeItem(at: staging.appendingPathComponent(".npm-cache"))
+        if let problem = BundleCheck.problem(in: staging.path) {
+            throw Failure(description: "the installed bundle was refused: \(problem)")
+        }
         try Data().write(to: staging.appendingPathComponent(".complete"))
+        try modes.apply(below: staging.path)
         do {
             try fileManager.moveItem(at: staging, to: bundle)
         } catch  where fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) {

@@ -152,6 +152,9 @@ public struct FlowResult: Sendable, Equatable, Codable {
     public var error: ActionError?
     /// What the next part of the flow starts from, when the request asked for it.
     public var state: JSONValue?
+    /// The action `error` is blamed on when the flow failed as a whole because of one action
+    /// (it ended its worker); `nil` when the flow's first action or the platform is meant.
+    public var failedActionIndex: Int?
 
     public enum Status: String, Sendable, Codable {
         case completed, denied, suspended, failed

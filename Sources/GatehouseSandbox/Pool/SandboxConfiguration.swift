@@ -15,8 +15,19 @@ public struct SandboxConfiguration: Sendable {
     public var heapMegabytes: Int
     /// Extra time after a flow's budget before the worker is killed from outside.
     public var graceMillis: Int
-    /// Where installed dependency bundles live; workers may read below it.
+    /// Where installed dependency bundles live; workers may read below it. Readable by the
+    /// server's user only (and the workers' group when the server is root); see
+    /// `defaultBundlesDirectory` for why it is not a fixed path in the temporary directory.
     public var bundlesDirectory: String
+    /// Which dependency specs tenants may declare (`GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES`).
+    public var dependencySources: DependencySources = .registryOnly
+    /// The OS limit on each worker's writable memory (`RLIMIT_DATA`, through `prlimit`), which
+    /// covers what the V8 heap cap does not: `Buffer`s and other off-heap allocations. An
+    /// allocation past it fails inside the action (`GATEHOUSE_SANDBOX_MEMORY_MB`). An
+    /// address-space limit would break V8, which reserves large ranges up front.
+    public var memoryMegabytes: Int = SandboxConfiguration.defaultMemoryMegabytes
+    /// 512 MB: the 128 MB heap, Node's own ~50 MB, and room for an action's buffers.
+    public static let defaultMemoryMegabytes = 512
     /// The directory holding `runner.js` (the SwiftPM resource by default).
     public var runnerDirectory: String
     /// When the server runs as root, workers drop to this user id (65534, `nobody`) with `setpriv`.
@@ -54,7 +65,7 @@ public struct SandboxConfiguration: Sendable {
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.heapMegabytes = heapMegabytes
         self.graceMillis = graceMillis
-        self.bundlesDirectory = bundlesDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-bundles").path
+        self.bundlesDirectory = bundlesDirectory ?? Self.defaultBundlesDirectory()
         self.runnerDirectory = runnerDirectory ?? RunnerResources.directory
         self.unprivilegedUserID = unprivilegedUserID
     }
@@ -82,10 +93,18 @@ public struct SandboxConfiguration: Sendable {
         node(["--max-old-space-size=\(heapMegabytes)", "\(runnerDirectory)/runner.js"])
     }
 
+    /// The group id workers run with when the server is root (`nobody`'s), which may read the
+    /// bundles; `nil` when workers share the server's user.
+    public var workerGroupID: UInt32? { geteuid() == 0 ? UInt32(unprivilegedUserID) : nil }
+    /// `workerGroupID` of the default configuration (`nobody`'s group, 65534, under root).
+    public static var defaultWorkerGroupID: UInt32? { geteuid() == 0 ? 65_534 : nil }
+
     /// `node` with `arguments`, under the permission model (reads of the runner and the bundles
-    /// only) and, when the server is root, started through `setpriv` as an unprivileged user.
+    /// only), under the memory limit (`prlimit`), and, when the server is root, started through
+    /// `setpriv` as an unprivileged user.
     func node(_ arguments: [String]) -> SandboxLaunch {
-        var arguments = [permissionFlag(), "--allow-fs-read=\(runnerDirectory)", "--allow-fs-read=\(bundlesDirectory)"] + arguments
+        // A trailing slash: Node's permission model then allows the directory's contents.
+        var arguments = [permissionFlag(), "--allow-fs-read=\(runnerDirectory)", "--allow-fs-read=\(bundlesDirectory)/"] + arguments
         var executable = nodeBinary
         if geteuid() == 0, let setpriv = Self.findExecutable("setpriv") {
             // Root must not run tenant code: drop every privilege before exec'ing node.
@@ -95,6 +114,11 @@ public struct SandboxConfiguration: Sendable {
                     "--inh-caps=-all", "--", nodeBinary,
                 ] + arguments
             executable = setpriv
+        }
+        if let prlimit = Self.findExecutable("prlimit") {
+            let bytes = memoryMegabytes << 20
+            arguments = ["--data=\(bytes):\(bytes)", "--", executable] + arguments
+            executable = prlimit
         }
         return SandboxLaunch(executable: executable, arguments: arguments, workingDirectory: runnerDirectory)
     }

@@ -159,7 +159,7 @@ extension SandboxPool {
         return worker
     }
 
-    /// Runs `configuration.warmUpFlows` flows per warmed trigger on a new `worker`, on the
+    /// Runs `configuration.warmUpFlows` flows (fewer while serving: `warmUpFlows(_:whileServing:)`) per warmed trigger on a new `worker`, on the
     /// bundled sample events, with the warm-up actions its `ready` frame listed (`Runner/lib/warmup.js`),
     /// and drops their results. They are ordinary flow requests over the worker's stdin, so
     /// V8 optimises what real requests run, the socket read and the answer's write included,
@@ -182,7 +182,7 @@ extension SandboxPool {
             if !sources.isEmpty { requests.append(FlowRequest(trigger: trigger, event: event, actions: sources)) }
         }
         guard !requests.isEmpty else { return }
-        let flows = configuration.warmUpFlows * requests.count
+        let flows = Self.warmUpFlows(configuration.warmUpFlows, whileServing: whileServing) * requests.count
         for index in 0..<flows {
             let request = requests[index % requests.count]
             guard try await worker.run(request, id: index + 1, timeout: timeout(for: request), callerMayWait: !whileServing) != nil
@@ -191,6 +191,16 @@ extension SandboxPool {
             }
         }
         worker.warmedUpFlows = flows
+    }
+}
+
+extension SandboxPool {
+    /// Warm-up flows per trigger for a new worker. One that starts while flows are being served
+    /// (a replacement for a worker an action ended, an extra one) runs a tenth of them, at least
+    /// 100: it is needed now — with every worker gone, no login completes until one is ready — and
+    /// 2,000 flows per trigger take over a second when the waits are handed over.
+    static func warmUpFlows(_ configured: Int, whileServing: Bool) -> Int {
+        whileServing ? max(configured / 10, min(configured, 100)) : configured
     }
 }
 

@@ -1,3 +1,4 @@
+import CGatehouseSystem
 import Foundation
 import GatehouseCore
 import Logging
@@ -31,6 +32,8 @@ public final class SandboxPool: Sendable {
         /// Workers started beyond `configuration.workers` because flows kept waiting (see `surge`).
         var extraWorkers = 0
         var surgePending = false
+        /// Action versions that keep ending their workers (`SandboxPool+Blame.swift`).
+        var quarantine = Quarantine()
     }
 
     /// The triggers on the path of every login and token: what a warm-up exercises.
@@ -110,6 +113,12 @@ public final class SandboxPool: Sendable {
     }
 
     private func startWorkers() async throws {
+        // Workers of the server's own user (when it is not root) must not read its /proc files
+        // (environment, memory), whatever the permission model lets through.
+        if gatehouse_set_undumpable() != 0 {
+            logger.warning("could not make the server undumpable: its /proc files stay readable by processes of its user")
+        }
+        for warning in try configuration.prepareBundlesDirectory() { logger.warning("\(warning)") }
         // Node's permission model, which contains the workers, exists from Node 20 on.
         if FileManager.default.isExecutableFile(atPath: configuration.nodeBinary),
             let major = try? SandboxConfiguration.nodeMajorVersion(configuration.nodeBinary), major < 20
@@ -180,6 +189,7 @@ public final class SandboxPool: Sendable {
         let clock = ContinuousClock.now
         var part = request
         var combined = FlowResult(status: .completed, actions: [])
+        var firstActionOfPart = 0
         for (index, next) in parts.enumerated() {
             let elapsed = ContinuousClock.now - clock
             let elapsedMillis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -192,7 +202,9 @@ public final class SandboxPool: Sendable {
             let offset = combined.actions.count
             combined.actions += result.actions
             combined.error = result.error
+            combined.failedActionIndex = result.failedActionIndex.map { $0 + firstActionOfPart }
             combined.state = result.state
+            firstActionOfPart += next.actions.count
             guard result.status == .completed else {
                 combined.status = result.status
                 combined.suspended = result.suspended.map {
@@ -222,6 +234,7 @@ public final class SandboxPool: Sendable {
 
     /// Runs `request` on one worker of this pool.
     func runOnWorker(_ request: FlowRequest) async throws -> FlowResult {
+        if let refusal = quarantineRefusal(request) { return refusal }
         if !state.withLock({ $0.started }) { try await start() }
         let worker = try await checkout()
         let requestID = state.withLock { state in
@@ -233,7 +246,7 @@ public final class SandboxPool: Sendable {
             parsed = try await worker.run(request, id: requestID, timeout: timeout(for: request))
         } catch {
             replace(worker)
-            return failure(for: error, budget: request.budgetMillis)
+            return failure(for: error, request: request)
         }
         guard let result = parsed else {
             logger.error("sandbox worker broke the protocol; replacing it", metadata: ["worker": "\(worker.id)"])
@@ -243,8 +256,25 @@ public final class SandboxPool: Sendable {
                 error: ActionError(
                     name: "PlatformError", message: "the sandbox worker answered with an invalid frame", class: "platform_error"))
         }
-        if result.recycle { replace(worker) } else { checkin(worker) }
-        return result.flow
+        var flow = result.flow
+        // An allocation past the OS memory limit fails inside the action; the worker, whose
+        // memory is then exhausted, is replaced.
+        let hitMemoryLimit = Self.nameMemoryLimit(in: &flow, megabytes: configuration.memoryMegabytes)
+        if result.recycle || hitMemoryLimit { replace(worker) } else { checkin(worker) }
+        return flow
+    }
+
+    /// Rewrites V8's "Array buffer allocation failed" in `flow`'s action errors to name the
+    /// worker's memory limit; whether there was one.
+    static func nameMemoryLimit(in flow: inout FlowResult, megabytes: Int) -> Bool {
+        var found = false
+        for index in flow.actions.indices {
+            guard let error = flow.actions[index].error, error.message.contains("Array buffer allocation failed") else { continue }
+            flow.actions[index].error?.message =
+                "\(error.message): the action reached the memory limit of its sandbox worker (\(megabytes) MB); the worker was replaced."
+            found = true
+        }
+        return found
     }
 
     /// Stops every worker, those of the other runtimes' pools too.
@@ -260,33 +290,5 @@ public final class SandboxPool: Sendable {
         }
         for worker in idle { worker.shutdown() }
         for waiter in waiters { waiter.continuation.resume(throwing: Failure.stopped) }
-    }
-
-    // MARK: - Results
-
-    private func failure(for error: any Error, budget: Int) -> FlowResult {
-        if case SandboxWorker.Failure.exited(let status, let diagnostics) = error {
-            // Only the deadline of `exchange` sends SIGKILL to a worker in the middle of a flow.
-            if status == SIGKILL {
-                return FlowResult(
-                    status: .failed, actions: [],
-                    error: ActionError(
-                        name: "TimeoutError", message: "The flow did not finish within its \(budget) ms budget; its worker was stopped.",
-                        class: "action_timeout"))
-            }
-            let outOfMemory = diagnostics.contains("heap out of memory") || diagnostics.contains("Allocation failed")
-            logger.warning("sandbox worker exited during a flow", metadata: ["status": "\(status)", "out_of_memory": "\(outOfMemory)"])
-            return FlowResult(
-                status: .failed, actions: [],
-                error: ActionError(
-                    name: "PlatformError",
-                    message: outOfMemory
-                        ? "The action ran out of memory (heap limit \(configuration.heapMegabytes) MB); its worker was restarted."
-                        : "The sandbox worker exited unexpectedly (status \(status)); it was restarted.",
-                    class: "platform_error"))
-        }
-        return FlowResult(
-            status: .failed, actions: [],
-            error: ActionError(name: "PlatformError", message: "The sandbox could not run the flow: \(error)", class: "platform_error"))
     }
 }

@@ -21,8 +21,12 @@ import Logging
 /// the answer is in. Measured in `BENCHMARKS.md` ("the caller's own wait").
 final class SandboxWorker: @unchecked Sendable {
     enum Failure: Error, Equatable {
-        /// The process ended (crash, out of memory, killed). `diagnostics` is the tail of its stderr.
-        case exited(status: Int32, diagnostics: String)
+        /// The process ended (crash, out of memory, killed from outside) before answering.
+        /// `status` is its exit code, or the signal that ended it when `signaled`;
+        /// `diagnostics` is the tail of its stderr.
+        case exited(status: Int32, signaled: Bool, diagnostics: String)
+        /// The worker did not answer before the exchange's deadline and was killed.
+        case timedOut
         /// The worker's channels could not be set up.
         case notStarted(String)
         /// The worker was killed or shut down by the pool before this exchange.
@@ -51,6 +55,9 @@ final class SandboxWorker: @unchecked Sendable {
     /// past it (a synchronous infinite loop cannot be interrupted from inside).
     private var deadline: ContinuousClock.Instant?
     private var exitFailure: Failure?
+    /// Set when this side killed the worker at the deadline: its SIGKILL is then a timeout, not
+    /// a kill from outside.
+    private var killedAtDeadline = false
     private var retired = false
     private var stderrTail = Data()
 
@@ -228,7 +235,12 @@ final class SandboxWorker: @unchecked Sendable {
                 continue
             }
             process.waitUntilExit()
-            let failure = Failure.exited(status: process.terminationStatus, diagnostics: diagnostics())
+            let failure =
+                state.withLock({ killedAtDeadline })
+                ? Failure.timedOut
+                : Failure.exited(
+                    status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+                    diagnostics: diagnostics())
             state.withLock { exitFailure = failure }
             deliver(.failure(failure))
             return
@@ -245,6 +257,7 @@ final class SandboxWorker: @unchecked Sendable {
             if let due {
                 let left = due - ContinuousClock.now
                 if left <= .zero {
+                    state.withLock { killedAtDeadline = true }
                     if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
                 } else {
                     let millis = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1

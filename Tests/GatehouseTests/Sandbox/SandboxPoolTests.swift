@@ -306,7 +306,7 @@ import Testing
         }
     }
 
-    @Test("a memory bomb fails its own flow with a platform_error; the next flow runs")
+    @Test("a memory bomb fails its own flow: the action is to blame (action_error, the heap limit named); the next flow runs")
     func memoryBomb() async throws {
         try await SandboxFixture.withPool(heapMegabytes: 32) { pool in
             let result = try await pool.run(
@@ -317,8 +317,8 @@ import Testing
                     )
                 ]))
             #expect(result.status == .failed)
-            #expect(result.error?.class == "platform_error")
-            #expect(result.error?.message.contains("memory") == true)
+            #expect(result.error?.class == "action_error")
+            #expect(result.error?.message.contains("ran out of memory (the heap limit is 32 MB)") == true)
             let next = try await pool.run(
                 SandboxFixture.postLogin([("ok", "exports.onExecutePostLogin = async () => {};")]))
             #expect(next.status == .completed)
@@ -411,7 +411,8 @@ import Testing
         #expect(status == 0, "\(output)")
         let tarball = work.appendingPathComponent("tiny-shout-1.0.0.tgz")
         let bundles = work.appendingPathComponent("bundles").path
-        let installer = DependencyInstaller(bundlesDirectory: bundles)
+        let installer = DependencyInstaller(
+            bundlesDirectory: bundles, sources: DependencySources(directories: [work.path], urlPrefixes: []))
         let dependencies = [ActionDependency(name: "tiny-shout", version: "file:" + tarball.path)]
         let modules = try #require(try await installer.install(dependencies))
         #expect(modules.hasPrefix(bundles + "/" + DependencyInstaller.bundleKey(dependencies)))
@@ -438,7 +439,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         let package = try Self.makePackage(in: work)
         let bundles = work.appendingPathComponent("bundles").path
-        let installer = DependencyInstaller(bundlesDirectory: bundles, registry: "http://127.0.0.1:9/", fetchRetries: 0)
+        let installer = DependencyInstaller(
+            bundlesDirectory: bundles, registry: "http://127.0.0.1:9/", fetchRetries: 0,
+            sources: DependencySources(directories: [work.path], urlPrefixes: []))
         #expect(try await installer.install([ActionDependency(name: "tiny-shout", version: "file:" + package.path)]) != nil)
         await #expect(throws: DependencyInstaller.Failure.self) {
             try await installer.install([ActionDependency(name: "does-not-exist-anywhere", version: "1.0.0")])

@@ -9,13 +9,14 @@ enum SandboxFixture {
 
     static func withPool<T: Sendable>(
         workers: Int = 1, heapMegabytes: Int = 64, bundles: String? = nil, warmUpFlows: Int = 0, callerWait: Duration? = nil,
-        _ body: @Sendable (SandboxPool) async throws -> T
+        memoryMegabytes: Int? = nil, _ body: @Sendable (SandboxPool) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical
         var configuration = SandboxConfiguration(
             workers: workers, heapMegabytes: heapMegabytes, graceMillis: 300, bundlesDirectory: bundles, warmUpFlows: warmUpFlows)
         if let callerWait { configuration.callerWait = callerWait }
+        if let memoryMegabytes { configuration.memoryMegabytes = memoryMegabytes }
         let pool = SandboxPool(configuration: configuration, catalog: catalog, logger: logger)
         try await pool.start()
         do {

@@ -1,0 +1,36 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Files only the server's user may read: the SQLite database (SQLite gives its `-wal` and
+/// `-shm` files the database file's mode) and the master-key file. `docs/SECURITY.md`, "Files".
+public enum PrivateFiles {
+    /// Creates `path` empty with mode 0600 when it does not exist yet, so that what fills it later
+    /// (SQLite) keeps that mode whatever the process's umask. An existing file is left as it is.
+    public static func createIfMissing(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    /// A warning for each existing file of `paths` that others than its owner may read or write.
+    public static func wideModeWarnings(_ paths: [String]) -> [String] {
+        paths.compactMap { path in
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return nil }
+            return "\(path) has mode \(String(info.st_mode & 0o777, radix: 8)): others than its owner can read or change it; "
+                + "run chmod 600 \(path)"
+        }
+    }
+
+    /// Whether `path` exists with no access for group or others (tests, and the start-up check).
+    public static func isPrivate(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & 0o077 == 0
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import GatehouseCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Who is to blame when a worker ends in the middle of a flow, and what is done about action
+/// versions that keep ending theirs (`docs/SECURITY.md`, "One action cannot harm the others").
+///
+/// - The action's doing — its uncaught error, its memory (V8's heap cap, the OS data limit), a
+///   crash it provoked: that action failed (`action_error`), and the crash counts towards its
+///   quarantine. The action is the one whose file (`actions/<name>.js`) the dying worker's stderr
+///   names; when it names none (an out-of-memory abort prints no stack), every action of the flow.
+/// - A signal no action can send (actions cannot signal processes), or no worker to be had: the
+///   platform failed (`platform_error`), and the caller may try again.
+///
+/// A version that ended workers `Quarantine.crashLimit` times within `Quarantine.window` is
+/// quarantined on this instance for `Quarantine.coolDown`, or until other code is deployed under
+/// it: its flows fail at once with a clear error and take no worker down.
+struct Quarantine {
+    static let crashLimit = 3
+    static let window: Duration = .seconds(60)
+    static let coolDown: Duration = .seconds(300)
+
+    struct Entry {
+        var crashes: [ContinuousClock.Instant] = []
+        /// The code that crashed (its hash): other code under the same version id (an edited
+        /// draft under test) is not quarantined.
+        var codeHash: Int
+        var until: ContinuousClock.Instant?
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+    /// Whether any version is quarantined: the check every flow makes costs nothing otherwise.
+    var isEmpty: Bool { entries.values.allSatisfy { $0.until == nil } }
+
+    /// The quarantined action of `actions`, with the instant its quarantine ends.
+    mutating func quarantined(in actions: [ActionSource], at now: ContinuousClock.Instant) -> (Int, ContinuousClock.Instant)? {
+        for (index, action) in actions.enumerated() {
+            guard let entry = entries[action.versionID], let until = entry.until else { continue }
+            if until <= now {
+                entries[action.versionID] = nil
+            } else if entry.codeHash == action.code.hashValue {
+                return (index, until)
+            }
+        }
+        return nil
+    }
+
+    /// Counts a crash of `action`; returns the end of its quarantine when this crash starts one.
+    mutating func recordCrash(of action: ActionSource, at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        let hash = action.code.hashValue
+        var entry = entries[action.versionID].flatMap { $0.codeHash == hash ? $0 : nil } ?? Entry(codeHash: hash)
+        entry.crashes = entry.crashes.filter { now - $0 < Self.window } + [now]
+        if entry.crashes.count >= Self.crashLimit {
+            entry.until = now + Self.coolDown
+            entry.crashes = []
+        }
+        entries[action.versionID] = entry
+        return entry.until
+    }
+}
+
+extension SandboxPool {
+    /// Signals that only something outside the sandbox can send: a worker ended by one was killed,
+    /// it did not crash. (`SIGABRT`, `SIGTRAP`, `SIGSEGV`, `SIGILL`, `SIGBUS` are how V8 and Node
+    /// end a process that ran out of memory or crashed: the action's doing.)
+    static let outsideSignals: Set<Int32> = [SIGKILL, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM]
+
+    /// A failed result for a flow with a quarantined action, without running it; `nil` to run it.
+    func quarantineRefusal(_ request: FlowRequest) -> FlowResult? {
+        let found = state.withLock { state -> (Int, ContinuousClock.Instant)? in
+            guard !state.quarantine.isEmpty else { return nil }
+            return state.quarantine.quarantined(in: request.actions, at: .now)
+        }
+        guard let (index, until) = found else { return nil }
+        let seconds = max(1, (until - .now).components.seconds)
+        var result = FlowResult(
+            status: .failed, actions: [],
+            error: ActionError(
+                name: "QuarantinedError",
+                message: "The action '\(request.actions[index].name)' is quarantined on this server: it ended its sandbox worker "
+                    + "\(Quarantine.crashLimit) times within \(Quarantine.window.components.seconds) s. Deploy a fixed version, "
+                    + "or wait \(seconds) s.",
+                class: "action_error"))
+        result.failedActionIndex = index
+        return result
+    }
+
+    /// The result of a flow whose worker did not answer, with the blame placed as described on
+    /// `Quarantine`.
+    func failure(for error: any Error, request: FlowRequest) -> FlowResult {
+        switch error {
+        case SandboxWorker.Failure.timedOut:
+            return FlowResult(
+                status: .failed, actions: [],
+                error: ActionError(
+                    name: "TimeoutError",
+                    message: "The flow did not finish within its \(request.budgetMillis) ms budget; its worker was stopped.",
+                    class: "action_timeout"))
+        case SandboxWorker.Failure.exited(let status, let signaled, _) where signaled && Self.outsideSignals.contains(status):
+            logger.error("sandbox worker was killed from outside during a flow", metadata: ["signal": "\(status)"])
+            return Self.platformFailure("The sandbox worker running the flow was stopped from outside (signal \(status)).")
+        case SandboxWorker.Failure.exited(let status, let signaled, let diagnostics):
+            return blame(request, status: status, signaled: signaled, diagnostics: diagnostics)
+        default:
+            return Self.platformFailure("The sandbox could not run the flow: \(error)")
+        }
+    }
+
+    public static func platformFailure(_ message: String) -> FlowResult {
+        FlowResult(status: .failed, actions: [], error: ActionError(name: "PlatformError", message: message, class: "platform_error"))
+    }
+
+    private func blame(_ request: FlowRequest, status: Int32, signaled: Bool, diagnostics: String) -> FlowResult {
+        let named = request.actions.indices.filter { diagnostics.contains(Self.fileName(of: request.actions[$0])) }
+        let culprits = named.isEmpty ? Array(request.actions.indices) : named
+        let heap = diagnostics.contains("heap out of memory") || diagnostics.contains("Reached heap limit")
+        let offHeap = !heap && (diagnostics.contains("out of memory") || diagnostics.contains("Allocation failed"))
+        let now = ContinuousClock.now
+        let quarantined = state.withLock { state in
+            culprits.compactMap { index in state.quarantine.recordCrash(of: request.actions[index], at: now).map { _ in index } }
+        }
+        for index in quarantined {
+            logger.warning(
+                "action quarantined: it ended its sandbox worker too often",
+                metadata: [
+                    "action": "\(request.actions[index].name)", "version_id": "\(request.actions[index].versionID)",
+                    "cool_down_s": "\(Quarantine.coolDown.components.seconds)",
+                ])
+        }
+        logger.warning(
+            "an action ended its sandbox worker",
+            metadata: ["status": "\(status)", "signaled": "\(signaled)", "actions": "\(culprits.map { request.actions[$0].name })"])
+        let who = named.count == 1 ? "The action '\(request.actions[named[0]].name)'" : "An action of this flow"
+        let how =
+            heap
+            ? "ran out of memory (the heap limit is \(configuration.heapMegabytes) MB)"
+            : offHeap
+                ? "ran out of memory (the memory limit is \(configuration.memoryMegabytes) MB per worker)"
+                : "ended its sandbox worker (\(signaled ? "signal" : "exit status") \(status))"
+        var result = FlowResult(
+            status: .failed, actions: [],
+            error: ActionError(
+                name: heap || offHeap ? "MemoryLimitError" : "WorkerCrashError", message: "\(who) \(how); the worker was replaced.",
+                class: "action_error"))
+        result.failedActionIndex = named.count == 1 ? named[0] : nil
+        return result
+    }
+
+    /// The file name the runner gives an action's module, which its stacks show
+    /// (`Runner/lib/loader.js`, `fileNameFor`).
+    static func fileName(of action: ActionSource) -> String {
+        let raw = action.name.isEmpty ? action.versionID : action.name
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        return "actions/" + String(raw.map { allowed.contains($0) ? $0 : "_" }) + ".js"
+    }
+}

@@ -1,0 +1,119 @@
+import CGatehouseSystem
+import Foundation
+import GatehouseCore
+import Testing
+
+@testable import GatehouseSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// "One action harms everyone" of the sandbox-trust report (`docs/SECURITY.md`): off-heap memory
+/// without a cap, an action that keeps ending its worker, and who is blamed when a worker ends.
+@Suite("Sandbox trust: one action cannot harm the others") struct SandboxHarmTests {
+    static let hoarder = """
+        exports.onExecutePostLogin = async (event, api) => {
+          const kept = [];
+          for (let i = 0; i < 30; i++) kept.push(Buffer.alloc(100 * 1024 * 1024, 1));
+          api.idToken.setCustomClaim('https://x/held', kept.length);
+        };
+        """
+    static let heapEater = """
+        exports.onExecutePostLogin = async () => {
+          const kept = [];
+          for (;;) kept.push(new Array(100000).fill({ grow: kept.length }));
+        };
+        """
+    static let fine = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/ok', true); };"
+
+    @Test("off-heap memory is capped by the OS: 3 GB of Buffers fail inside the action, naming the limit, and the next flow runs")
+    func offHeapMemoryIsCapped() async throws {
+        try await SandboxFixture.withPool(memoryMegabytes: 384) { pool in
+            let result = try await pool.run(try SandboxFixture.postLogin([("hoarder", Self.hoarder)]))
+            #expect(result.status == .failed)
+            let error = try #require(result.actions.first?.error, "\(result)")
+            #expect(error.class == "action_error")
+            #expect(error.message.contains("memory limit of its sandbox worker (384 MB)"), "\(error.message)")
+            #expect(result.commands.isEmpty)
+            #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
+            let next = try await pool.run(try SandboxFixture.postLogin([("fine", Self.fine)]))
+            #expect(next.status == .completed, "\(next)")
+        }
+    }
+
+    @Test("an action that keeps ending its worker is quarantined: its flows fail at once, other actions run on")
+    func quarantine() async throws {
+        try await SandboxFixture.withPool { pool in
+            let eater = try SandboxFixture.postLogin([("eater", Self.heapEater)])
+            for attempt in 1...Quarantine.crashLimit {
+                let result = try await pool.run(eater)
+                #expect(result.status == .failed)
+                #expect(result.error?.class == "action_error", "attempt \(attempt): \(String(describing: result.error))")
+                #expect(result.error?.message.contains("ran out of memory") == true, "\(String(describing: result.error?.message))")
+                #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
+            }
+            let started = ContinuousClock.now
+            let refused = try await pool.run(eater)
+            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(refused.error?.name == "QuarantinedError")
+            #expect(refused.error?.class == "action_error")
+            #expect(refused.error?.message.contains("'eater' is quarantined") == true)
+            #expect(pool.workerCount == 1, "no worker was taken down")
+            // Another action, and the same version id with other code (an edited draft), run.
+            #expect(try await pool.run(try SandboxFixture.postLogin([("fine", Self.fine)])).status == .completed)
+            let edited = try SandboxFixture.postLogin([("eater", Self.fine)])
+            #expect(try await pool.run(edited).status == .completed)
+        }
+    }
+
+    @Test("who is blamed: the action a dying worker's stack names; the platform for a kill from outside; a timeout stays a timeout")
+    func blame() async throws {
+        let pool = SandboxPool(
+            configuration: SandboxConfiguration(workers: 1), catalog: SandboxFixture.catalog, logger: .init(label: "blame"))
+        let request = try SandboxFixture.postLogin([("innocent", Self.fine), ("killer", Self.fine)])
+        let crash = pool.failure(
+            for: SandboxWorker.Failure.exited(
+                status: 1, signaled: false,
+                diagnostics:
+                    "Error: boom\n    at Timeout._onTimeout (actions/killer.js:3:29)\n    at listOnTimeout (node:internal/timers:573:17)"),
+            request: request)
+        #expect(crash.error?.class == "action_error")
+        #expect(crash.failedActionIndex == 1)
+        #expect(crash.error?.message.contains("'killer'") == true)
+
+        for signal in [SIGKILL, SIGTERM] {
+            let killed = pool.failure(
+                for: SandboxWorker.Failure.exited(status: signal, signaled: true, diagnostics: ""), request: request)
+            #expect(killed.error?.class == "platform_error", "signal \(signal)")
+            #expect(killed.failedActionIndex == nil)
+        }
+        let aborted = pool.failure(
+            for: SandboxWorker.Failure.exited(
+                status: SIGABRT, signaled: true,
+                diagnostics: "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
+            request: request)
+        #expect(aborted.error?.class == "action_error")
+        #expect(aborted.error?.name == "MemoryLimitError")
+        #expect(pool.failure(for: SandboxWorker.Failure.timedOut, request: request).error?.class == "action_timeout")
+    }
+
+    @Test("a replacement worker warms up with a tenth of the flows, so the pool serves again soon after a worker is lost")
+    func shortWarmUpForReplacements() {
+        #expect(SandboxPool.warmUpFlows(2_000, whileServing: false) == 2_000)
+        #expect(SandboxPool.warmUpFlows(2_000, whileServing: true) == 200)
+        #expect(SandboxPool.warmUpFlows(25, whileServing: true) == 25)
+        #expect(SandboxPool.warmUpFlows(0, whileServing: true) == 0)
+    }
+
+    @Test("the server closes its /proc files to processes of its own user (an Actions worker among them)")
+    func serverIsUndumpable() async throws {
+        try await SandboxFixture.withPool { _ in
+            // Undumpable: the kernel gives the process's /proc files (environ, mem, maps) to root
+            // and refuses ptrace from its own user.
+            #expect(gatehouse_is_dumpable() == 0)
+            var info = stat()
+            #expect(stat("/proc/self/environ", &info) == 0 && info.st_uid == 0)
+        }
+    }
+}

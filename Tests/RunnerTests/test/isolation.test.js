@@ -1,0 +1,243 @@
+'use strict';
+// Isolation between actions of one worker (PROTOCOL.md §9, "Isolation model"): each
+// attack is performed by an action through a real worker, and the victim — another
+// action, a later flow, or the runner itself — must be unaffected. Every test here
+// failed on the runner that ran all actions in one shared realm.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startRunner, action } = require('../harness');
+
+const SECRET = 'sk_live_victim_secret_4242';
+const VICTIM_EMAIL = 'victim-of-another-flow@example.com';
+
+test('isolation between actions', async (t) => {
+  // A fresh worker per attack: on a runner that is not isolated, one attack breaks the
+  // worker for the next one.
+  let runner = null;
+  t.beforeEach(async () => { runner = await startRunner(); });
+  t.afterEach(() => { runner.kill(); });
+  const OPTIONS = { timeout: 15000 };
+
+  /** Runs `attacker` alone, then `victims` (one flow each), then `attacker` again; returns all results. */
+  async function scenario(attacker, victims) {
+    const first = await runner.flow({ actions: [attacker] });
+    const middle = [];
+    for (const victim of victims) middle.push(await runner.flow(victim));
+    const last = await runner.flow({ actions: [attacker] });
+    return { first, middle, last };
+  }
+
+  await t.test('a setter on Object.prototype cannot steal the secrets or the event of a later action', OPTIONS, async () => {
+    const attacker = action('stealer', `
+      const stolen = [];
+      for (const key of ['API_KEY', 'secrets', 'client_secret', 'email']) {
+        Object.defineProperty(Object.prototype, key, {
+          set(v) { stolen.push(typeof v === 'object' ? JSON.stringify(v) : String(v)); Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true }); },
+          configurable: true,
+        });
+      }
+      exports.onExecutePostLogin = async () => { console.log('stolen:' + stolen.join('|')); };`);
+    const victim = action('victim', `exports.onExecutePostLogin = async (event, api) => {
+      const body = {};
+      body.client_secret = event.secrets.API_KEY;
+      const copy = {};
+      copy.API_KEY = event.secrets.API_KEY;
+      api.idToken.setCustomClaim('https://x/ok', body.client_secret === ${JSON.stringify(SECRET)} && copy.API_KEY === ${JSON.stringify(SECRET)});
+    };`, { secrets: { API_KEY: SECRET } });
+    const { middle, last } = await scenario(attacker, [
+      { actions: [attacker, victim] },
+      { event: { user: { user_id: 'auth0|v', email: VICTIM_EMAIL } }, actions: [victim] },
+    ]);
+    for (const result of middle) {
+      assert.equal(result.status, 'completed', JSON.stringify(result));
+      assert.deepEqual(result.actions.at(-1).commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/ok', true] }]);
+    }
+    assert.equal(last.actions[0].error, null);
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(VICTIM_EMAIL));
+  });
+
+  await t.test('a setter on the prototype of event.secrets cannot steal another action\'s secrets', OPTIONS, async () => {
+    const attacker = action('proto-stealer', `
+      const stolen = [];
+      exports.onExecutePostLogin = async (event) => {
+        const proto = Object.getPrototypeOf(event.secrets);
+        if (!Object.getOwnPropertyDescriptor(proto, 'API_KEY')) {
+          Object.defineProperty(proto, 'API_KEY', { set(v) { stolen.push(v); }, get() { return undefined; }, configurable: true });
+          Object.getPrototypeOf(event.user).__defineSetter__('token', function (v) { stolen.push(v); });
+        }
+        console.log('stolen:' + stolen.join('|'));
+      };`);
+    const victim = action('assigner', `exports.onExecutePostLogin = async (event, api) => {
+      const config = Object.assign({}, event.secrets);
+      const headers = {};
+      headers.token = event.secrets.API_KEY;
+      api.idToken.setCustomClaim('https://x/key', config.API_KEY === ${JSON.stringify(SECRET)} && headers.token === ${JSON.stringify(SECRET)});
+    };`, { secrets: { API_KEY: SECRET } });
+    const { middle, last } = await scenario(attacker, [{ actions: [attacker, victim] }, { actions: [victim] }]);
+    for (const result of middle) {
+      assert.deepEqual(result.actions.at(-1).commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/key', true] }], JSON.stringify(result));
+    }
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+  });
+
+  await t.test('wrapping JSON.parse does not reveal the frames of other flows', OPTIONS, async () => {
+    const attacker = action('parse-spy', `
+      const seen = [];
+      const parse = JSON.parse;
+      JSON.parse = function (text, reviver) { if (typeof text === 'string') seen.push(text); return parse.call(this, text, reviver); };
+      exports.onExecutePostLogin = async () => { console.log('seen:' + seen.join('\\n')); };`);
+    const victim = action('innocent', "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/e', event.user.email); };",
+      { secrets: { API_KEY: SECRET } });
+    const { middle, last } = await scenario(attacker, [
+      { event: { user: { user_id: 'auth0|v', email: VICTIM_EMAIL } }, actions: [victim] },
+    ]);
+    assert.equal(middle[0].status, 'completed');
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(VICTIM_EMAIL));
+  });
+
+  await t.test('patching Array.prototype.includes does not change what a later action sees', OPTIONS, async () => {
+    const attacker = action('patcher', `exports.onExecutePostLogin = async () => {
+      Array.prototype.includes = () => true;
+      Object.prototype.isAdmin = true;
+      String.prototype.startsWith = () => true;
+    };`);
+    const victim = action('checker', `exports.onExecutePostLogin = async (event, api) => {
+      if (['admin'].includes(event.user.role) || event.user.isAdmin || 'user'.startsWith('adm')) api.access.deny('tampered');
+      console.log([1, 2].includes(3), ({}).isAdmin);
+    };`);
+    const flow = await runner.flow({ actions: [attacker, victim] });
+    assert.equal(flow.status, 'completed', JSON.stringify(flow));
+    assert.equal(flow.actions[1].logs, 'false undefined\n');
+    const later = await runner.flow({ actions: [victim] });
+    assert.equal(later.status, 'completed');
+    assert.equal(later.actions[0].logs, 'false undefined\n');
+  });
+
+  await t.test('patching a built-in module is not seen by another action', OPTIONS, async () => {
+    const attacker = action('module-patcher', `exports.onExecutePostLogin = async () => {
+      const attempts = [
+        () => { require('https').request = function request() { throw new Error('hijacked'); }; },
+        () => { require('crypto').createHash = () => ({ update() { return this; }, digest() { return 'hijacked'; } }); },
+        () => { require('crypto').randomUUID = () => 'hijacked'; },
+        () => { Object.getPrototypeOf(require('crypto').createHash('sha256')).digest = () => 'hijacked'; },
+        () => { require('events').prototype.emit = () => false; },
+        () => { Buffer.prototype.toString = () => 'hijacked'; },
+        () => { URL.prototype.toString = () => 'hijacked'; },
+      ];
+      for (const attempt of attempts) { try { attempt(); } catch {} }
+      console.log(require('crypto').randomUUID());
+    };`);
+    const victim = action('module-user', `exports.onExecutePostLogin = async () => {
+      const crypto = require('crypto');
+      const https = require('https');
+      const { EventEmitter } = require('events');
+      const emitter = new EventEmitter();
+      let heard = false;
+      emitter.on('x', () => { heard = true; });
+      emitter.emit('x');
+      console.log(crypto.createHash('sha256').update('x').digest('hex').slice(0, 8), https.request.name, crypto.randomUUID().length,
+        heard, Buffer.from('ok').toString(), String(new URL('https://a.example/')));
+    };`);
+    const patched = await runner.flow({ actions: [attacker] });
+    assert.equal(patched.status, 'completed', JSON.stringify(patched));
+    for (const flow of [await runner.flow({ actions: [attacker, victim] }), await runner.flow({ actions: [victim] })]) {
+      assert.equal(flow.status, 'completed', JSON.stringify(flow));
+      assert.equal(flow.actions.at(-1).logs, '2d711642 request 36 true ok https://a.example/\n');
+    }
+  });
+
+  await t.test('the constructors of api functions give the action its own Function, not the runner\'s', OPTIONS, async () => {
+    const escape = action('api-escape', `exports.onExecutePostLogin = async (event, api) => {
+      const paths = [
+        api.idToken.setCustomClaim.constructor,
+        Object.getPrototypeOf(api).constructor.constructor,
+        api.cache.get.constructor,
+        console.log.constructor,
+        (api.cache.get('k') || {}).constructor.constructor,
+      ];
+      const out = [];
+      for (const F of paths) {
+        let p;
+        try { p = F('return process')(); } catch (e) { out.push('threw ' + e.code); continue; }
+        out.push([F === Function, p === process, typeof p.mainModule, typeof p.binding, typeof p.reallyExit, typeof p._getActiveHandles].join(','));
+        try { F('return this')().JSON.parse = () => ({}); } catch {}
+      }
+      console.log(out.join('\\n'));
+    };`);
+    const flow = await runner.flow({ cache: { k: { value: 'v', expires_at: Date.now() + 60000 } }, actions: [escape] });
+    assert.equal(flow.status, 'completed', JSON.stringify(flow));
+    for (const line of flow.actions[0].logs.trim().split('\n')) {
+      assert.ok(line === 'true,true,undefined,undefined,undefined,undefined' || line === 'threw ERR_ACTION_FORBIDDEN', line);
+    }
+    // The runner still parses requests: nothing reached its JSON.parse.
+    const next = await runner.flow({ actions: ["exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/u', event.user.user_id); };"] });
+    assert.deepEqual(next.actions[0].commands[0].args, ['https://x/u', 'auth0|u1']);
+  });
+
+  await t.test('the prototypes of the event\'s objects lead to the action\'s own realm, not the runner\'s', OPTIONS, async () => {
+    const escape = action('event-escape', `exports.onExecutePostLogin = async (event) => {
+      const out = [];
+      for (const value of [event, event.user, event.user.identities, event.secrets, event.user.app_metadata]) {
+        const F = Object.getPrototypeOf(value).constructor.constructor;
+        const p = F('return process')();
+        out.push([F === Function, p === process, typeof p.mainModule, Object.getPrototypeOf(value) === (Array.isArray(value) ? Array.prototype : Object.prototype)].join(','));
+      }
+      console.log(out.join('\\n'));
+    };`);
+    const flow = await runner.flow({ actions: [escape] });
+    assert.equal(flow.status, 'completed', JSON.stringify(flow));
+    assert.equal(flow.actions[0].logs, 'true,true,undefined,true\n'.repeat(5));
+  });
+
+  await t.test('the runner\'s own objects cannot be reached and polluted through Node\'s objects', OPTIONS, async () => {
+    // Buffer, URL, timers and the objects Node's modules return live in Node's realm,
+    // the runner's: their prototypes and constructors must not be a way in.
+    const attacker = action('node-realm', `
+      const leaked = [];
+      exports.onExecutePostLogin = async () => {
+        const tries = [];
+        for (const start of [Buffer.from('x'), new URL('https://a.example/'), setTimeout(() => {}, 0), require('crypto').createHash('sha256'), require('os').cpus()]) {
+          let p = start;
+          while (Object.getPrototypeOf(p) !== null) p = Object.getPrototypeOf(p);
+          try {
+            Object.defineProperty(p, 'transient', { get() { leaked.push(JSON.stringify(this)); return undefined; }, configurable: true });
+            tries.push('defined');
+          } catch (e) { tries.push(e.name); }
+          try { p.constructor.constructor('return this')().JSON.parse = () => { throw new Error('hijacked'); }; tries.push('patched'); } catch (e) { tries.push(e.code || e.name); }
+        }
+        console.log('leaked:' + leaked.join('|'));
+      };`);
+    const victim = action('victim2', "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/e', event.user.email); };",
+      { secrets: { API_KEY: SECRET } });
+    const { middle, last } = await scenario(attacker, [
+      { event: { user: { user_id: 'auth0|v', email: VICTIM_EMAIL } }, actions: [victim] },
+    ]);
+    assert.equal(middle[0].status, 'completed', JSON.stringify(middle[0]));
+    assert.deepEqual(middle[0].actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/e', VICTIM_EMAIL] }]);
+    assert.equal(last.status, 'completed', JSON.stringify(last));
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(VICTIM_EMAIL));
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+  });
+
+  await t.test('os.setPriority and other process-affecting calls are forbidden', OPTIONS, async () => {
+    for (const call of [
+      "require('os').setPriority(process.ppid, 19)",
+      "require('node:os').setPriority(19)",
+      "(await import('node:os')).setPriority(process.ppid, 19)",
+      "(await import('node:os')).default.setPriority(process.ppid, 19)",
+      "process.setUncaughtExceptionCaptureCallback(() => {})",
+      "process.chdir('/')",
+      "require('v8').setFlagsFromString('--allow-natives-syntax')",
+    ]) {
+      const result = await runner.flow({ actions: [`exports.onExecutePostLogin = async () => { ${call}; };`] });
+      const { error } = result.actions[0];
+      assert.ok(error, `${call} should fail`);
+      assert.equal(error.class, 'action_error', call);
+      assert.ok(error.code === 'ERR_ACTION_FORBIDDEN' || /is not a function/.test(error.message), `${call}: ${JSON.stringify(error)}`);
+    }
+    assert.equal((await runner.ping()).type, 'pong');
+  });
+});

@@ -10,6 +10,8 @@ struct AuthorizeRoutes {
     let responder: AuthorizationResponder
     let validator: AuthorizationRequestValidator
     let authorization: AuthorizationService
+    /// Login transactions per client IP (`docs/SECURITY.md`, "Unauthenticated writes").
+    let throttle = TransactionThrottle()
 
     func register(on router: Router<GatehouseRequestContext>) {
         router.get("authorize") { request, context in try await authorize(request, context: context) }
@@ -18,7 +20,14 @@ struct AuthorizeRoutes {
     func authorize(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
         let transaction: LoginTransactionRecord
         do {
-            transaction = try await validator.validate(RequestParameters.query(request), now: Timestamp.nowMillis())
+            let query: [String: String]
+            do {
+                query = try RequestParameters.oauthQuery(request)
+            } catch {
+                // Before the client and redirect URI are known, the answer is a page (RFC 6749 §4.1.2.1).
+                throw AuthorizationFailure.page(title: "invalid_request", description: error.description)
+            }
+            transaction = try await validator.validate(query, now: Timestamp.nowMillis())
         } catch let failure as AuthorizationFailure {
             return responder.failure(failure)
         }
@@ -41,6 +50,15 @@ struct AuthorizeRoutes {
                 .redirect(
                     OAuthError(.loginRequired, "Login required"), to: transaction.redirect_uri, state: transaction.state,
                     responseMode: transaction.response_mode))
+        }
+        guard throttle.admit(context.remoteIP) else {
+            var page = responder.failure(
+                .page(
+                    title: "Too many sign-in attempts",
+                    description: "Too many sign-ins were started from your network in the last minute. Wait a minute and try again."))
+            page.status = .tooManyRequests
+            page.headers[.retryAfter] = String(throttle.window)
+            return page
         }
         try await services.storage.read { try await $0.loginTransactions.insert(transaction) }
         let page = transaction.query["screen_hint"] == "signup" ? "u/signup" : "u/login"

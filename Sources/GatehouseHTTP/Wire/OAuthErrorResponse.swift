@@ -7,6 +7,11 @@ extension OAuthError: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse()
+    }
+
+    /// The error as the token endpoint answers it.
+    func jsonResponse() -> Response {
         let body = JSONLiteral.object(["error": .string(code.rawValue), "error_description": .string(description)])
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache",

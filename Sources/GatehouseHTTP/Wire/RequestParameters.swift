@@ -7,11 +7,23 @@ enum RequestParameters {
     /// Parses `application/x-www-form-urlencoded` text (HTML forms, RFC 6749 requests): `+` is a
     /// space, `%XX` a byte; the first value of a repeated name wins.
     static func parseForm(_ text: String) -> [String: String] {
+        var repeated: String?
+        return parseForm(text, repeated: &repeated)
+    }
+
+    /// The same, noting in `repeated` the first name that appears more than once: OAuth
+    /// endpoints refuse those (RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be
+    /// included more than once").
+    static func parseForm(_ text: String, repeated: inout String?) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.utf8.split(separator: UInt8(ascii: "&")) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             let key = decodeComponent(parts[0])
-            if result[key] == nil { result[key] = parts.count > 1 ? decodeComponent(parts[1]) : "" }
+            if result[key] == nil {
+                result[key] = parts.count > 1 ? decodeComponent(parts[1]) : ""
+            } else if repeated == nil {
+                repeated = key
+            }
         }
         return result
     }
@@ -63,23 +75,50 @@ enum RequestParameters {
         parseForm(request.uri.query ?? "")
     }
 
-    /// A body of form fields or a JSON object (Auth0's `/oauth/token` accepts both; its SDKs send
-    /// JSON). Non-string JSON values are passed on as their JSON text.
-    static func body(_ request: Request, context: some RequestContext) async throws -> [String: String] {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let text = String(buffer: buffer)
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        if contentType.hasPrefix("application/json") {
-            guard let object = JSONValue(jsonText: text)?.objectValue else {
-                throw OAuthErrorBody.invalidJSON
-            }
-            return object.mapValues { $0.stringValue ?? $0.jsonText() }
-        }
-        return parseForm(text)
+    /// The query string's parameters for an OAuth endpoint: a repeated name is an error.
+    static func oauthQuery(_ request: Request) throws(OAuthParameterError) -> [String: String] {
+        var repeated: String?
+        let query = parseForm(request.uri.query ?? "", repeated: &repeated)
+        if let repeated { throw .repeated(repeated) }
+        return query
     }
 
-    enum OAuthErrorBody: Error {
+    /// A body of form fields or a JSON object (Auth0's `/oauth/token` accepts both; its SDKs send
+    /// JSON). Non-string JSON values are passed on as their JSON text. Any other content type, a
+    /// repeated form field, or JSON that is not an object is refused.
+    static func body(_ request: Request, context: some RequestContext) async throws -> [String: String] {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        let isJSON = contentType.hasPrefix("application/json")
+        guard isJSON || contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw OAuthParameterError.unsupportedContentType(contentType)
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let text = String(buffer: buffer)
+        if isJSON {
+            guard let object = JSONValue(jsonText: text)?.objectValue else { throw OAuthParameterError.invalidJSON }
+            return object.mapValues { $0.stringValue ?? $0.jsonText() }
+        }
+        var repeated: String?
+        let form = parseForm(text, repeated: &repeated)
+        if let repeated { throw OAuthParameterError.repeated(repeated) }
+        return form
+    }
+
+    /// Why an OAuth request's parameters were refused; each is `invalid_request`.
+    enum OAuthParameterError: Error, CustomStringConvertible {
         case invalidJSON
+        case repeated(String)
+        case unsupportedContentType(String)
+
+        var description: String {
+            switch self {
+            case .invalidJSON: "The request body is not a JSON object."
+            case .repeated(let name): "The parameter \(name) is included more than once (RFC 6749 §3.1)."
+            case .unsupportedContentType(let type):
+                "The request body must be application/x-www-form-urlencoded or application/json"
+                    + (type.isEmpty ? ", and the Content-Type header is missing." : ", not \(type).")
+            }
+        }
     }
 }
 

@@ -20,6 +20,9 @@ public struct AuthorizationRequestValidator: Sendable {
     }
 
     public func validate(_ query: [String: String], now: EpochMillis) async throws -> LoginTransactionRecord {
+        if let problem = AuthorizationRequestLimits.problem(with: query) {
+            throw AuthorizationFailure.page(title: "invalid_request", description: problem)
+        }
         func value(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
         guard let clientID = value("client_id") else {
             throw AuthorizationFailure.page(title: "invalid_request", description: "Missing required parameter: client_id")
@@ -66,6 +69,9 @@ public struct AuthorizationRequestValidator: Sendable {
         }
         if challenge != nil && challengeMethod != "S256" {
             throw fail(.invalidRequest, "code_challenge_method must be S256.")
+        }
+        if let challenge, !PKCE.isWellFormed(challenge) {
+            throw fail(.invalidRequest, "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.2).")
         }
         let audience = value("audience")
         if let audience {

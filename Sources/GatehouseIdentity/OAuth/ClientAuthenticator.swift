@@ -26,6 +26,11 @@ public struct ClientCredentials: Sendable, Equatable {
             if let formID = form["client_id"], formID != id {
                 throw OAuthError(.invalidRequest, "client_id in the body does not match the Authorization header.")
             }
+            // RFC 6749 §2.3: a client must not use more than one authentication method per request.
+            if form["client_secret"] != nil || form["client_assertion"] != nil {
+                throw OAuthError(
+                    .invalidRequest, "The client authenticated twice (Authorization header and client_secret): use one method.")
+            }
             return ClientCredentials(clientID: id, clientSecret: secret, method: "client_secret_basic")
         }
         let secret = form["client_secret"]
@@ -48,7 +53,8 @@ public struct ClientAuthenticator: Sendable {
         }
         if client.isPublic {
             guard credentials.clientSecret == nil else {
-                throw OAuthError(.invalidClient, "This client is public and must not send a client secret.")
+                throw OAuthError(
+                    .invalidRequest, "This client's token_endpoint_auth_method is none: it must not send a client secret.")
             }
             return client
         }

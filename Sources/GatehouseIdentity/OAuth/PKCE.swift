@@ -11,4 +11,18 @@ public enum PKCE {
         let digest = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncodedString()
         return SecretComparison.equal(digest, challenge)
     }
+
+    /// RFC 7636 §4.1–4.2: a verifier, and so an S256 challenge, is 43–128 characters of the
+    /// unreserved set `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
+    public static func isWellFormed(_ value: String) -> Bool {
+        (43...128).contains(value.utf8.count)
+            && value.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                    true
+                default: false
+                }
+            }
+    }
 }

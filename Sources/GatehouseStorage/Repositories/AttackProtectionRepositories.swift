@@ -33,6 +33,14 @@ public struct LoginBlockRecord: Sendable, Equatable {
     public var userID: String?
     public var ip: String
     public var attempts: Int
+
+    public init(connection: String, identifier: String, userID: String?, ip: String, attempts: Int) {
+        self.connection = connection
+        self.identifier = identifier
+        self.userID = userID
+        self.ip = ip
+        self.attempts = attempts
+    }
 }
 
 /// Brute-force counters (Auth0's Brute-force Protection). Each attempt is counted *before* the

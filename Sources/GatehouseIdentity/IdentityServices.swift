@@ -13,6 +13,8 @@ public struct IdentityServices: Sendable {
     public let verifier: TokenVerifier
     public let passwords: PasswordHasher
     public let users: UserDirectory
+    /// Brute-force protection, suspicious-IP throttling and user blocks.
+    public let attackProtection: AttackProtection
     public let clientAuthenticator: ClientAuthenticator
     public let loginTokens: LoginTokenIssuer
     public let grants: GrantRegistry
@@ -37,7 +39,10 @@ public struct IdentityServices: Sendable {
         tokens = TokenIssuer(keyring: keyring, configuration: configuration)
         verifier = TokenVerifier(keyring: keyring, issuer: configuration.issuer)
         passwords = PasswordHasher(cost: configuration.bcryptCost)
-        users = UserDirectory(storage: storage, passwords: passwords, configuration: configuration, logger: logger)
+        let attackProtection = AttackProtection(storage: storage, configuration: configuration, logger: logger)
+        self.attackProtection = attackProtection
+        users = UserDirectory(
+            storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection)
         configurationCache = ConfigurationCache(storage: storage)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)

@@ -57,6 +57,13 @@ struct ServerOptions: ParsableArguments {
             bootstrapClientID: env("GATEHOUSE_BOOTSTRAP_CLIENT_ID"),
             bootstrapClientSecret: env("GATEHOUSE_BOOTSTRAP_CLIENT_SECRET"),
             bcryptCost: env("GATEHOUSE_BCRYPT_COST").flatMap(Int.init) ?? 10,
+            trustedProxies: try env("GATEHOUSE_TRUSTED_PROXIES").map { text in
+                do {
+                    return try IPAddressRange.parseList(text)
+                } catch let error as ConfigurationError {
+                    throw ValidationError("GATEHOUSE_TRUSTED_PROXIES: \(error.description)")
+                }
+            } ?? [],
             sandboxWorkers: try env("GATEHOUSE_SANDBOX_WORKERS").map { text in
                 guard let workers = Int(text), (1...256).contains(workers) else {
                     throw ValidationError("GATEHOUSE_SANDBOX_WORKERS must be a number from 1 to 256, got \(text)")

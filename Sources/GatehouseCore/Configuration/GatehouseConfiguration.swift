@@ -24,9 +24,16 @@ public struct GatehouseConfiguration: Sendable {
     public var defaultAccessTokenLifetime: Int
     /// Default ID-token lifetime when a client does not set its own (Auth0: 36000 s).
     public var defaultIDTokenLifetime: Int
-    /// Failed password attempts allowed per user (and per IP) within `throttleWindow` seconds.
+    /// The default `max_attempts` of brute-force protection (Auth0: 10): consecutive failed
+    /// password attempts for one user from one IP before that IP is blocked for that user. The
+    /// tenant's setting (`PATCH /api/v2/attack-protection/brute-force-protection`) wins.
     public var failedLoginLimit: Int
+    /// Seconds after its last failure that a count of failed attempts still below the limit is
+    /// forgotten (a block itself stays until it is lifted).
     public var throttleWindow: Int
+    /// Proxies whose `X-Forwarded-For` is believed (`GATEHOUSE_TRUSTED_PROXIES`): the client IP
+    /// is the right-most address of the chain that is not one of them. Empty: the TCP peer.
+    public var trustedProxies: [IPAddressRange]
     /// Set the `Secure` attribute on cookies; defaults to whether the issuer is https.
     public var secureCookies: Bool
     /// Actions sandbox workers (`GATEHOUSE_SANDBOX_WORKERS`); `nil` means one per core.
@@ -78,7 +85,8 @@ public struct GatehouseConfiguration: Sendable {
         defaultAccessTokenLifetime: Int = 86_400,
         defaultIDTokenLifetime: Int = 36_000,
         failedLoginLimit: Int = 10,
-        throttleWindow: Int = 900,
+        throttleWindow: Int = 86_400,
+        trustedProxies: [IPAddressRange] = [],
         secureCookies: Bool? = nil,
         sandboxWorkers: Int? = nil,
         sandboxWarmUpFlows: Int? = nil,
@@ -107,6 +115,7 @@ public struct GatehouseConfiguration: Sendable {
         self.defaultIDTokenLifetime = defaultIDTokenLifetime
         self.failedLoginLimit = failedLoginLimit
         self.throttleWindow = throttleWindow
+        self.trustedProxies = trustedProxies
         self.secureCookies = secureCookies ?? resolvedIssuer.hasPrefix("https://")
         self.sandboxWorkers = sandboxWorkers
         self.sandboxWarmUpFlows = sandboxWarmUpFlows

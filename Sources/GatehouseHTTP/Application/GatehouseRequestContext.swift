@@ -5,14 +5,19 @@ import NIOCore
 /// Management API's middleware has checked a Bearer token — which caller it is.
 public struct GatehouseRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer's IP address (no proxy headers are trusted).
-    public let remoteIP: String
+    /// The client's IP address: the TCP peer's, or — when the peer is a trusted proxy
+    /// (`GATEHOUSE_TRUSTED_PROXIES`) — the one `ClientAddressMiddleware` reads from
+    /// `X-Forwarded-For`. Every throttle, log and `event.request.ip` uses this value.
+    public internal(set) var remoteIP: String
+    /// The TCP peer's IP address, whatever the headers say.
+    public let peerIP: String
     /// Set only by `ManagementAuthenticator` for `/api/v2` routes.
     var managementCaller: ManagementCaller?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.remoteIP = source.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
+        self.peerIP = source.channel.remoteAddress?.ipAddress ?? "0.0.0.0"
+        self.remoteIP = peerIP
     }
 
     /// Auth0 accepts request bodies up to 1 MiB on the Management API; so do we, everywhere.

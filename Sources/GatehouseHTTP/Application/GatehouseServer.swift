@@ -95,6 +95,7 @@ public struct GatehouseServer: Sendable {
     /// The router with every route of the server.
     public func router() async throws -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: services.configuration.trustedProxies))
         router.add(middleware: RequestLoggerMiddleware(logger: services.logger))
         let pages = try await PageRenderer.load()
         let cookies = SessionCookies(secure: services.configuration.secureCookies)

@@ -59,7 +59,10 @@ struct UserEndpoints {
 
     func update(_ id: String, with body: UserBody) async throws -> UserRecord {
         var hash: String?
-        if let password = body.password { hash = try await services.passwords.hash(password) }
+        if let password = body.password {
+            if let error = UserDirectory.passwordTooLong(password) { throw ManagementAPIError.badRequest(error.message) }
+            hash = try await services.passwords.hash(password)
+        }
         if let email = body.email, !EmailAddress.isPlausible(email) {
             throw ManagementAPIError.badRequest(
                 "Payload validation error: 'Object didn't pass validation for format email: \(email)' on property email.")
@@ -84,6 +87,7 @@ struct UserEndpoints {
             user.updated_at = now
             if let hash = hashToStore {
                 try await repositories.users.setPasswordHash(id, hash)
+                try await AttackProtection.passwordWasReset(userID: id, in: repositories)
                 user.last_password_reset = now
             }
             do {
@@ -138,7 +142,7 @@ struct UserEndpoints {
                     case .exists: throw ManagementAPIError.conflict(error.message, errorCode: "auth0_idp_error")
                     case .connectionNotFound:
                         throw ManagementAPIError.badRequest("The connection does not exist.", errorCode: "inexistent_connection")
-                    case .invalid, .signupDisabled: throw ManagementAPIError.badRequest(error.message)
+                    case .invalid, .signupDisabled, .passwordTooLong, .tooManySignups: throw ManagementAPIError.badRequest(error.message)
                     }
                 }
             },
@@ -177,7 +181,12 @@ struct UserEndpoints {
             ManagementEndpoint(.delete, "/users/{id}", scope: "delete:users", tag: "users", summary: "Delete a user", success: .noContent) {
                 _, context in
                 let id = try context.parameter("id")
-                guard try await storage.transaction({ try await $0.users.delete(id) }) else { throw Self.notFound }
+                let deleted = try await storage.transaction { repositories in
+                    guard try await repositories.users.delete(id) else { return false }
+                    try await repositories.loginAttempts.clear(userIDs: [id], identifiers: [])
+                    return true
+                }
+                guard deleted else { throw Self.notFound }
                 return JSONResponse.empty()
             },
             ManagementEndpoint(

@@ -10,7 +10,8 @@ extension AuthorizationResponder {
         var transaction: LoginTransactionRecord
         var client: ClientRecord
         var user: UserRecord
-        var session: SessionRecord
+        /// The session (new, or re-used by SSO) with the secret its cookie carries.
+        var session: AuthorizationService.BrowserSession
         /// `true` after a password check (a new session, a counted login, tenant log `s`/`f`).
         var authenticated: Bool
         var configurationVersion: Int64
@@ -30,7 +31,7 @@ extension AuthorizationResponder {
                 userAgent: request.headers[.userAgent], language: RequestParameters.language(request), query: transaction.query,
                 body: form),
             transaction: transaction, requestedScopes: ScopeList(transaction.scope), audience: transaction.audience,
-            authenticatedAt: login.session.authenticated_at, sessionID: login.session.id,
+            authenticatedAt: login.session.record.authenticated_at, sessionID: login.session.record.id,
             configurationVersion: login.configurationVersion)
         var update = UserDirectory.LoginUpdate(userID: login.user.user_id, ip: context.remoteIP, countsAsLogin: login.authenticated)
         let decision: PostLoginDecision
@@ -39,7 +40,7 @@ extension AuthorizationResponder {
         } catch let refusal as PostLoginRefusal {
             update.metadata = refusal.metadata
             try await authorization.refuse(
-                transaction, login: update, revokingSession: refusal.revokesSession && !login.authenticated ? login.session.id : nil)
+                transaction, login: update, revokingSession: refusal.revokesSession && !login.authenticated ? login.session.record.id : nil)
             await logLogin(
                 type: "f", description: refusal.error.description, transaction: transaction, client: login.client,
                 connection: login.user.connection, request: request,
@@ -72,7 +73,7 @@ extension AuthorizationResponder {
         }
         return redirect(
             to: transaction.redirect_uri, parameters: [("code", code), ("state", transaction.state)],
-            responseMode: transaction.response_mode, setCookies: [cookies.session(login.session.id)])
+            responseMode: transaction.response_mode, setCookies: [cookies.session(secret: login.session.secret)])
     }
 
     /// Tenant log events of browser logins, as Auth0 names them: `s` (success), `f` (refused by

@@ -32,9 +32,9 @@ struct AuthorizeRoutes {
             return responder.failure(failure)
         }
         let prompts = Set((transaction.prompt ?? "").split(separator: " ").map(String.init))
-        let session = try await authorization.activeSession(request.cookies[SessionCookies.sessionName]?.value)
-        if let session, !prompts.contains("login"), await sessionFits(session, transaction),
-            let user = try await services.storage.read({ try await $0.users.get(session.user_id) }), !user.blocked
+        let session = try await authorization.activeSession(secret: request.cookies[SessionCookies.sessionName]?.value)
+        if let session, !prompts.contains("login"), await sessionFits(session.record, transaction),
+            let user = try await services.storage.read({ try await $0.users.get(session.record.user_id) }), !user.blocked
         {
             let configuration = try await services.configurationCache.snapshot()
             if let client = try await configuration.client(transaction.client_id) {

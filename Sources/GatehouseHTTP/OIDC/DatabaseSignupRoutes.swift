@@ -28,14 +28,14 @@ struct DatabaseSignupRoutes {
         var name = "BadRequestError"
         var code: String
         var description: String
-        var status: HTTPResponse.Status { .badRequest }
+        var status: HTTPResponse.Status = .badRequest
 
         func response(from request: Request, context: some RequestContext) throws -> Response {
             JSONResponse.raw(
                 JSONLiteral.object([
                     "name": .string(name), "code": .string(code), "description": .string(description),
-                    "message": .string(description), "statusCode": .int(400),
-                ]).text, status: .badRequest)
+                    "message": .string(description), "statusCode": .int(status.code),
+                ]).text, status: status)
         }
     }
 
@@ -70,12 +70,17 @@ struct DatabaseSignupRoutes {
             do {
                 user = try await services.users.register(
                     connectionName: connection.name, email: body.email, username: body.username, password: password,
-                    profile: profile, viaSignup: true)
+                    profile: profile, viaSignup: true, ip: context.remoteIP)
             } catch let error as UserDirectory.RegistrationError {
                 switch error.kind {
                 case .exists: throw SignupError(code: "user_exists", description: error.message)
                 case .signupDisabled: throw SignupError(code: "operation_not_supported", description: error.message)
                 case .connectionNotFound: throw SignupError(code: "invalid_connection", description: error.message)
+                case .passwordTooLong:
+                    throw SignupError(name: "PasswordStrengthError", code: "invalid_password", description: error.message)
+                case .tooManySignups:
+                    throw SignupError(
+                        name: "TooManyRequestsError", code: "too_many_attempts", description: error.message, status: .tooManyRequests)
                 case .invalid:
                     throw SignupError(
                         name: error.message.hasPrefix("Password") ? "PasswordStrengthError" : "BadRequestError",

@@ -22,7 +22,7 @@ struct LogoutRoutes {
     }
 
     private func loggedOut(_ request: Request, redirectTo target: String?, parameters: [(String, String?)] = []) async throws -> Response {
-        try await authorization.endSession(request.cookies[SessionCookies.sessionName]?.value)
+        try await authorization.endSession(secret: request.cookies[SessionCookies.sessionName]?.value)
         var response =
             target.map { responder.redirect(to: $0, parameters: parameters, responseMode: "query") }
             ?? pages.render("logged_out", ["title": "Logged out"])

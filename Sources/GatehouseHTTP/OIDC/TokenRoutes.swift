@@ -54,7 +54,7 @@ struct TokenRoutes {
         } catch let error as OAuthError {
             await log(
                 tokenRequest, grantType: grantType, success: false, description: error.description, executions: error.executionIDs,
-                userID: nil)
+                userID: nil, failureType: error.logType)
             throw error
         }
     }
@@ -72,7 +72,8 @@ struct TokenRoutes {
     /// (`details.actions.executions`). Failed actions have their own `actions_execution_failed`
     /// events, written by the flow runner.
     func log(
-        _ request: TokenRequest, grantType: String, success: Bool, description: String?, executions: [String], userID: String?
+        _ request: TokenRequest, grantType: String, success: Bool, description: String?, executions: [String], userID: String?,
+        failureType: String? = nil
     ) async {
         guard let recorder = services.flows?.recorder, let type = Self.logTypes[grantType] else { return }
         var details: [String: JSONValue] = [:]
@@ -80,7 +81,8 @@ struct TokenRoutes {
         await recorder.record(logs: [
             LogRecord(
                 log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()),
-                type: success ? type.success : type.failure, description: description ?? "Successful exchange of \(type.text)",
+                type: success ? type.success : failureType ?? type.failure,
+                description: description ?? "Successful exchange of \(type.text)",
                 client_id: request.client.client_id, client_name: request.client.name, ip: request.ip, user_agent: request.userAgent,
                 user_id: userID, audience: request["audience"], scope: request["scope"], details: .object(details))
         ])

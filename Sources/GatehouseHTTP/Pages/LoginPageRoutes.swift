@@ -91,9 +91,13 @@ struct LoginPageRoutes {
                 connection: screen.connection.name, login: login, password: password, ip: context.remoteIP)
         } catch let failure as UserDirectory.LoginFailure {
             await responder.logLogin(
-                type: failure == .tooManyAttempts ? "limit_wc" : "fp", description: failure.message, transaction: screen.transaction,
+                type: failure.logType, description: failure.message, transaction: screen.transaction,
                 client: screen.client, connection: screen.connection.name, request: request, context: context, userID: nil)
-            let status: HTTPResponse.Status = failure == .tooManyAttempts ? .tooManyRequests : .unauthorized
+            let status: HTTPResponse.Status =
+                switch failure {
+                case .tooManyAttempts, .suspiciousIP: .tooManyRequests
+                case .wrongCredentials, .blocked: .unauthorized
+                }
             return pages.render("login", values(screen, error: failure.message, form: form), status: status)
         }
         return try await finish(screen, user: user, request: request, context: context, form: form)
@@ -122,7 +126,7 @@ struct LoginPageRoutes {
             let username = form["username"].flatMap { $0.isEmpty ? nil : $0 }
             let user = try await services.users.register(
                 connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
-                profile: UserProfileFields(), viaSignup: true)
+                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP)
             var loggedIn = user
             loggedIn.logins_count += 1
             return try await finish(screen, user: loggedIn, request: request, context: context, form: form)
@@ -133,9 +137,13 @@ struct LoginPageRoutes {
                 case .invalid where error.message.hasPrefix("Password"):
                     "Choose a password of at least \(screen.connection.options.password_min_length) characters."
                 case .invalid: "Enter a valid email address."
+                case .passwordTooLong:
+                    "This password is too long: choose one of at most \(PasswordHasher.maximumPasswordBytes) bytes (\(PasswordHasher.maximumPasswordBytes) letters without accents; fewer with accented letters or emoji)."
+                case .tooManySignups: "Too many sign-ups from your network. Wait a minute and try again."
                 case .signupDisabled, .connectionNotFound: "Sign-up is not available for this application."
                 }
-            return pages.render("signup", values(screen, error: message, form: form), status: .badRequest)
+            let status: HTTPResponse.Status = error.kind == .tooManySignups ? .tooManyRequests : .badRequest
+            return pages.render("signup", values(screen, error: message, form: form), status: status)
         }
     }
 }

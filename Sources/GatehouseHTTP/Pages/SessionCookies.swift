@@ -9,9 +9,10 @@ struct SessionCookies: Sendable {
 
     let secure: Bool
 
-    func session(_ id: String) -> String {
+    /// The SSO cookie carries the session's secret, never its public id (`sid`).
+    func session(secret: String) -> String {
         Cookie(
-            name: Self.sessionName, value: id, maxAge: Int(AuthorizationService.sessionLifetimeMillis / 1000), path: "/",
+            name: Self.sessionName, value: secret, maxAge: Int(AuthorizationService.sessionLifetimeMillis / 1000), path: "/",
             secure: secure, httpOnly: true, sameSite: .lax
         ).description
     }

@@ -24,27 +24,45 @@ public struct AuthorizationService: Sendable {
         }
     }
 
-    /// A new SSO session for a user who just authenticated, stored only when the login
-    /// completes (`issueCode`).
-    public func newSession(user: UserRecord, clientID: String) -> SessionRecord {
-        let now = Timestamp.nowMillis()
-        return SessionRecord(
-            id: RandomIdentifier.token(byteCount: 24), user_id: user.user_id, connection: user.connection,
-            authenticated_at: now, created_at: now, expires_at: now + Self.sessionLifetimeMillis, clients: [clientID])
+    /// A session and the secret its cookie carries. The secret is never stored (only its
+    /// SHA-256) and never leaves the cookie; the session's `id` is public (`sid`).
+    public struct BrowserSession: Sendable {
+        public var record: SessionRecord
+        public var secret: String
+
+        public init(record: SessionRecord, secret: String) {
+            self.record = record
+            self.secret = secret
+        }
     }
 
-    public func activeSession(_ id: String?) async throws -> SessionRecord? {
-        guard let id, !id.isEmpty else { return nil }
-        return try await storage.read { try await $0.sessions.active(id, now: Timestamp.nowMillis()) }
+    /// A new SSO session for a user who just authenticated, stored only when the login
+    /// completes (`issueCode`).
+    public func newSession(user: UserRecord, clientID: String) -> BrowserSession {
+        let now = Timestamp.nowMillis()
+        let record = SessionRecord(
+            id: RandomIdentifier.token(byteCount: 16), user_id: user.user_id, connection: user.connection,
+            authenticated_at: now, created_at: now, expires_at: now + Self.sessionLifetimeMillis, clients: [clientID])
+        return BrowserSession(record: record, secret: RandomIdentifier.token(byteCount: 32))
+    }
+
+    /// The live session whose cookie carries `secret`.
+    public func activeSession(secret: String?) async throws -> BrowserSession? {
+        guard let secret, !secret.isEmpty else { return nil }
+        let hash = SecretComparison.digest(secret)
+        let record = try await storage.read { try await $0.sessions.active(secretHash: hash, now: Timestamp.nowMillis()) }
+        return record.map { BrowserSession(record: $0, secret: secret) }
     }
 
     /// Completes a browser login in one transaction: a single-use code for `transaction` carrying
     /// what the post-login flow decided for the tokens, the session (stored when new, with the
     /// client recorded), the user's login and metadata, and the end of the transaction.
     public func issueCode(
-        for transaction: LoginTransactionRecord, session: SessionRecord, isNewSession: Bool, customization: TokenCustomization?,
-        login: UserDirectory.LoginUpdate
+        for transaction: LoginTransactionRecord, session browserSession: BrowserSession, isNewSession: Bool,
+        customization: TokenCustomization?, login: UserDirectory.LoginUpdate
     ) async throws -> String {
+        let session = browserSession.record
+        let secretHash = SecretComparison.digest(browserSession.secret)
         let code = RandomIdentifier.token(byteCount: 32)
         let record = AuthorizationCodeRecord(
             client_id: transaction.client_id, user_id: session.user_id, redirect_uri: transaction.redirect_uri,
@@ -58,7 +76,7 @@ public struct AuthorizationService: Sendable {
         try await storage.transaction { repositories in
             try await repositories.authorizationCodes.insert(codeHash: SecretComparison.digest(code), record)
             if isNewSession {
-                try await repositories.sessions.insert(sessionToSave)
+                try await repositories.sessions.insert(sessionToSave, secretHash: secretHash)
             } else {
                 try await repositories.sessions.update(sessionToSave)
             }
@@ -81,8 +99,10 @@ public struct AuthorizationService: Sendable {
         }
     }
 
-    public func endSession(_ id: String?) async throws {
-        guard let id, !id.isEmpty else { return }
-        try await storage.read { try await $0.sessions.revoke(id, at: Timestamp.nowMillis()) }
+    /// Logout: ends the session whose cookie carries `secret` (a cookie that names no live
+    /// session ends nothing).
+    public func endSession(secret: String?) async throws {
+        guard let session = try await activeSession(secret: secret) else { return }
+        try await storage.read { try await $0.sessions.revoke(session.record.id, at: Timestamp.nowMillis()) }
     }
 }

@@ -30,6 +30,9 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var statusCode: Int
     /// Executions of Actions that ran before the error, for the tenant log (never sent to clients).
     public var executionIDs: [String] = []
+    /// The tenant log type when it is not the endpoint's usual failure type (`limit_wc`,
+    /// `limit_mu` for attack protection); never sent to clients.
+    public var logType: String?
     /// `Retry-After` seconds, for errors the client may simply try again.
     public var retryAfterSeconds: Int?
 

@@ -4,7 +4,10 @@ public enum ManagementScopes {
     public static let all: [String] =
         resources.flatMap { resource in
             ["read", "create", "update", "delete"].map { "\($0):\(resource)" }
-        } + ["read:client_keys", "update:client_keys", "read:logs", "read:logs_users", "read:role_members"]
+        } + [
+            "read:client_keys", "update:client_keys", "read:logs", "read:logs_users", "read:role_members", "read:attack_protection",
+            "update:attack_protection",
+        ]
 
     static let resources = [
         "users", "users_app_metadata", "clients", "resource_servers", "client_grants", "connections", "roles",

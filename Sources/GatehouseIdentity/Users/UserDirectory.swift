@@ -8,28 +8,48 @@ public struct UserDirectory: Sendable {
     let passwords: PasswordHasher
     let configuration: GatehouseConfiguration
     let logger: Logger
+    let attackProtection: AttackProtection
 
     /// Why a password login failed, in words safe to show the person who typed it.
-    public enum LoginFailure: Error, Equatable {
+    public enum LoginFailure: Error, Equatable, Sendable {
         case wrongCredentials
         case blocked
+        /// Brute-force protection: too many consecutive failures for this user from this IP.
         case tooManyAttempts
+        /// Suspicious-IP throttling: too many failures from this IP across accounts.
+        case suspiciousIP
 
         public var message: String {
             switch self {
             case .wrongCredentials: "Wrong email or password."
             case .blocked: "This account is blocked. Contact your administrator."
-            case .tooManyAttempts: "Too many failed login attempts. Wait a few minutes and try again."
+            case .tooManyAttempts:
+                "Too many failed login attempts: logins to this account from your network are blocked. Contact your administrator to lift the block."
+            case .suspiciousIP:
+                "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator."
+            }
+        }
+
+        /// Auth0's tenant log type of the failure.
+        public var logType: String {
+            switch self {
+            case .wrongCredentials: "fp"
+            case .blocked: "f"
+            case .tooManyAttempts: "limit_wc"
+            case .suspiciousIP: "limit_mu"
             }
         }
 
         /// The same failure as an OAuth error for the password grants (Auth0 answers 403).
         public var oauthError: OAuthError {
-            switch self {
-            case .wrongCredentials: OAuthError(.invalidGrant, "Wrong email or password.", status: 403)
-            case .blocked: OAuthError(OAuthError.Code("unauthorized"), "user is blocked", status: 401)
-            case .tooManyAttempts: OAuthError(.tooManyAttempts, message, status: 429)
-            }
+            var error: OAuthError =
+                switch self {
+                case .wrongCredentials: OAuthError(.invalidGrant, "Wrong email or password.", status: 403)
+                case .blocked: OAuthError(OAuthError.Code("unauthorized"), "user is blocked", status: 401)
+                case .tooManyAttempts, .suspiciousIP: OAuthError(.tooManyAttempts, message, status: 429)
+                }
+            error.logType = self == .wrongCredentials || self == .blocked ? nil : logType
+            return error
         }
     }
 
@@ -64,7 +84,6 @@ public struct UserDirectory: Sendable {
         let now = Timestamp.nowMillis()
         var user = update.metadata.applied(to: current, at: now)
         if update.countsAsLogin {
-            try await repositories.loginFailures.clear(subject: "user:\(update.userID)")
             user.logins_count += 1
             user.last_login = Timestamp.iso8601(now)
             user.last_ip = update.ip
@@ -74,36 +93,35 @@ public struct UserDirectory: Sendable {
     }
 
     /// Checks `login` (email or username) and `password` against `connection`, and returns the user
-    /// as the login will leave it (counted, not yet written: see `write(_:in:)`). Failures per user
-    /// and per IP are counted; past `failedLoginLimit` within `throttleWindow` further attempts are
-    /// refused without checking the password, until the window passes.
+    /// as the login will leave it (counted, not yet written: see `write(_:in:)`).
+    ///
+    /// Attack protection decides first (`AttackProtection.reserveLogin`): the attempt is counted
+    /// against the IP and against this user from this IP *before* any hash is checked, so
+    /// concurrent guesses cannot all slip under the limit; a right password then forgets the
+    /// count. A login naming nobody is checked against a dummy hash of the same cost, so it
+    /// takes as long as a wrong password and counts the same way.
     public func verify(connection: String, login: String, password: String, ip: String) async throws -> UserRecord {
         let now = Timestamp.nowMillis()
-        let since = now - EpochMillis(configuration.throttleWindow) * 1000
-        let limit = configuration.failedLoginLimit
-        let ipSubject = "ip:\(ip)"
-        let found = try await storage.read { repositories -> (UserRecord?, String?, Bool) in
-            let user = try await repositories.users.find(connection: connection, login: login)
-            var hash: String?
-            if let user { hash = try await repositories.users.passwordHash(user.user_id) }
-            var throttled = try await repositories.loginFailures.count(subject: ipSubject, since: since) >= limit * 5
-            if let user, !throttled {
-                throttled = try await repositories.loginFailures.count(subject: "user:\(user.user_id)", since: since) >= limit
-            }
-            return (user, hash, throttled)
+        let found = try await storage.read { repositories -> (UserRecord?, String?) in
+            guard let user = try await repositories.users.find(connection: connection, login: login) else { return (nil, nil) }
+            return (user, try await repositories.users.passwordHash(user.user_id))
         }
-        if found.2 {
-            logger.notice("login throttled", metadata: ["connection": "\(connection)", "ip": "\(ip)"])
-            throw LoginFailure.tooManyAttempts
+        let reservation = try await attackProtection.reserveLogin(
+            connection: connection, identifier: login, userID: found.0?.user_id, ip: ip, now: now)
+        if let refusal = reservation.refusal {
+            logger.notice(
+                "login refused by attack protection",
+                metadata: ["connection": "\(connection)", "ip": "\(ip)", "reason": "\(refusal.logType)"])
+            throw refusal
         }
-        guard let user = found.0, let hash = found.1, try await passwords.verify(password, hash: hash) else {
-            let userID = found.0?.user_id
-            try await storage.transaction { repositories in
-                try await repositories.loginFailures.record(subject: ipSubject, at: now)
-                if let userID { try await repositories.loginFailures.record(subject: "user:\(userID)", at: now) }
-            }
-            throw LoginFailure.wrongCredentials
+        let valid: Bool
+        if let hash = found.1, found.0 != nil {
+            valid = try await passwords.verify(password, hash: hash)
+        } else {
+            valid = try await passwords.verifyDummy(password)
         }
+        try await attackProtection.settle(reservation, passwordWasRight: valid)
+        guard valid, let user = found.0 else { throw LoginFailure.wrongCredentials }
         guard !user.blocked else { throw LoginFailure.blocked }
         var counted = user
         counted.logins_count += 1
@@ -119,18 +137,40 @@ public struct UserDirectory: Sendable {
             case exists
             case connectionNotFound
             case signupDisabled
+            /// Longer than bcrypt reads (72 UTF-8 bytes).
+            case passwordTooLong
+            /// Suspicious-IP throttling of sign-ups (`pre-user-registration`).
+            case tooManySignups
         }
 
         public var kind: Kind
         public var message: String
     }
 
+    /// The refusal of a password bcrypt would not read in full (see `PasswordHasher.maximumPasswordBytes`).
+    public static func passwordTooLong(_ password: String) -> RegistrationError? {
+        guard !PasswordHasher.fitsBcrypt(password) else { return nil }
+        return RegistrationError(
+            kind: .passwordTooLong,
+            message:
+                "PasswordTooLongError: Password is too long (\(password.utf8.count) bytes); at most \(PasswordHasher.maximumPasswordBytes) bytes (UTF-8) are allowed."
+        )
+    }
+
     /// A new user for a database connection (Management API `POST /users`, `/dbconnections/signup`,
     /// the hosted sign-up page). Checks the password policy and uniqueness in the connection.
+    /// A public sign-up (`viaSignup`) from `ip` first counts against that IP's
+    /// `pre-user-registration` bucket (suspicious-IP throttling).
     public func register(
         connectionName: String, email: String?, username: String?, password: String, profile: UserProfileFields,
-        viaSignup: Bool
+        viaSignup: Bool, ip: String? = nil
     ) async throws -> UserRecord {
+        if viaSignup, let ip, try await !attackProtection.reserveSignup(ip: ip) {
+            logger.notice("sign-up throttled", metadata: ["ip": "\(ip)"])
+            throw RegistrationError(
+                kind: .tooManySignups,
+                message: "We have detected suspicious sign-up behavior from your network. Please try again later.")
+        }
         guard let connection = try await storage.read({ try await $0.connections.get(name: connectionName) }) else {
             throw RegistrationError(kind: .connectionNotFound, message: "The connection does not exist.")
         }
@@ -154,6 +194,7 @@ public struct UserDirectory: Sendable {
                 kind: .invalid,
                 message: "PasswordStrengthError: Password is too weak (at least \(connection.options.password_min_length) characters).")
         }
+        if let error = Self.passwordTooLong(password) { throw error }
         let hash = try await passwords.hash(password)
         let now = Timestamp.iso8601(Timestamp.nowMillis())
         let user = UserRecord(

@@ -1,6 +1,6 @@
 extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [initialSchema, configurationVersion, actions, observability, postLogin]
+    static let all: [Migration] = [initialSchema, configurationVersion, actions, observability, postLogin, serverTrust]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
     /// (JSON text) and lift into columns only what is looked up or constrained.
@@ -150,6 +150,36 @@ extension Migration {
                 trigger_id TEXT NOT NULL, cache_key TEXT NOT NULL, value TEXT NOT NULL, expires_at BIGINT NOT NULL,
                 PRIMARY KEY (trigger_id, cache_key))
             """,
+        ]
+    )
+
+    /// Server trust: brute-force counters per user (or typed identifier) and IP, decided
+    /// atomically before the password hash is checked; suspicious-IP buckets per stage; and SSO
+    /// sessions found by the SHA-256 of their cookie secret, apart from their public id (`sid`).
+    /// Sessions stored before this step used the cookie value as their id, so they are dropped:
+    /// their users log in again. The old `login_failures` log is replaced by the counters.
+    static let serverTrust = Migration(
+        version: 6,
+        name: "brute-force counters, IP throttling and hashed session secrets",
+        statements: [
+            """
+            CREATE TABLE login_attempts (
+                counter_key TEXT PRIMARY KEY, connection TEXT NOT NULL, identifier TEXT NOT NULL, user_id TEXT,
+                ip TEXT NOT NULL, attempts BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX login_attempts_user ON login_attempts (user_id)",
+            "CREATE INDEX login_attempts_identifier ON login_attempts (identifier)",
+            "CREATE INDEX login_attempts_updated ON login_attempts (updated_at)",
+            """
+            CREATE TABLE ip_throttle (
+                stage TEXT NOT NULL, ip TEXT NOT NULL, level BIGINT NOT NULL, accepted BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL, PRIMARY KEY (stage, ip))
+            """,
+            "CREATE INDEX ip_throttle_updated ON ip_throttle (updated_at)",
+            "DROP TABLE login_failures",
+            "DELETE FROM sessions",
+            "ALTER TABLE sessions ADD COLUMN secret_hash TEXT",
+            "CREATE UNIQUE INDEX sessions_secret ON sessions (secret_hash)",
         ]
     )
 }

@@ -1,6 +1,7 @@
 import GatehouseCore
 
-/// An SSO session, referenced by the session cookie and by `sid` in ID tokens.
+/// An SSO session. `id` is public (`sid` in ID tokens, `event.session.id`); the browser's cookie
+/// holds a different, secret value, stored only as its digest (see `SessionRepository`).
 public struct SessionRecord: Codable, Sendable, Equatable {
     public var id: String
     public var user_id: String

@@ -16,7 +16,8 @@ public struct Repositories: Sendable {
     public let loginTransactions: any LoginTransactionRepository
     public let authorizationCodes: any AuthorizationCodeRepository
     public let refreshTokens: any RefreshTokenRepository
-    public let loginFailures: any LoginFailureRepository
+    public let loginAttempts: any LoginAttemptRepository
+    public let ipThrottle: any IPThrottleRepository
     public let actions: any ActionRepository
     public let observability: any ObservabilityRepository
     public let actionCache: any ActionCacheRepository
@@ -34,7 +35,8 @@ public struct Repositories: Sendable {
         loginTransactions = SQLLoginTransactionRepository(db: db)
         authorizationCodes = SQLAuthorizationCodeRepository(db: db)
         refreshTokens = SQLRefreshTokenRepository(db: db)
-        loginFailures = SQLLoginFailureRepository(db: db)
+        loginAttempts = SQLLoginAttemptRepository(db: db)
+        ipThrottle = SQLIPThrottleRepository(db: db)
         actions = SQLActionRepository(db: db, masterKey: masterKey)
         observability = SQLObservabilityRepository(db: db)
         actionCache = SQLActionCacheRepository(db: db)

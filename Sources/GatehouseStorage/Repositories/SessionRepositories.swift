@@ -1,10 +1,16 @@
 import GatehouseCore
 import SQLKit
 
+/// SSO sessions. A session has two values: its public `id` (the ID token's `sid`, Actions'
+/// `event.session.id`, what logs and refresh tokens name) and the secret of its cookie, stored
+/// only as its SHA-256 (`SecretComparison.digest`), so neither a relying party, an action nor a
+/// copy of the database holds a live session.
 public protocol SessionRepository: Sendable {
-    /// The session if it exists, is not revoked and has not expired at `now`.
-    func active(_ id: String, now: EpochMillis) async throws -> SessionRecord?
-    func insert(_ session: SessionRecord) async throws
+    /// The session whose cookie secret has this digest, if it is not revoked and has not expired at `now`.
+    func active(secretHash: String, now: EpochMillis) async throws -> SessionRecord?
+    /// The session with this public id, if it is not revoked and has not expired at `now`.
+    func active(id: String, now: EpochMillis) async throws -> SessionRecord?
+    func insert(_ session: SessionRecord, secretHash: String) async throws
     func update(_ session: SessionRecord) async throws
     func revoke(_ id: String, at: EpochMillis) async throws
 }
@@ -12,18 +18,29 @@ public protocol SessionRepository: Sendable {
 struct SQLSessionRepository: SessionRepository {
     let db: any SQLDatabase
 
-    func active(_ id: String, now: EpochMillis) async throws -> SessionRecord? {
-        try await db.select().columns("id", "document").from("sessions").where("id", .equal, id)
-            .where("revoked_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now).first()
-            .map { try DocumentCoding.decode(SessionRecord.self, from: $0, table: "sessions", id: id) }
+    func active(secretHash: String, now: EpochMillis) async throws -> SessionRecord? {
+        try await activeWhere("secret_hash", secretHash, now: now)
     }
 
-    func insert(_ session: SessionRecord) async throws {
+    func active(id: String, now: EpochMillis) async throws -> SessionRecord? {
+        try await activeWhere("id", id, now: now)
+    }
+
+    private func activeWhere(_ column: String, _ value: String, now: EpochMillis) async throws -> SessionRecord? {
+        guard
+            let row = try await db.select().columns("id", "document").from("sessions").where(SQLIdentifier(column), .equal, value)
+                .where("revoked_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now).first()
+        else { return nil }
+        return try DocumentCoding.decode(
+            SessionRecord.self, from: row, table: "sessions", id: try row.decode(column: "id", as: String.self))
+    }
+
+    func insert(_ session: SessionRecord, secretHash: String) async throws {
         let document = try DocumentCoding.encode(session)
-        try await db.insert(into: "sessions").columns("id", "user_id", "document", "created_at", "expires_at")
+        try await db.insert(into: "sessions").columns("id", "user_id", "document", "created_at", "expires_at", "secret_hash")
             .values(
                 SQLBind(session.id), SQLBind(session.user_id), SQLBind(document), SQLBind(session.created_at),
-                SQLBind(session.expires_at)
+                SQLBind(session.expires_at), SQLBind(secretHash)
             ).run()
     }
 

@@ -58,29 +58,3 @@ struct SQLSigningKeyRepository: SigningKeyRepository {
         }
     }
 }
-
-/// Failed password attempts, counted per subject (`user:…`, `ip:…`) for throttling.
-public protocol LoginFailureRepository: Sendable {
-    func record(subject: String, at: EpochMillis) async throws
-    func count(subject: String, since: EpochMillis) async throws -> Int
-    func clear(subject: String) async throws
-}
-
-struct SQLLoginFailureRepository: LoginFailureRepository {
-    let db: any SQLDatabase
-
-    func record(subject: String, at: EpochMillis) async throws {
-        try await db.insert(into: "login_failures").columns("subject", "occurred_at")
-            .values(SQLBind(subject), SQLBind(at)).run()
-    }
-
-    func count(subject: String, since: EpochMillis) async throws -> Int {
-        try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("login_failures")
-            .where("subject", .equal, subject).where("occurred_at", .greaterThanOrEqual, since).first()?
-            .decode(column: "n", as: Int.self) ?? 0
-    }
-
-    func clear(subject: String) async throws {
-        try await db.delete(from: "login_failures").where("subject", .equal, subject).run()
-    }
-}

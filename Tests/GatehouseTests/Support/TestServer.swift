@@ -22,9 +22,10 @@ struct TestServer {
             sandboxWorkers: 1, sandboxWarmUpFlows: 0)
     }
 
-    /// Runs `body` against a new server.
+    /// Runs `body` against a new server: through the router (the default; every request comes
+    /// from IP 0.0.0.0) or `.live` on a real socket (requests come from the loopback address).
     static func run<T: Sendable>(
-        _ configuration: GatehouseConfiguration = configuration(),
+        _ configuration: GatehouseConfiguration = configuration(), setup: TestingSetup = .router,
         _ body: @Sendable (TestClient) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "test")
@@ -32,7 +33,7 @@ struct TestServer {
         let server = try await GatehouseServer.prepare(configuration, logger: logger)
         do {
             let app = Application(router: try await server.router(), logger: logger)
-            let result = try await app.test(.router) { client in
+            let result = try await app.test(setup) { client in
                 try await body(TestClient(client: client, server: server))
             }
             await server.shutdown()

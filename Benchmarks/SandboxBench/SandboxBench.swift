@@ -23,6 +23,9 @@ enum SandboxBench {
         let throughputSeconds = option("--seconds", 10)
         let workers = option("--workers", ProcessInfo.processInfo.activeProcessorCount)
         let warmUpFlows = option("--warm-up-flows", SandboxConfiguration.defaultWarmUpFlows)
+        // `--runner DIR`: another copy of the runner (e.g. an older commit's, to compare two
+        // runners side by side with one build); the shipped one by default.
+        let runner = arguments.firstIndex(of: "--runner").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 
         let actions = [
             ActionSource(
@@ -45,7 +48,8 @@ enum SandboxBench {
         let catalog = try TriggerCatalog.bundled()
         let event = try SampleEvents.bundled().event(for: "post-login")
         let pool = SandboxPool(
-            configuration: SandboxConfiguration(workers: workers, warmUpFlows: warmUpFlows), catalog: catalog, logger: logger)
+            configuration: SandboxConfiguration(workers: workers, runnerDirectory: runner, warmUpFlows: warmUpFlows), catalog: catalog,
+            logger: logger)
         let starting = ContinuousClock.now
         try await pool.start()
         print(

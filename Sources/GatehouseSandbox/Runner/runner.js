@@ -17,6 +17,7 @@ const { compileCatalog } = require('./lib/catalog');
 const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
 const { warmUpActions } = require('./lib/warmup');
+const { neuterModules, hardenIntrinsics, lockGlobal, forbidden } = require('./lib/harden');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -25,16 +26,10 @@ function diagnostic(text) {
 function exit(code) { reallyExit.call(process, code); }
 
 // Action code may not end or signal processes (the worker would die silently, or
-// could signal the server). These throw inside the action instead.
-function forbidden(name) {
-  return function () {
-    const error = new Error(`${name}() is not allowed in an Action`);
-    error.code = 'ERR_ACTION_FORBIDDEN';
-    throw error;
-  };
-}
+// could signal the server). These throw inside the action instead; actions see a
+// process object of their own (lib/realm.js), and these guard the real one too.
 for (const name of ['exit', 'reallyExit', 'abort', 'kill', '_kill']) {
-  if (typeof process[name] === 'function') process[name] = forbidden(`process.${name}`);
+  if (typeof process[name] === 'function') process[name] = forbidden(`process.${name}()`);
 }
 
 // An error escaping asynchronous action code fails the action that scheduled it, if
@@ -55,6 +50,14 @@ process.on('uncaughtException', asyncFailure);
 process.on('unhandledRejection', asyncFailure);
 
 warmUp();
+
+// From here on, action code may run: harden the runner's realm (lib/harden.js), which
+// every action realm can reach through Node's objects, and forget the runner's own
+// modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
+neuterModules(require, () => als.getStore() !== undefined);
+hardenIntrinsics();
+lockGlobal();
+for (const key of Object.keys(require.cache)) delete require.cache[key];
 
 const loader = new Loader();
 let catalog = null;

@@ -6,7 +6,6 @@
 // validates and applies them after the flow.
 
 const path = require('node:path');
-const vm = require('node:vm');
 const { isProxy } = require('node:util').types;
 const { jsonBytes, prototypeHasEnumerables } = require('./args');
 const tokens = require('./tokens');
@@ -220,7 +219,7 @@ function reflect(exec, method, values) {
       // value === undefined: visible to later actions as an undefined key, never written.
       record(exec, path, values);
       flow.setTransient(options.segments, key);
-      if (options.immediate) trySet(exec.event, options, key, undefined);
+      if (options.immediate) trySet(exec, options, key, undefined);
       return;
     }
     const json = serialize(exec, path, values);
@@ -237,18 +236,19 @@ function reflect(exec, method, values) {
     push(exec, path, json);
     flow.clearTransient(options.segments, key);
     applyReflect(flow.base, options, key, value, true);
-    if (options.immediate) trySet(exec.event, options, key, value);
+    if (options.immediate) trySet(exec, options, key, value);
     return;
   }
   const json = record(exec, path, values);
   const value = values.length > 0 ? normalised(values[0], json, 0) : undefined;
   applyReflect(flow.base, options, undefined, value, true);
-  if (options.immediate) trySet(exec.event, options, undefined, value);
+  if (options.immediate) trySet(exec, options, undefined, value);
 }
 
-function trySet(event, options, key, value) {
+function trySet(exec, options, key, value) {
+  const { event } = exec;
   try {
-    if (isObject(event)) applyReflect(event, options, key, typeof value === 'object' && value !== null ? JSON.parse(JSON.stringify(value)) : value);
+    if (isObject(event)) applyReflect(event, options, key, typeof value === 'object' && value !== null ? exec.realm.helpers.copy(value) : value);
   } catch {
     // The action replaced parts of its own event copy with something unusual; ignore.
   }
@@ -330,16 +330,20 @@ function invoke(method, exec, api, rawArgs) {
       throw new Error(method.options.message || `${path}() is not available on this server`);
   }
   if (method.returns === 'api') return api;
-  return method.returns === 'value' ? result : undefined;
+  if (method.returns !== 'value') return undefined;
+  // Values the runner made (cache records, token claims) are handed over as copies
+  // made in the action's realm.
+  return typeof result === 'object' && result !== null ? exec.realm.helpers.copy(result) : result;
 }
 
 /**
- * Compiles a plan's method tree into a factory that builds the api object of one
- * execution as nested object literals of closures (much faster than adding the
- * properties one by one). Names are JSON-quoted, so the generated source is inert
- * whatever the catalog says.
+ * Compiles a plan's method tree, in an action's realm, into a factory that builds the
+ * api object of one execution as nested object literals of closures (much faster than
+ * adding the properties one by one). Everything the action can reach — the objects and
+ * the methods — belongs to its realm; `invoke` and the plan stay in the closure. Names
+ * are JSON-quoted, so the generated source is inert whatever the catalog says.
  */
-function compileFactory(plan) {
+function compileFactory(plan, realm) {
   const tree = new Map();
   plan.methods.forEach((method, index) => {
     let node = tree;
@@ -353,19 +357,17 @@ function compileFactory(plan) {
   const literal = (node) => `{${[...node].map(([name, child]) => `${JSON.stringify(name)}: ${typeof child === 'number'
     ? `function () { return invoke(methods[${child}], execution, api, arguments); }`
     : literal(child)}`).join(', ')}}`;
-  const source = `const api = ${literal(tree)};\nreturn api;`;
-  const build = vm.compileFunction(source, ['invoke', 'methods', 'execution'], { filename: path.join(__dirname, 'api-factory.generated.js') });
+  const source = `'use strict';\nconst api = ${literal(tree)};\nreturn api;`;
+  const build = realm.compileFunction(source, ['invoke', 'methods', 'execution'], path.join(__dirname, 'api-factory.generated.js'));
   return (execution) => build(invoke, plan.methods, execution);
 }
 
-const factories = new WeakMap();
-
-/** A fresh api object for one execution; assigning onto it affects nothing else. */
-function buildApi(plan, execution) {
-  let factory = factories.get(plan);
+/** A fresh api object for one execution, in `realm`; assigning onto it affects nothing else. */
+function buildApi(plan, execution, realm) {
+  let factory = realm.apiFactories.get(plan);
   if (factory === undefined) {
-    factory = compileFactory(plan);
-    factories.set(plan, factory);
+    factory = compileFactory(plan, realm);
+    realm.apiFactories.set(plan, factory);
   }
   return factory(execution);
 }

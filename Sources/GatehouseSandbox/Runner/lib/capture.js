@@ -68,7 +68,7 @@ function captureWrite(chunk, encoding, callback) {
 // The write callbacks of the actions' Console (its stdout/stderr error handlers). A
 // write that succeeds calls them with null, which does nothing at all: they are not
 // scheduled, which saves a tick object per console.* call.
-const noopCallbacks = new Set();
+const noopCallbacks = new WeakSet();
 
 /** A writable that files everything written to it into the current action's log. */
 class CaptureStream extends Writable {
@@ -124,6 +124,21 @@ function guardStdioDescriptors() {
     if (isActionReadingStdin(fd)) throw denied('Reading the runner\'s standard input is not allowed');
     return read.call(this, fd, ...rest);
   };
+}
+
+/**
+ * The stdio stand-ins and the capturing console of one action realm (realm.js): its
+ * own objects, so that an action replacing `console.log` or `process.stdout.write`
+ * changes nothing for another.
+ */
+function makeStdio() {
+  const stdout = new CaptureStream(1);
+  const stderr = new CaptureStream(2);
+  const console = new Console({ stdout, stderr, colorMode: false });
+  for (const handler of [console._stdoutErrorHandler, console._stderrErrorHandler]) {
+    if (typeof handler === 'function') noopCallbacks.add(handler);
+  }
+  return { console, stdout, stderr, stdin: new Readable({ read() {} }) };
 }
 
 function replaceProcessStream(name, stream) {
@@ -220,4 +235,4 @@ function install() {
   };
 }
 
-module.exports = { als, LogBuffer, install };
+module.exports = { als, LogBuffer, install, makeStdio };

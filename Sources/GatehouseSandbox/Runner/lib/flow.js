@@ -6,17 +6,18 @@
 
 const { AsyncResource } = require('node:async_hooks');
 const { performance } = require('node:perf_hooks');
+const { isPromise } = require('node:util').types;
 const { als, LogBuffer } = require('./capture');
 const { buildApi } = require('./api');
 const { FlowCache } = require('./cache');
-const { prototypeHasEnumerables } = require('./args');
 const { ActionError, BudgetExceeded, describe } = require('./errors');
 
 // Captured before any action code runs, so an action replacing the globals cannot
 // disable the budget timer.
 const setTimer = setTimeout;
 const clearTimer = clearTimeout;
-const now = () => performance.now();
+const performanceNow = performance.now.bind(performance);
+const now = () => performanceNow();
 
 function isObject(value) { return value !== null && typeof value === 'object' && !Array.isArray(value); }
 
@@ -45,33 +46,6 @@ function copyJson(value) {
       Object.defineProperty(out, key, { value: copyJson(value[key]), writable: true, enumerable: true, configurable: true });
     } else {
       out[key] = copyJson(value[key]);
-    }
-  }
-  return out;
-}
-
-/**
- * copyJson using for-in, which walks V8's enumeration cache instead of allocating a
- * key array per object (about 30% faster). For the runner's plain-data objects it
- * visits exactly the own keys, in the same order, as long as nothing on
- * Object.prototype is enumerable: eventFor checks prototypeHasEnumerables() first.
- */
-function copyJsonFast(value) {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    // Pushed rather than preallocated: a packed array (as JSON.parse makes) is
-    // faster to work with than a holey one, for the action and for JSON.stringify.
-    const length = value.length;
-    const out = [];
-    for (let i = 0; i < length; i++) out.push(copyJsonFast(value[i]));
-    return out;
-  }
-  const out = {};
-  for (const key in value) {
-    if (key === '__proto__') {
-      Object.defineProperty(out, key, { value: copyJsonFast(value[key]), writable: true, enumerable: true, configurable: true });
-    } else {
-      out[key] = copyJsonFast(value[key]);
     }
   }
   return out;
@@ -126,19 +100,12 @@ class FlowState {
     return JSON.stringify({ event: this.base, transient: this.transient, cache });
   }
 
-  /** A private deep copy of the event for one action, with that action's secrets. */
-  eventFor(action) {
-    const event = prototypeHasEnumerables() ? copyJson(this.base) : copyJsonFast(this.base);
-    for (const { segments, key } of this.transient) {
-      let node = event;
-      for (const s of segments) {
-        if (!isObject(node[s])) node[s] = {};
-        node = node[s];
-      }
-      Object.defineProperty(node, key, { value: undefined, writable: true, enumerable: true, configurable: true });
-    }
-    event.secrets = isObject(action.secrets) ? { ...action.secrets } : {};
-    return event;
+  /**
+   * A private deep copy of the event for one action, with that action's secrets, made
+   * of the objects of the action's realm.
+   */
+  eventFor(action, realm) {
+    return realm.helpers.eventFor(this.base, this.transient, action.secrets);
   }
 }
 
@@ -156,6 +123,7 @@ class Execution {
     this.stop = false;
     this.suspend = null;
     this.event = null;
+    this.realm = null;
     this.fail = null;
   }
 }
@@ -316,16 +284,19 @@ class FlowRun {
     this.checkpoint = action.fail_open === true ? flow.checkpoint() : null;
     try {
       if (this.actionStarted >= this.deadline) throw budgetExceeded();
+      const entry = this.loader.prepare(action);
+      const { realm } = entry;
+      execution.realm = realm;
       let event;
       let api;
       try {
-        event = flow.eventFor(action);
-        api = buildApi(plan, execution);
+        event = flow.eventFor(action, realm);
+        api = buildApi(plan, execution, realm);
       } catch (e) {
         throw mark(new PlatformFailure(e), 'platform');
       }
       execution.event = event;
-      const actionModule = this.loader.load(action, execution);
+      const actionModule = this.loader.evaluate(entry, action, execution);
       const handlerName = plan.handlers[handlerKind];
       const exported = actionModule.exports;
       const handler = exported !== null && exported !== undefined ? exported[handlerName] : undefined;
@@ -334,7 +305,7 @@ class FlowRun {
       }
       const returned = als.run(execution, callHandler, handler, exported, event, api);
       if (returned !== null && (typeof returned === 'object' || typeof returned === 'function')
-          && typeof returned.then === 'function') {
+          && (isPromise(returned) || typeof returned.then === 'function')) {
         this.wait(returned, execution);
         return;
       }
@@ -365,7 +336,11 @@ class FlowRun {
     // as a promise created there inherits it.
     execution.fail = (error) => runnerScope.runInAsyncScope(settle, null, true, error);
     try {
-      Promise.resolve(returned).then((value) => settle(false, value), (error) => settle(true, error));
+      // A promise of the action's realm is awaited with that realm's original `then`
+      // (as Promise.resolve(p).then would in a single realm: same microtask turns);
+      // anything else thenable goes through Promise.resolve.
+      if (isPromise(returned)) execution.realm.helpers.promiseThen(returned, (value) => settle(false, value), (error) => settle(true, error));
+      else Promise.resolve(returned).then((value) => settle(false, value), (error) => settle(true, error));
     } catch (e) {
       settle(true, e);
     }

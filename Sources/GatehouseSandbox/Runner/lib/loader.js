@@ -1,47 +1,25 @@
 'use strict';
-// Compiles action code once per worker per version_id as a CommonJS module and keeps
-// it, so module-level state survives between executions (as on Auth0's Node 22
-// runtime); the host then sends a version's code only until this worker has it. `require` inside an action resolves Node built-ins and, when the version
-// has a node_modules directory, bare package names from that directory only.
+// Compiles action code once per worker per version_id as a CommonJS module, in a realm
+// (a V8 context, realm.js) of the version's own, and keeps both, so module-level state
+// survives between executions (as on Auth0's Node 22 runtime); the host then sends a
+// version's code only until this worker has it. `require` inside an action resolves
+// Node built-ins and, when the version has a node_modules directory, bare package names
+// from that directory only; packages load into the version's realm.
 
 const vm = require('node:vm');
-const path = require('node:path');
-const Module = require('node:module');
 const { als } = require('./capture');
+const { Realm } = require('./realm');
 
-const PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname'];
 const DYNAMIC_IMPORT = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-const builtinRequire = require;
 
-function notFound(id) {
-  const error = new Error(`Cannot find module '${id}'`);
-  error.code = 'MODULE_NOT_FOUND';
-  return error;
-}
-
-function isBare(id) {
-  return !id.startsWith('.') && !path.isAbsolute(id) && !id.includes(':');
-}
-
-function makeRequire(nodeModules) {
-  const resolver = typeof nodeModules === 'string' && path.isAbsolute(nodeModules)
-    ? Module.createRequire(path.join(nodeModules, '__gatehouse_action__.js'))
-    : null;
-  function actionRequire(id) {
-    if (typeof id !== 'string' || id === '') throw new TypeError('require() expects a non-empty string');
-    if (Module.isBuiltin(id)) return builtinRequire(id);
-    if (resolver !== null && isBare(id)) return resolver(id);
-    throw notFound(id);
-  }
-  actionRequire.resolve = function resolve(id) {
-    if (typeof id !== 'string' || id === '') throw new TypeError('require.resolve() expects a non-empty string');
-    if (Module.isBuiltin(id)) return id;
-    if (resolver !== null && isBare(id)) return resolver.resolve(id);
-    throw notFound(id);
-  };
-  actionRequire.cache = resolver !== null ? resolver.cache : Object.create(null);
-  return actionRequire;
-}
+/**
+ * How many versions a worker keeps compiled, each with its realm. A realm costs about
+ * 0.3 MB of heap once its action ran (BENCHMARKS.md, "One realm per action version");
+ * 100 of them fit well under the 128 MB heap cap next to the actions' own data. A
+ * version evicted is recompiled, in a fresh realm, the next time its code comes
+ * (the host resends it after `missing_code`).
+ */
+const MAX_ENTRIES = 100;
 
 /** `actions/<name>.js`, the file name stacks show for the action. */
 function fileNameFor(action) {
@@ -50,24 +28,44 @@ function fileNameFor(action) {
 }
 
 class Loader {
-  constructor(maxEntries = 1000) {
+  constructor(maxEntries = MAX_ENTRIES) {
     this.maxEntries = maxEntries;
     this.entries = new Map();
+    // Realms of versions whose top level threw: the module is evaluated afresh, in the
+    // same realm (its globals survive, as they did in the shared realm before).
+    this.retired = new Map();
+    // Realms shared by key (e.g. a tenant's legacy Rules, which share one `global`):
+    // `sharedRealm(key)`; not used by actions.
+    this.shared = new Map();
   }
 
-  compile(action) {
+  /** The realm shared by every module compiled for `key` (Rules share one `global`). */
+  sharedRealm(key, nodeModules = null) {
+    let realm = this.shared.get(key);
+    if (realm === undefined) {
+      realm = new Realm(key, nodeModules);
+      this.shared.set(key, realm);
+    }
+    return realm;
+  }
+
+  compile(action, key, realm) {
     const filename = fileNameFor(action);
-    const entry = { code: action.code, filename, error: null, fn: null, module: null, require: null, loaded: false };
+    const nodeModules = typeof action.node_modules === 'string' ? action.node_modules : null;
+    if (realm === undefined) {
+      const retired = this.retired.get(key);
+      this.retired.delete(key);
+      realm = retired !== undefined && retired.nodeModules === nodeModules ? retired : new Realm(key, nodeModules);
+    }
+    const entry = { code: action.code, filename, error: null, fn: null, module: null, realm, loaded: false };
     try {
-      const options = { filename };
-      if (DYNAMIC_IMPORT !== undefined) options.importModuleDynamically = DYNAMIC_IMPORT;
-      entry.fn = vm.compileFunction(action.code, PARAMETERS, options);
+      entry.fn = realm.compile(action.code, filename);
     } catch (e) {
       entry.error = e;
       return entry;
     }
-    entry.require = makeRequire(action.node_modules);
-    entry.module = { exports: {}, id: filename, filename, loaded: false, children: [], paths: [], require: entry.require };
+    entry.module = realm.helpers.makeModule(filename, 'actions', []);
+    entry.module.require = realm.actionRequire;
     return entry;
   }
 
@@ -86,15 +84,16 @@ class Loader {
   }
 
   /**
-   * Returns the evaluated module of `action`, evaluating it inside `execution`'s context
-   * on first use. An action without `code` runs the module compiled for its version.
+   * The compiled entry of `action` (compiling it in a fresh realm when needed), not yet
+   * evaluated: its realm is where the action's event and api are built. An action without
+   * `code` gets the entry compiled for its version. Throws the action's syntax error.
    */
-  load(action, execution) {
+  prepare(action) {
     const key = String(action.version_id);
     let entry = this.entries.get(key);
     if (entry === undefined || (action.code !== undefined && entry.code !== action.code)) {
       if (typeof action.code !== 'string') throw new TypeError('the action has no code');
-      entry = this.compile(action);
+      entry = this.compile(action, key);
       this.entries.delete(key);
       this.entries.set(key, entry);
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value);
@@ -103,18 +102,35 @@ class Loader {
       this.entries.set(key, entry);
     }
     if (entry.error !== null) throw entry.error;
+    return entry;
+  }
+
+  /** Evaluates the entry's module inside `execution`'s context on first use; returns the module. */
+  evaluate(entry, action, execution) {
     if (!entry.loaded) {
       const { module } = entry;
       try {
-        als.run(execution, () => entry.fn.call(module.exports, module.exports, entry.require, module, entry.filename, 'actions'));
+        als.run(execution, () => Reflect.apply(entry.fn, module.exports, [module.exports, module.require, module, entry.filename, 'actions']));
       } catch (e) {
-        this.entries.delete(key); // a module whose top level threw is evaluated afresh next time
+        // A module whose top level threw is evaluated afresh next time (the host is
+        // asked for its code again), in the same realm.
+        const key = String(action.version_id);
+        if (this.entries.get(key) === entry) {
+          this.entries.delete(key);
+          this.retired.set(key, entry.realm);
+          if (this.retired.size > this.maxEntries) this.retired.delete(this.retired.keys().next().value);
+        }
         throw e;
       }
       entry.loaded = true;
       module.loaded = true;
     }
     return entry.module;
+  }
+
+  /** prepare() then evaluate(). */
+  load(action, execution) {
+    return this.evaluate(this.prepare(action), action, execution);
   }
 }
 
@@ -123,4 +139,4 @@ function warmUp() {
   if (DYNAMIC_IMPORT !== undefined) vm.compileFunction('', [], { importModuleDynamically: DYNAMIC_IMPORT });
 }
 
-module.exports = { Loader, warmUp, fileNameFor };
+module.exports = { Loader, warmUp, fileNameFor, MAX_ENTRIES };

@@ -1,0 +1,410 @@
+'use strict';
+// A realm for action code: a V8 context of its own (own Object, Array, JSON, Function,
+// Promise, …) with Node's globals, a restricted `process`, a capturing `console`, its
+// own CommonJS loader for npm packages and its own copies of Node's module namespaces
+// (PROTOCOL.md §9, "Isolation model"). The loader (loader.js) keeps one realm per action
+// version; what the runner hands to an action (its event, its api, the values api
+// methods return) is built inside the action's realm by helpers compiled there.
+//
+// Node's own objects (Buffer, URL, timers, fetch, the functions of core modules and
+// what they return) exist once, in the runner's realm, and are shared by all realms:
+// harden.js freezes them before they are handed out.
+
+const vm = require('node:vm');
+const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const { EventEmitter } = require('node:events');
+const { types } = require('node:util');
+const { harden, forbidden, forbiddenError } = require('./harden');
+const { makeStdio } = require('./capture');
+
+// Captured before harden.neuterModules() replaces them for actions.
+const { compileFunction, runInContext, Script } = vm;
+const resolveFilename = Module._resolveFilename;
+const nodeModulePaths = Module._nodeModulePaths;
+const isBuiltin = Module.isBuiltin;
+const builtinModules = Module.builtinModules.slice();
+const originalLoad = Module._load;
+const builtinRequire = typeof process.getBuiltinModule === 'function'
+  ? process.getBuiltinModule.bind(process)
+  : (id) => Reflect.apply(originalLoad, Module, [id, module, false]);
+const readFileSync = fs.readFileSync;
+const DONT_CONTEXTIFY = vm.constants && vm.constants.DONT_CONTEXTIFY;
+const DYNAMIC_IMPORT = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+const PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname'];
+const HELPERS_FILE = path.join(__dirname, 'realm-helpers.generated.js');
+
+// Compiled in each realm, before any action code runs there: what it creates (objects,
+// arrays, functions) belongs to that realm, and the built-ins it uses are the realm's
+// originals, whatever the action does to its globals later.
+const HELPERS_SOURCE = `'use strict';
+const defineProperty = Object.defineProperty;
+const isArray = Array.isArray;
+const ownKeys = Reflect.ownKeys;
+const getOwnPropertyDescriptors = Object.getOwnPropertyDescriptors;
+const apply = Reflect.apply;
+const parse = JSON.parse;
+const then = Promise.prototype.then;
+const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
+const RealmMap = Map;
+const mapGet = Map.prototype.get;
+
+// Deep copy of JSON data from the runner's realm into this one. for-in walks the
+// source's own keys only: the runner's Object.prototype is frozen without enumerables.
+function copy(value) {
+  if (typeof value !== 'object' || value === null) return value;
+  if (isArray(value)) {
+    const length = value.length;
+    const out = [];
+    for (let i = 0; i < length; i++) out.push(copy(value[i]));
+    return out;
+  }
+  const out = {};
+  for (const key in value) {
+    if (key === '__proto__') defineProperty(out, key, { value: copy(value[key]), writable: true, enumerable: true, configurable: true });
+    else out[key] = copy(value[key]);
+  }
+  return out;
+}
+
+function isObject(value) { return value !== null && typeof value === 'object' && !isArray(value); }
+
+/** The action's own event: a copy of the flow's, its transient keys, its secrets. */
+function eventFor(base, transient, secrets) {
+  const event = copy(base);
+  for (let i = 0; i < transient.length; i++) {
+    const { segments, key } = transient[i];
+    let node = event;
+    for (let j = 0; j < segments.length; j++) {
+      const s = segments[j];
+      if (!isObject(node[s])) node[s] = {};
+      node = node[s];
+    }
+    defineProperty(node, key, { value: undefined, writable: true, enumerable: true, configurable: true });
+  }
+  event.secrets = isObject(secrets) ? copy(secrets) : {};
+  return event;
+}
+
+function makeRequire(load, resolve, cache) {
+  const require = function require(id) { return load(id); };
+  require.resolve = function resolve_(id, options) { return resolve(id, options); };
+  defineProperty(require.resolve, 'name', { value: 'resolve' });
+  require.resolve.paths = function paths() { return null; };
+  require.cache = cache;
+  require.main = undefined;
+  return require;
+}
+
+function makeModule(filename, dirname, paths) {
+  return { id: filename, path: dirname, exports: {}, filename, loaded: false, children: [], paths: copy(paths), require: undefined };
+}
+
+/** A mutable copy of a (frozen) core-module namespace, made of this realm's objects. */
+function namespace(real, overrides) {
+  const out = {};
+  const descs = getOwnPropertyDescriptors(real);
+  const keys = ownKeys(descs);
+  for (let i = 0; i < keys.length; i++) {
+    const desc = descs[keys[i]];
+    if ('value' in desc) desc.writable = true;
+    desc.configurable = true;
+    defineProperty(out, keys[i], desc);
+  }
+  if (overrides !== undefined) {
+    const names = ownKeys(overrides);
+    for (let i = 0; i < names.length; i++) defineProperty(out, names[i], { value: overrides[names[i]], writable: true, enumerable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * \`instanceof\` also recognises the runner realm's counterpart of a built-in class:
+ * Node returns its own Errors, Promises, Buffers, ArrayBuffers, arrays and objects.
+ */
+function linkInstanceOf(pairs) {
+  const counterparts = new RealmMap(pairs);
+  const hasInstance = function (value) {
+    if (apply(ordinaryHasInstance, this, [value])) return true;
+    const other = apply(mapGet, counterparts, [this]);
+    return other !== undefined && apply(ordinaryHasInstance, other, [value]);
+  };
+  for (let i = 0; i < pairs.length; i++) {
+    defineProperty(pairs[i][0], Symbol.hasInstance, { value: hasInstance, writable: true, configurable: true });
+  }
+}
+
+function promiseThen(promise, onFulfilled, onRejected) { apply(then, promise, [onFulfilled, onRejected]); }
+
+function makeObject() { return {}; }
+
+return { copy, eventFor, makeRequire, makeModule, namespace, linkInstanceOf, promiseThen, parse, makeObject, global: globalThis };
+`;
+
+const INSTANCE_OF = [
+  'Object', 'Array', 'Function', 'Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError',
+  'AggregateError', 'Promise', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Uint8Array', 'Int8Array', 'Uint16Array',
+  'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'Uint8ClampedArray', 'BigUint64Array',
+  'BigInt64Array', 'Date', 'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet',
+];
+
+// Globals of the runner's realm that actions do not get (their realm has its own
+// `global`, `process`, `console`), or that would let actions talk across realms.
+const EXCLUDED_GLOBALS = new Set(['global', 'globalThis', 'process', 'console', 'BroadcastChannel', 'require', 'module', 'exports', '__filename', '__dirname']);
+// Shared objects (not classes) among them, frozen as a whole.
+const SHARED_INSTANCES = new Set(['crypto', 'performance', 'navigator']);
+
+let nodeGlobals = null;
+
+/** Node's globals, by name, hardened once: what a fresh context lacks of the runner's global. */
+function listNodeGlobals(contextGlobal) {
+  const globals = [];
+  for (const name of Reflect.ownKeys(globalThis)) {
+    if (typeof name !== 'string' || EXCLUDED_GLOBALS.has(name) || Object.hasOwn(contextGlobal, name)) continue;
+    let value;
+    try { value = globalThis[name]; } catch { continue; }
+    if (value === undefined) continue;
+    harden(value, { instance: SHARED_INSTANCES.has(name) });
+    if (name === 'crypto' && value !== null && typeof value === 'object') harden(value.subtle, { instance: true });
+    globals.push([name, value]);
+  }
+  return globals;
+}
+
+function notFound(id) {
+  const error = new Error(`Cannot find module '${id}'`);
+  error.code = 'MODULE_NOT_FOUND';
+  return error;
+}
+
+function isBare(id) {
+  return !id.startsWith('.') && !path.isAbsolute(id) && !id.includes(':');
+}
+
+function stripSource(source) {
+  let text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  if (text.startsWith('#!')) text = `//${text.slice(2)}`;
+  return text;
+}
+
+// Core modules an action gets its realm's own version of, or none.
+const DENIED_MODULES = new Set(['repl', 'trace_events', 'wasi', 'test', 'test/reporters']);
+
+const hardenedModules = new Set();
+
+class Realm {
+  /**
+   * `key`: what the realm belongs to (a version id, or a shared key such as a tenant's
+   * Rules); `nodeModules`: absolute path of the node_modules directory bare names
+   * resolve from, or null.
+   */
+  constructor(key, nodeModules) {
+    this.key = key;
+    this.nodeModules = typeof nodeModules === 'string' && path.isAbsolute(nodeModules) ? nodeModules : null;
+    const context = DONT_CONTEXTIFY !== undefined ? vm.createContext(DONT_CONTEXTIFY) : vm.createContext({});
+    this.context = context;
+    this.helpers = compileFunction(HELPERS_SOURCE, [], { parsingContext: context, filename: HELPERS_FILE })();
+    const global = this.helpers.global;
+    this.global = global;
+    if (nodeGlobals === null) nodeGlobals = listNodeGlobals(global);
+    const define = (name, value) => Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+    for (const [name, value] of nodeGlobals) define(name, value);
+    define('global', global);
+    const stdio = makeStdio();
+    harden(stdio.console);
+    harden(stdio.stdin);
+    harden(stdio.stdout);
+    this.console = stdio.console;
+    define('console', stdio.console);
+    this.process = makeProcess(stdio, this.helpers);
+    define('process', this.process);
+    this.helpers.linkInstanceOf(INSTANCE_OF.filter((name) => global[name] !== undefined && globalThis[name] !== undefined)
+      .map((name) => [global[name], globalThis[name]]));
+    this.builtins = new Map();
+    this.cache = this.helpers.makeObject(); // require.cache of the realm's npm modules
+    this.actionRequire = this.makeRequire(null, null);
+    this.apiFactories = new WeakMap(); // trigger plan → api factory compiled in this realm
+  }
+
+  /** Compiles a CommonJS module body in this realm. Throws a SyntaxError as compileFunction does. */
+  compile(code, filename) {
+    const options = { filename, parsingContext: this.context };
+    if (DYNAMIC_IMPORT !== undefined) options.importModuleDynamically = DYNAMIC_IMPORT;
+    return compileFunction(code, PARAMETERS, options);
+  }
+
+  /** Compiles a function body with the given parameters in this realm. */
+  compileFunction(code, parameters, filename) {
+    return compileFunction(code, parameters, { filename, parsingContext: this.context });
+  }
+
+  /**
+   * `require` for the action itself (`parentFile` null: built-ins and bare names from
+   * the version's node_modules) or for a package file in it (as Node resolves).
+   */
+  makeRequire(parentFile, parentModule) {
+    let parent = null;
+    if (parentFile !== null) {
+      parent = { id: parentFile, filename: parentFile, paths: nodeModulePaths(path.dirname(parentFile)) };
+    } else if (this.nodeModules !== null) {
+      const anchor = path.join(this.nodeModules, '__gatehouse_action__.js');
+      parent = { id: anchor, filename: anchor, paths: nodeModulePaths(this.nodeModules) };
+    }
+    const actionOnly = parentFile === null;
+    const check = (id, what) => {
+      if (typeof id !== 'string' || id === '') throw new TypeError(`${what}() expects a non-empty string`);
+      if (isBuiltin(id)) return true;
+      if (parent === null || (actionOnly && !isBare(id))) throw notFound(id);
+      return false;
+    };
+    const load = (id) => {
+      if (check(id, 'require')) return this.builtin(id);
+      return this.loadFile(resolveFilename(id, parent, false), parentModule);
+    };
+    const resolve = (id, options) => {
+      if (check(id, 'require.resolve')) return id;
+      return resolveFilename(id, parent, false, options);
+    };
+    return this.helpers.makeRequire(load, resolve, this.cache);
+  }
+
+  /** Loads a package file into this realm (once; `require.cache` is the realm's). */
+  loadFile(filename, parentModule) {
+    const cached = this.cache[filename];
+    if (cached !== undefined) return cached.exports;
+    const extension = path.extname(filename);
+    if (extension === '.node') {
+      const error = new Error('Cannot load native addon because loading addons is disabled.');
+      error.code = 'ERR_DLOPEN_DISABLED';
+      throw error;
+    }
+    if (extension === '.mjs') {
+      const error = new Error(`require() of ES Module ${filename} not supported.`);
+      error.code = 'ERR_REQUIRE_ESM';
+      throw error;
+    }
+    const source = readFileSync(filename, 'utf8');
+    const dirname = path.dirname(filename);
+    const module = this.helpers.makeModule(filename, dirname, nodeModulePaths(dirname));
+    module.require = this.makeRequire(filename, module);
+    this.cache[filename] = module;
+    try {
+      if (extension === '.json') {
+        try {
+          module.exports = this.helpers.parse(stripSource(source));
+        } catch (e) {
+          e.message = `${filename}: ${e.message}`;
+          throw e;
+        }
+      } else {
+        const fn = this.compile(stripSource(source), filename);
+        Reflect.apply(fn, module.exports, [module.exports, module.require, module, filename, dirname]);
+      }
+    } catch (e) {
+      delete this.cache[filename];
+      throw e;
+    }
+    module.loaded = true;
+    if (parentModule !== null && parentModule !== undefined && Array.isArray(parentModule.children)) parentModule.children.push(module);
+    return module.exports;
+  }
+
+  /** A core module as this realm sees it. */
+  builtin(id) {
+    const name = id.startsWith('node:') ? id.slice(5) : id;
+    let exported = this.builtins.get(name);
+    if (exported !== undefined) return exported;
+    if (DENIED_MODULES.has(name)) throw forbiddenError(`require('${id}')`);
+    switch (name) {
+      case 'process': exported = this.process; break;
+      case 'console': exported = this.console; break;
+      case 'vm': exported = this.vmModule(); break;
+      case 'module': exported = this.moduleModule(); break;
+      default: {
+        const real = hardenModule(builtinRequire(id));
+        exported = typeof real === 'object' && real !== null ? this.helpers.namespace(real) : real;
+      }
+    }
+    this.builtins.set(name, exported);
+    return exported;
+  }
+
+  /** vm whose "this context" is the realm's own. */
+  vmModule() {
+    const { context } = this;
+    const real = hardenModule(builtinRequire('node:vm'));
+    class RealmScript extends Script {
+      runInThisContext(options) { return this.runInContext(context, options); }
+    }
+    harden(RealmScript);
+    return this.helpers.namespace(real, {
+      Script: RealmScript,
+      runInThisContext: (code, options) => runInContext(code, context, options),
+      compileFunction: (code, params, options) => compileFunction(code, params, { ...options, parsingContext: options && options.parsingContext ? options.parsingContext : context }),
+    });
+  }
+
+  /** What real code uses of `module`: the list of built-ins and createRequire. */
+  moduleModule() {
+    return this.helpers.namespace({
+      builtinModules: this.helpers.copy(builtinModules),
+      isBuiltin,
+      createRequire: (filename) => {
+        const file = typeof filename === 'string' ? filename : filename instanceof URL ? filename.pathname : String(filename);
+        return this.makeRequire(file, null);
+      },
+    });
+  }
+}
+
+/** Freezes a core module's real exports (once); the functions actions must not call were replaced at start-up. */
+function hardenModule(real) {
+  if (!hardenedModules.has(real)) {
+    harden(real);
+    hardenedModules.add(real);
+  }
+  return real;
+}
+
+// `process` as actions see it: information and harmless functions; nothing that ends,
+// signals or reconfigures the worker (or another process), no bindings.
+const PROCESS_VALUES = ['version', 'arch', 'platform', 'pid', 'ppid', 'execPath', 'title'];
+const PROCESS_FUNCTIONS = ['nextTick', 'hrtime', 'uptime', 'memoryUsage', 'cpuUsage', 'resourceUsage', 'emitWarning', 'cwd',
+  'getuid', 'getgid', 'geteuid', 'getegid', 'getgroups', 'binding', 'dlopen', 'getActiveResourcesInfo'];
+const PROCESS_FORBIDDEN = ['exit', 'reallyExit', 'abort', 'kill', '_kill', 'chdir', 'setuid', 'setgid', 'seteuid', 'setegid',
+  'setgroups', 'initgroups', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', '_linkedBinding', '_rawDebug'];
+
+function makeProcess(stdio, helpers) {
+  const proc = new EventEmitter();
+  const define = (name, value, enumerable = true) => Object.defineProperty(proc, name, { value, writable: true, configurable: true, enumerable });
+  for (const name of PROCESS_VALUES) define(name, process[name]);
+  define('versions', helpers.copy({ ...process.versions }));
+  define('release', helpers.copy({ ...process.release }));
+  define('features', helpers.copy({ ...process.features }));
+  define('env', helpers.makeObject());
+  define('argv', helpers.copy([process.argv0 || 'node']));
+  define('argv0', process.argv0);
+  define('execArgv', helpers.copy([]));
+  define('exitCode', undefined);
+  for (const name of PROCESS_FUNCTIONS) {
+    if (typeof process[name] === 'function') {
+      const fn = process[name];
+      harden(fn);
+      define(name, fn);
+    }
+  }
+  for (const name of PROCESS_FORBIDDEN) define(name, forbidden(`process.${name}()`, name));
+  define('umask', function umask(mask) {
+    if (mask !== undefined) throw forbiddenError('process.umask(mask)');
+    return process.umask();
+  });
+  define('hasUncaughtExceptionCaptureCallback', () => false);
+  Object.defineProperty(proc, 'stdout', { get: () => stdio.stdout, configurable: true, enumerable: true });
+  Object.defineProperty(proc, 'stderr', { get: () => stdio.stderr, configurable: true, enumerable: true });
+  Object.defineProperty(proc, 'stdin', { get: () => stdio.stdin, configurable: true, enumerable: true });
+  harden(Object.getPrototypeOf(proc));
+  return proc;
+}
+
+module.exports = { Realm, types };

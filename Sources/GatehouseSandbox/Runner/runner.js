@@ -16,6 +16,7 @@ const { als } = capture;
 const { compileCatalog } = require('./lib/catalog');
 const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
+const { prepareRealms } = require('./lib/realm');
 const { warmUpActions } = require('./lib/warmup');
 const { neuterModules, hardenIntrinsics, lockGlobal, forbidden } = require('./lib/harden');
 
@@ -58,6 +59,7 @@ neuterModules(require, () => als.getStore() !== undefined);
 hardenIntrinsics();
 lockGlobal();
 for (const key of Object.keys(require.cache)) delete require.cache[key];
+prepareRealms();
 
 const loader = new Loader();
 let catalog = null;

@@ -124,8 +124,17 @@ function visit(object, forceFreeze) {
 
 // Properties of this realm's intrinsic prototypes that Node's own code (or code handed
 // Node's objects) assigns on derived objects: kept overridable when frozen. Only these:
-// turning every built-in method into an accessor would slow the runner's hot paths.
-const INTRINSIC_OVERRIDES = ['constructor', 'toString', 'valueOf', 'toLocaleString', 'toJSON', 'name', 'message', 'hasOwnProperty', Symbol.toStringTag];
+// an accessor in place of a built-in method slows the runner's hot paths, and one in
+// place of Array.prototype.constructor or Promise.prototype.constructor disables V8's
+// fast paths for every array method and promise (its "species" protectors).
+const ERROR_OVERRIDES = ['constructor', 'name', 'message', 'toString'];
+const INTRINSIC_OVERRIDES = new Map([
+  [Object.prototype, ['constructor', 'toString', 'valueOf', 'toLocaleString', 'hasOwnProperty']],
+  [Function.prototype, ['toString']],
+  ...['Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError']
+    .filter((name) => typeof globalThis[name] === 'function')
+    .map((name) => [globalThis[name].prototype, ERROR_OVERRIDES]),
+]);
 
 /** Freezes this realm's intrinsics and neuters its Function constructors. */
 function hardenIntrinsics() {
@@ -168,13 +177,8 @@ function hardenIntrinsics() {
   );
   // Tame the few overridable names on every intrinsic prototype first, then freeze all.
   queue = [];
-  for (const root of roots) {
-    const candidates = [root];
-    if (typeof root === 'function' && root.prototype) candidates.push(root.prototype);
-    for (const object of candidates) {
-      if (typeof object !== 'object' || object === null) continue;
-      for (const key of INTRINSIC_OVERRIDES) if (Object.hasOwn(object, key)) tameProperty(object, key);
-    }
+  for (const [object, keys] of INTRINSIC_OVERRIDES) {
+    for (const key of keys) if (Object.hasOwn(object, key)) tameProperty(object, key);
   }
   for (const root of roots) enqueueValue(root);
   while (queue.length > 0) {

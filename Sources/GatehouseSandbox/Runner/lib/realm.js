@@ -15,7 +15,6 @@ const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
-const { types } = require('node:util');
 const { harden, forbidden, forbiddenError } = require('./harden');
 const { makeStdio } = require('./capture');
 
@@ -170,6 +169,14 @@ function listNodeGlobals(contextGlobal) {
     globals.push([name, value]);
   }
   return globals;
+}
+
+/** Hardens Node's globals now (at start-up) rather than when the first realm is made. */
+function prepareRealms() {
+  if (nodeGlobals === null) {
+    const probe = vm.createContext(DONT_CONTEXTIFY !== undefined ? DONT_CONTEXTIFY : {});
+    nodeGlobals = listNodeGlobals(DONT_CONTEXTIFY !== undefined ? probe : runInContext('globalThis', probe));
+  }
 }
 
 function notFound(id) {
@@ -407,4 +414,4 @@ function makeProcess(stdio, helpers) {
   return proc;
 }
 
-module.exports = { Realm, types };
+module.exports = { Realm, prepareRealms };

@@ -136,7 +136,27 @@ const INTRINSIC_OVERRIDES = new Map([
     .map((name) => [globalThis[name].prototype, ERROR_OVERRIDES]),
 ]);
 
-/** Freezes this realm's intrinsics and neuters its Function constructors. */
+/**
+ * Makes every own property of an intrinsic read-only and permanent. Intrinsics are not
+ * made non-extensible (Object.freeze) except those in NON_EXTENSIBLE: preventExtensions
+ * on all of them costs the runner about 8 µs per 3-action flow (V8 leaves fast paths;
+ * BENCHMARKS.md). A property added to, say, String.prototype changes nothing the runner
+ * does; one added to Object.prototype or Array.prototype could (a getter for "toJSON" or
+ * for a request field the runner reads), and so could one on an Error prototype (the
+ * runner reads `code` of thrown errors).
+ */
+function lockProperties(object, descs) {
+  for (const key of Reflect.ownKeys(descs)) {
+    const desc = descs[key];
+    if (desc.configurable) Object.defineProperty(object, key, 'value' in desc ? { writable: false, configurable: false } : { configurable: false });
+    else if ('value' in desc && desc.writable) Object.defineProperty(object, key, { writable: false });
+  }
+}
+
+const NON_EXTENSIBLE = new Set([Object.prototype, Array.prototype, ...INTRINSIC_OVERRIDES.keys()]);
+NON_EXTENSIBLE.delete(Function.prototype);
+
+/** Locks this realm's intrinsics (lockProperties) and neuters its Function constructors. */
 function hardenIntrinsics() {
   const fnProtos = [
     Function.prototype,
@@ -192,7 +212,8 @@ function hardenIntrinsics() {
       if ('value' in desc) enqueueValue(desc.value);
       else { enqueueValue(desc.get); enqueueValue(desc.set); }
     }
-    Object.freeze(next);
+    lockProperties(next, descs);
+    if (NON_EXTENSIBLE.has(next)) Object.preventExtensions(next);
   }
   queue = null;
 }

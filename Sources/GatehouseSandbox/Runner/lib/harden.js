@@ -232,6 +232,41 @@ function lockGlobal() {
   }
 }
 
+// Core modules not loaded and frozen at start-up: deprecated aliases and experimental
+// ones (loading them prints a warning), and those the permission model refuses anyway.
+const NOT_PRELOADED = new Set(['sys', 'punycode', 'wasi', 'inspector', 'inspector/promises', 'test', 'test/reporters', 'sea', 'sqlite']);
+
+/**
+ * Loads and freezes every core module now: `import()` hands an action the real module
+ * objects, so none may be left for an action to patch before another uses it.
+ */
+function hardenModules(builtinRequire, builtinModules) {
+  for (const name of builtinModules) {
+    if (NOT_PRELOADED.has(name) || name.startsWith('_')) continue;
+    let real;
+    try { real = builtinRequire(`node:${name}`); } catch { continue; }
+    if (name === 'module') hardenModuleLoader(real);
+    else harden(real);
+  }
+}
+
+// Node's CommonJS loader keeps its caches in properties of Module: those stay mutable
+// (realm.js checks that what it resolves stays inside the version's node_modules, so a
+// poisoned cache entry cannot make another version load a file of someone else's).
+const LOADER_STATE = new Set(['_cache', '_pathCache', '_extensions', 'globalPaths']);
+
+function hardenModuleLoader(Module) {
+  hardened.add(Module);
+  for (const key of Reflect.ownKeys(Module)) {
+    const desc = Object.getOwnPropertyDescriptor(Module, key);
+    if (LOADER_STATE.has(key)) continue;
+    if ('value' in desc) harden(desc.value);
+    else { harden(desc.get); harden(desc.set); }
+    if (desc.configurable) Object.defineProperty(Module, key, 'value' in desc ? { writable: false, configurable: false } : { configurable: false });
+  }
+  harden(Object.getPrototypeOf(Module));
+}
+
 /**
  * Replaces, on Node's real module objects (which `import()` hands to actions as they
  * are), the functions an action must not call: always forbidden (`deny`), or forbidden
@@ -273,6 +308,18 @@ function neuterModules(builtinRequire, inAction) {
   if (typeof dc.tracingChannel === 'function') {
     guard(Object.getPrototypeOf(dc.tracingChannel('gatehouse.probe')), 'subscribe', 'TracingChannel.subscribe()');
   }
+  // Process-wide settings of the network and crypto stacks, which every action uses.
+  const dns = builtinRequire('node:dns');
+  for (const target of [dns, dns.promises]) {
+    for (const key of ['setServers', 'setDefaultResultOrder']) deny(target, key, `dns.${key}()`);
+  }
+  const net = builtinRequire('node:net');
+  deny(net, 'setDefaultAutoSelectFamily', 'net.setDefaultAutoSelectFamily()');
+  deny(net, 'setDefaultAutoSelectFamilyAttemptTimeout', 'net.setDefaultAutoSelectFamilyAttemptTimeout()');
+  deny(builtinRequire('node:http'), 'setMaxIdleHTTPParsers', 'http.setMaxIdleHTTPParsers()');
+  const crypto = builtinRequire('node:crypto');
+  deny(crypto, 'setEngine', 'crypto.setEngine()');
+  deny(crypto, 'setFips', 'crypto.setFips()');
   const traceEvents = builtinRequire('node:trace_events');
   deny(traceEvents, 'createTracing', 'trace_events.createTracing()');
   const vm = builtinRequire('node:vm');
@@ -288,6 +335,29 @@ function neuterModules(builtinRequire, inAction) {
   const repl = builtinRequire('node:repl');
   deny(repl, 'start', 'repl.start()');
   deny(repl, 'REPLServer', 'repl.REPLServer');
+  // The real process object: import('node:process') hands it to actions. Its members
+  // that reach the runner (its main module, its handles) or change the worker for
+  // everyone (listeners of its uncaught-error events, the working directory) throw
+  // when called from action code.
+  Object.defineProperty(process, 'mainModule', { value: undefined, writable: false, configurable: false });
+  for (const key of ['_getActiveHandles', '_getActiveRequests', 'setUncaughtExceptionCaptureCallback', 'chdir', 'setSourceMapsEnabled',
+    'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'initgroups', 'getBuiltinModule', '_linkedBinding', '_rawDebug']) {
+    guard(process, key, `process.${key}()`);
+  }
+  // Listeners: only for the events through which the runner attributes errors and Node
+  // reports warnings (Node's own code adds listeners for other events at any time).
+  const PROTECTED_EVENTS = new Set(['uncaughtException', 'uncaughtExceptionMonitor', 'unhandledRejection', 'rejectionHandled', 'warning', 'exit', 'beforeExit']);
+  for (const key of ['on', 'addListener', 'prependListener', 'once', 'prependOnceListener', 'off', 'removeListener', 'removeAllListeners']) {
+    const original = process[key];
+    const guarded = function (event, ...rest) {
+      if ((PROTECTED_EVENTS.has(event) || (key === 'removeAllListeners' && event === undefined)) && inAction()) {
+        throw forbiddenError(`process.${key}('${String(event)}') on the runner's process`);
+      }
+      return Reflect.apply(original, this, [event, ...rest]);
+    };
+    Object.defineProperty(guarded, 'name', { value: key });
+    Object.defineProperty(process, key, { value: guarded, writable: true, configurable: true, enumerable: false });
+  }
   // The CommonJS loader of the runner's realm: loading a file with it would run code
   // here, and its cache holds the runner's modules.
   const Module = builtinRequire('node:module');
@@ -295,4 +365,4 @@ function neuterModules(builtinRequire, inAction) {
   for (const key of ['require', '_compile', 'load']) guard(Module.prototype, key, `Module.prototype.${key}()`);
 }
 
-module.exports = { harden, hardenIntrinsics, lockGlobal, neuterModules, forbidden, forbiddenError, hardened, FORBIDDEN };
+module.exports = { harden, hardenIntrinsics, hardenModules, lockGlobal, neuterModules, forbidden, forbiddenError, hardened, FORBIDDEN };

@@ -208,7 +208,7 @@ class Realm {
    */
   constructor(key, nodeModules) {
     this.key = key;
-    this.nodeModules = typeof nodeModules === 'string' && path.isAbsolute(nodeModules) ? nodeModules : null;
+    this.nodeModules = typeof nodeModules === 'string' && path.isAbsolute(nodeModules) ? path.resolve(nodeModules) : null;
     const context = DONT_CONTEXTIFY !== undefined ? vm.createContext(DONT_CONTEXTIFY) : vm.createContext({});
     this.context = context;
     this.helpers = compileFunction(HELPERS_SOURCE, [], { parsingContext: context, filename: HELPERS_FILE })();
@@ -265,13 +265,18 @@ class Realm {
       if (parent === null || (actionOnly && !isBare(id))) throw notFound(id);
       return false;
     };
+    // What a version requires stays inside its node_modules directory.
+    const inside = (id, filename) => {
+      if (this.nodeModules === null || !filename.startsWith(`${this.nodeModules}${path.sep}`)) throw notFound(id);
+      return filename;
+    };
     const load = (id) => {
       if (check(id, 'require')) return this.builtin(id);
-      return this.loadFile(resolveFilename(id, parent, false), parentModule);
+      return this.loadFile(inside(id, resolveFilename(id, parent, false)), parentModule);
     };
     const resolve = (id, options) => {
       if (check(id, 'require.resolve')) return id;
-      return resolveFilename(id, parent, false, options);
+      return inside(id, resolveFilename(id, parent, false, options));
     };
     return this.helpers.makeRequire(load, resolve, this.cache);
   }

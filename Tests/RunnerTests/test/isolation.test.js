@@ -222,6 +222,54 @@ test('isolation between actions', async (t) => {
     assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
   });
 
+  await t.test('what action code relies on still works in a realm of its own', OPTIONS, async () => {
+    const result = await runner.flow({
+      actions: [`exports.onExecutePostLogin = async (event, api) => {
+        const { Readable } = require('stream');
+        const { EventEmitter } = require('events');
+        const util = require('util');
+        const checks = {};
+        checks.buffer = Buffer.from('x') instanceof Uint8Array && Buffer.isBuffer(Buffer.from('x'));
+        let nodeError;
+        try { Buffer.alloc(-1); } catch (e) { nodeError = e; }
+        checks.nodeError = nodeError instanceof Error && nodeError instanceof RangeError;
+        nodeError.name = 'Renamed'; nodeError.message = 'changed';
+        checks.override = nodeError.name === 'Renamed' && nodeError.message === 'changed';
+        checks.promise = util.promisify(setTimeout)(1) instanceof Promise && (async () => {})() instanceof Promise;
+        const clone = structuredClone({ a: [1] });
+        checks.clone = clone instanceof Object && clone.a instanceof Array && Array.isArray(clone.a);
+        const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode('x'));
+        checks.webcrypto = digest instanceof ArrayBuffer && digest.byteLength === 32;
+        function Legacy() { Readable.call(this); }
+        util.inherits(Legacy, Readable);
+        Legacy.prototype._read = function () { this.push('legacy'); this.push(null); };
+        let read = '';
+        for await (const chunk of new Legacy()) read += chunk;
+        checks.inherits = read === 'legacy';
+        class Emitter extends EventEmitter {}
+        Emitter.prototype.emit = function () { return 'mine'; };
+        checks.subclass = new Emitter().emit('x') === 'mine' && new EventEmitter().emit('x') === false;
+        const order = [];
+        await new Promise((resolve) => {
+          setTimeout(() => { order.push('timeout'); resolve(); }, 2);
+          setImmediate(() => order.push('immediate'));
+          process.nextTick(() => order.push('tick'));
+          queueMicrotask(() => order.push('microtask'));
+        });
+        checks.timers = order.slice().sort().join() === 'immediate,microtask,tick,timeout' && order[3] === 'timeout';
+        process.env.MINE = '1';
+        checks.process = typeof process.version === 'string' && process.env.MINE === '1' && global === globalThis;
+        checks.vm = require('vm').runInThisContext('globalThis') === globalThis;
+        checks.module = require('module').builtinModules.includes('fs') && require('node:process') === process;
+        checks.url = new URL('https://a.example/b?c=d').searchParams.get('c') === 'd';
+        const failed = Object.keys(checks).filter((k) => checks[k] !== true);
+        console.log(failed.length === 0 ? 'all ok' : 'failed: ' + failed.join(', '));
+      };`],
+    });
+    assert.equal(result.status, 'completed', JSON.stringify(result));
+    assert.equal(result.actions[0].logs, 'all ok\n');
+  });
+
   await t.test('os.setPriority and other process-affecting calls are forbidden', OPTIONS, async () => {
     for (const call of [
       "require('os').setPriority(process.ppid, 19)",
@@ -231,6 +279,13 @@ test('isolation between actions', async (t) => {
       "process.setUncaughtExceptionCaptureCallback(() => {})",
       "process.chdir('/')",
       "require('v8').setFlagsFromString('--allow-natives-syntax')",
+      "(await import('node:process')).default.on('uncaughtException', () => {})",
+      "(await import('node:process')).default._getActiveHandles()",
+      "(await import('node:module')).default.createRequire('/')('x')",
+      "(await import('node:vm')).default.runInThisContext('process')",
+      "require('async_hooks').createHook({}).enable()",
+      "require('diagnostics_channel').subscribe('undici:request:create', () => {})",
+      "require('dns').setServers(['192.0.2.1'])",
     ]) {
       const result = await runner.flow({ actions: [`exports.onExecutePostLogin = async () => { ${call}; };`] });
       const { error } = result.actions[0];

@@ -333,6 +333,7 @@ class Realm {
       case 'console': exported = this.console; break;
       case 'vm': exported = this.vmModule(); break;
       case 'module': exported = this.moduleModule(); break;
+      case 'util': exported = this.helpers.namespace(hardenModule(builtinRequire('node:util')), { promisify: harden(realmPromisify) }); break;
       default: {
         const real = hardenModule(builtinRequire(id));
         exported = typeof real === 'object' && real !== null ? this.helpers.namespace(real) : real;
@@ -369,6 +370,17 @@ class Realm {
     });
   }
 }
+
+// util.promisify(fn) of a function with a custom promisified version marks that version
+// on itself, which it cannot do on Node's frozen functions (setTimeout, …): return it.
+const { promisify } = require('node:util');
+function realmPromisify(original) {
+  const custom = original !== null && original !== undefined ? original[promisify.custom] : undefined;
+  if (typeof custom === 'function' && Object.isFrozen(custom)) return custom;
+  return promisify(original);
+}
+Object.defineProperty(realmPromisify, 'custom', { value: promisify.custom });
+Object.defineProperty(realmPromisify, 'name', { value: 'promisify' });
 
 /** Freezes a core module's real exports (once); the functions actions must not call were replaced at start-up. */
 function hardenModule(real) {

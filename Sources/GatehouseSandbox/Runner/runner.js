@@ -12,7 +12,7 @@ const realStderr = process.stderr;
 const realStderrWrite = process.stderr.write;
 const { readInput, emit } = capture.install();
 
-const { als } = capture;
+const { currentExecution, inAction } = capture;
 const { compileCatalog } = require('./lib/catalog');
 const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
@@ -36,11 +36,12 @@ for (const name of ['exit', 'reallyExit', 'abort', 'kill', '_kill']) {
 // An error escaping asynchronous action code fails the action that scheduled it, if
 // it is still running; leftovers of settled actions are ignored.
 function asyncFailure(error) {
-  const execution = als.getStore();
+  const execution = currentExecution();
   if (execution !== undefined) {
     if (!execution.closed && execution.fail !== null) execution.fail(error);
     return;
   }
+  if (inAction()) return; // action code under a store that is no execution's
   try {
     diagnostic(`internal error: ${error && error.stack ? error.stack : String(error)}`);
   } catch {
@@ -55,7 +56,7 @@ warmUp();
 // From here on, action code may run: harden the runner's realm (lib/harden.js), which
 // every action realm can reach through Node's objects, and forget the runner's own
 // modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
-neuterModules(require, () => als.getStore() !== undefined);
+neuterModules(require, inAction);
 hardenIntrinsics();
 lockGlobal();
 for (const key of Object.keys(require.cache)) delete require.cache[key];

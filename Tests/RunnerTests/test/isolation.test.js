@@ -222,6 +222,24 @@ test('isolation between actions', async (t) => {
     assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
   });
 
+  await t.test('the store Node keeps on the action\'s own promises does not lead to the runner\'s execution record', OPTIONS, async () => {
+    // AsyncLocalStorage puts its store on every promise the action creates.
+    const result = await runner.flow({
+      actions: [`exports.onExecutePostLogin = async () => {
+        const p = Promise.resolve();
+        const stores = Object.getOwnPropertySymbols(p).map((s) => p[s]).filter((v) => v !== null && typeof v === 'object');
+        for (const store of stores) {
+          try { store.commands = '{"method":"api.access.deny","args":["injected"]}'; store.commandCount = 1; } catch {}
+          try { store.limits.max_commands_per_action = 1e9; } catch {}
+        }
+        console.log(stores.map((store) => Reflect.ownKeys(store).length).join());
+      };`],
+    });
+    assert.equal(result.status, 'completed', JSON.stringify(result));
+    assert.deepEqual(result.actions[0].commands, []);
+    assert.equal(result.actions[0].logs, '0\n');
+  });
+
   await t.test('what action code relies on still works in a realm of its own', OPTIONS, async () => {
     const result = await runner.flow({
       actions: [`exports.onExecutePostLogin = async (event, api) => {

@@ -13,6 +13,27 @@ const { Readable, Writable } = require('node:stream');
 
 const als = new AsyncLocalStorage();
 
+// The store is an opaque token, not the execution record: AsyncLocalStorage keeps its
+// store on every async resource created while it is set — the action's own promises
+// included, as a symbol-keyed property the action can read. The token leads nowhere.
+const executions = new WeakMap();
+
+/** A token for `execution`, to run action code with (`als.run(token, …)`). */
+function tokenFor(execution) {
+  const token = Object.freeze(Object.create(null));
+  executions.set(token, execution);
+  return token;
+}
+
+/** The execution whose action code is running, if any. */
+function currentExecution() {
+  const token = als.getStore();
+  return token === undefined ? undefined : executions.get(token);
+}
+
+/** Whether action code is running (a live or settled action's, or a forged store). */
+function inAction() { return als.getStore() !== undefined; }
+
 /** Bounded log of one action execution (limit in UTF-8 bytes). */
 class LogBuffer {
   constructor(limit) {
@@ -47,7 +68,7 @@ class LogBuffer {
 }
 
 function liveExecution() {
-  const execution = als.getStore();
+  const execution = currentExecution();
   return execution !== undefined && !execution.closed ? execution : undefined;
 }
 
@@ -115,7 +136,7 @@ function guardStdioDescriptors() {
   };
   // The runner's own input stream (an fs.ReadStream when stdin is a file) reads fd 0
   // outside any action context; action code, even leftover, always has one.
-  const isActionReadingStdin = (fd) => fd === 0 && als.getStore() !== undefined;
+  const isActionReadingStdin = (fd) => fd === 0 && inAction();
   fs.readSync = function (fd, ...rest) {
     if (isActionReadingStdin(fd)) throw denied('Reading the runner\'s standard input is not allowed');
     return readSync.call(this, fd, ...rest);
@@ -235,4 +256,4 @@ function install() {
   };
 }
 
-module.exports = { als, LogBuffer, install, makeStdio };
+module.exports = { als, tokenFor, currentExecution, inAction, LogBuffer, install, makeStdio };

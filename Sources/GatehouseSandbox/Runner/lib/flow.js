@@ -7,7 +7,7 @@
 const { AsyncResource } = require('node:async_hooks');
 const { performance } = require('node:perf_hooks');
 const { isPromise } = require('node:util').types;
-const { als, LogBuffer } = require('./capture');
+const { als, tokenFor, LogBuffer } = require('./capture');
 const { buildApi } = require('./api');
 const { FlowCache } = require('./cache');
 const { ActionError, BudgetExceeded, describe } = require('./errors');
@@ -109,7 +109,7 @@ class FlowState {
   }
 }
 
-/** Per-action execution record; also the AsyncLocalStorage store while the action runs. */
+/** Per-action execution record; its token is the AsyncLocalStorage store while the action runs. */
 class Execution {
   constructor(flow, handlerKind) {
     this.flow = flow;
@@ -125,6 +125,7 @@ class Execution {
     this.event = null;
     this.realm = null;
     this.fail = null;
+    this.token = tokenFor(this); // the AsyncLocalStorage store while the action runs
   }
 }
 
@@ -303,7 +304,7 @@ class FlowRun {
       if (typeof handler !== 'function') {
         throw new ActionError(`The action does not export a "${handlerName}" function`);
       }
-      const returned = als.run(execution, callHandler, handler, exported, event, api);
+      const returned = als.run(execution.token, callHandler, handler, exported, event, api);
       if (returned !== null && (typeof returned === 'object' || typeof returned === 'function')
           && (isPromise(returned) || typeof returned.then === 'function')) {
         this.wait(returned, execution);

@@ -110,7 +110,7 @@ class Loader {
     if (!entry.loaded) {
       const { module } = entry;
       try {
-        als.run(execution, () => Reflect.apply(entry.fn, module.exports, [module.exports, module.require, module, entry.filename, 'actions']));
+        als.run(execution.token, () => Reflect.apply(entry.fn, module.exports, [module.exports, module.require, module, entry.filename, 'actions']));
       } catch (e) {
         // A module whose top level threw is evaluated afresh next time (the host is
         // asked for its code again), in the same realm.

@@ -6,6 +6,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const { startRunner, action } = require('../harness');
 
 const SECRET = 'sk_live_victim_secret_4242';
@@ -238,6 +239,34 @@ test('isolation between actions', async (t) => {
     assert.equal(result.status, 'completed', JSON.stringify(result));
     assert.deepEqual(result.actions[0].commands, []);
     assert.equal(result.actions[0].logs, '0\n');
+  });
+
+  await t.test('the shared http agent does not show an action the requests of another', OPTIONS, async (t2) => {
+    const server = http.createServer((req, res) => { res.end(`seen ${req.headers.authorization}`); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t2.after(() => server.close());
+    const url = `http://127.0.0.1:${server.address().port}/`;
+    const attacker = action('agent-spy', `
+      const http = require('http');
+      const seen = [];
+      const agent = http.globalAgent;
+      try { agent.on('free', (socket) => socket.on('data', (d) => seen.push(String(d)))); } catch {}
+      try { const add = agent.addRequest; agent.addRequest = function (req, options) { seen.push(JSON.stringify(req.getHeaders())); return add.call(this, req, options); }; } catch {}
+      exports.onExecutePostLogin = async () => { console.log('seen:' + seen.join('|')); };`);
+    const victim = action('agent-user', `exports.onExecutePostLogin = async (event, api) => {
+      const body = await new Promise((resolve, reject) => {
+        require('http').get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
+          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      api.idToken.setCustomClaim('https://x/body', body);
+    };`, { secrets: { API_KEY: SECRET } });
+    await runner.flow({ actions: [attacker] });
+    const used = await runner.flow({ actions: [victim] });
+    assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
+    await runner.flow({ actions: [victim] });
+    const last = await runner.flow({ actions: [attacker] });
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
   });
 
   await t.test('what action code relies on still works in a realm of its own', OPTIONS, async () => {

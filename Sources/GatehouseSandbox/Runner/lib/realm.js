@@ -333,6 +333,8 @@ class Realm {
       case 'console': exported = this.console; break;
       case 'vm': exported = this.vmModule(); break;
       case 'module': exported = this.moduleModule(); break;
+      case 'http':
+      case 'https': exported = this.httpModule(name); break;
       case 'util': exported = this.helpers.namespace(hardenModule(builtinRequire('node:util')), { promisify: harden(realmPromisify) }); break;
       default: {
         const real = hardenModule(builtinRequire(id));
@@ -341,6 +343,25 @@ class Realm {
     }
     this.builtins.set(name, exported);
     return exported;
+  }
+
+  /**
+   * http/https with a `globalAgent` of the realm's own, used by `request`/`get` when no
+   * agent is given: Node's global agents are shared instances whose pooled keep-alive
+   * sockets (and events) would show an action the connections of the others.
+   */
+  httpModule(name) {
+    const real = hardenModule(builtinRequire(`node:${name}`));
+    const agent = new real.Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
+    const request = function request(...args) { return Reflect.apply(real.request, real, withAgent(agent, args)); };
+    const get = function get(...args) {
+      const req = Reflect.apply(real.request, real, withAgent(agent, args));
+      req.end();
+      return req;
+    };
+    harden(request);
+    harden(get);
+    return this.helpers.namespace(real, { globalAgent: agent, request, get });
   }
 
   /** vm whose "this context" is the realm's own. */
@@ -381,6 +402,24 @@ function realmPromisify(original) {
 }
 Object.defineProperty(realmPromisify, 'custom', { value: promisify.custom });
 Object.defineProperty(realmPromisify, 'name', { value: 'promisify' });
+
+/** `args` of http.request(url?, options?, callback?) with `agent` as the default agent. */
+function withAgent(agent, args) {
+  const [first, second] = args;
+  const isOptions = (value) => value !== null && typeof value === 'object' && !(value instanceof URL);
+  if (typeof first === 'string' || first instanceof URL) {
+    if (isOptions(second)) {
+      if (second.agent === undefined) args[1] = { ...second, agent };
+    } else {
+      args.splice(1, 0, { agent });
+    }
+  } else if (isOptions(first)) {
+    if (first.agent === undefined) args[0] = { ...first, agent };
+  } else {
+    args.unshift({ agent });
+  }
+  return args;
+}
 
 /** Freezes a core module's real exports (once); the functions actions must not call were replaced at start-up. */
 function hardenModule(real) {

@@ -19,6 +19,8 @@ public struct GatehouseServer: Sendable {
     public let actions: ActionsService
     /// Set on first start only: the bootstrap client, with its secret when it was generated here.
     public let bootstrap: TenantBootstrap.Outcome
+    /// Deletes expired transactions, codes, sessions and refresh tokens while the server runs.
+    public let purger: ExpiredRecordsPurger
 
     public static func prepare(_ configuration: GatehouseConfiguration, logger: Logger) async throws -> GatehouseServer {
         let databaseFile = GatehouseDatabase.sqliteFilePath(of: configuration.databaseURL)
@@ -54,7 +56,9 @@ public struct GatehouseServer: Sendable {
                 policy: CommandPolicy(catalog: catalog), geoip: geoip)
             let actions = ActionsService(
                 storage: storage, catalog: catalog, sandboxConfiguration: sandboxConfiguration, sandbox: sandbox, logger: logger)
-            return GatehouseServer(services: services, database: database, sandbox: sandbox, actions: actions, bootstrap: bootstrap)
+            return GatehouseServer(
+                services: services, database: database, sandbox: sandbox, actions: actions, bootstrap: bootstrap,
+                purger: ExpiredRecordsPurger(storage: storage, logger: logger))
         } catch {
             await database.shutdown()
             throw error
@@ -104,6 +108,7 @@ public struct GatehouseServer: Sendable {
         HealthRoutes(database: database).register(on: router)
         DiscoveryRoutes(services: services).register(on: router)
         TokenRoutes(services: services).register(on: router)
+        RevocationRoutes(services: services).register(on: router)
         UserInfoRoutes(services: services).register(on: router)
         DatabaseSignupRoutes(services: services).register(on: router)
         AuthorizeRoutes(
@@ -121,6 +126,7 @@ public struct GatehouseServer: Sendable {
     /// The HTTP application on the configured host and port.
     public func application() async throws -> some ApplicationProtocol {
         let configuration = services.configuration
+        purger.start()
         return Application(
             router: try await router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
@@ -128,6 +134,7 @@ public struct GatehouseServer: Sendable {
     }
 
     public func shutdown() async {
+        purger.stop()
         await services.flows?.recorder.flush()
         await sandbox?.shutdown()
         await database.shutdown()

@@ -15,7 +15,7 @@ struct ManagementAPI {
         ClientEndpoints(services: services).endpoints + ResourceServerEndpoints(services: services).endpoints
             + UserEndpoints(services: services).endpoints + ConnectionEndpoints(services: services).endpoints
             + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions, recorder: services.flows?.recorder).endpoints
-            + AttackProtectionEndpoints(services: services).endpoints
+            + AttackProtectionEndpoints(services: services).endpoints + SessionEndpoints(services: services).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

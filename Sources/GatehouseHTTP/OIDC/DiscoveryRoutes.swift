@@ -26,6 +26,8 @@ struct DiscoveryRoutes {
             "authorization_endpoint": .string(issuer + "authorize"),
             "token_endpoint": .string(issuer + "oauth/token"),
             "userinfo_endpoint": .string(issuer + "userinfo"),
+            "revocation_endpoint": .string(issuer + "oauth/revoke"),
+            "revocation_endpoint_auth_methods_supported": strings(["client_secret_basic", "client_secret_post", "none"]),
             "jwks_uri": .string(issuer + ".well-known/jwks.json"),
             "end_session_endpoint": .string(issuer + "oidc/logout"),
             "registration_endpoint": .string(issuer + "oidc/register"),

@@ -69,7 +69,8 @@ public struct AuthorizationService: Sendable {
             scope: transaction.scope, audience: transaction.audience, nonce: transaction.nonce,
             code_challenge: transaction.code_challenge, code_challenge_method: transaction.code_challenge_method,
             session_id: session.id, auth_time: session.authenticated_at / 1000,
-            expires_at: Timestamp.nowMillis() + Self.codeLifetimeMillis, customization: customization)
+            expires_at: Timestamp.nowMillis() + Self.codeLifetimeMillis, customization: customization,
+            redirect_uri_sent: transaction.query["redirect_uri"] != nil)
         var updatedSession = session
         if !updatedSession.clients.contains(transaction.client_id) { updatedSession.clients.append(transaction.client_id) }
         let sessionToSave = updatedSession

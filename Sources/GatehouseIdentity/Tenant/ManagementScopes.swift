@@ -5,7 +5,9 @@ public enum ManagementScopes {
         resources.flatMap { resource in
             ["read", "create", "update", "delete"].map { "\($0):\(resource)" }
         } + [
-            "read:client_keys", "update:client_keys", "read:logs", "read:logs_users", "read:role_members", "read:attack_protection",
+            "read:client_keys", "update:client_keys", "read:logs", "read:logs_users", "read:role_members", "read:sessions",
+            "delete:sessions",
+            "read:refresh_tokens", "delete:refresh_tokens", "read:attack_protection",
             "update:attack_protection",
         ]
 

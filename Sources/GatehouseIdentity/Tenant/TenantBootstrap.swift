@@ -35,6 +35,7 @@ public struct TenantBootstrap: Sendable {
             if try await storage.read({ try await $0.signingKeys.all() }).isEmpty {
                 _ = try await SigningKeyring.generateKey(into: storage)
             }
+            try await addNewManagementScopes()
             return Outcome(created: false)
         }
         _ = try await SigningKeyring.generateKey(into: storage)
@@ -67,5 +68,31 @@ public struct TenantBootstrap: Sendable {
         return Outcome(
             created: true, clientID: clientID,
             generatedSecret: configuration.bootstrapClientSecret == nil ? secret : nil)
+    }
+
+    /// Management scopes added in a later version (sessions, refresh tokens, attack protection)
+    /// join the Management API of an existing tenant, and every client grant that held all of its
+    /// scopes (the bootstrap client's, unless an operator narrowed it) keeps holding all of them.
+    func addNewManagementScopes() async throws {
+        let audience = configuration.managementAudience
+        let added = try await storage.transaction { repositories -> [String] in
+            guard var api = try await repositories.resourceServers.get(idOrIdentifier: audience), api.identifier == audience else {
+                return []
+            }
+            let known = Set(api.scopes.map(\.value))
+            let missing = ManagementScopes.all.filter { !known.contains($0) }
+            guard !missing.isEmpty else { return [] }
+            api.scopes += missing.map { .init(value: $0, description: $0) }
+            try await repositories.resourceServers.update(api)
+            for grant in try await repositories.clientGrants.list(clientID: nil, audience: audience, PageRequest(page: 0, perPage: 100))
+                .items
+            where known.isSubset(of: Set(grant.scope)) {
+                var widened = grant
+                widened.scope += missing
+                try await repositories.clientGrants.update(widened)
+            }
+            return missing
+        }
+        if !added.isEmpty { logger.info("management scopes added", metadata: ["scopes": "\(added.joined(separator: " "))"]) }
     }
 }

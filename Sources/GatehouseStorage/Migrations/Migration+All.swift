@@ -1,6 +1,8 @@
 extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [initialSchema, configurationVersion, actions, observability, postLogin, serverTrust]
+    static let all: [Migration] = [
+        initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
+    ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
     /// (JSON text) and lift into columns only what is looked up or constrained.
@@ -180,6 +182,20 @@ extension Migration {
             "DELETE FROM sessions",
             "ALTER TABLE sessions ADD COLUMN secret_hash TEXT",
             "CREATE UNIQUE INDEX sessions_secret ON sessions (secret_hash)",
+        ]
+    )
+
+    /// Token lifecycle: the refresh-token family a code's exchange started, so that a replayed
+    /// code revokes what it issued (RFC 6749 §4.1.2); indexes for the purge of expired rows.
+    static let tokenLifecycle = Migration(
+        version: 7,
+        name: "refresh families of authorization codes; expiry indexes",
+        statements: [
+            "ALTER TABLE authorization_codes ADD COLUMN refresh_family_id TEXT",
+            "CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at)",
+            "CREATE INDEX login_transactions_expiry ON login_transactions (expires_at)",
+            "CREATE INDEX sessions_expiry ON sessions (expires_at)",
+            "CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at)",
         ]
     )
 }

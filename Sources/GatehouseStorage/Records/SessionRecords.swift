@@ -89,13 +89,18 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
     public var expires_at: EpochMillis
     /// What the post-login flow decided for this login's tokens, applied at the code exchange.
     public var customization: TokenCustomization?
+    /// Whether `/authorize` was sent `redirect_uri` (rather than using the client's only
+    /// callback): the token request must then repeat it (RFC 6749 §4.1.3). `nil` in codes
+    /// stored before this was recorded.
+    public var redirect_uri_sent: Bool?
 
     public init(
         client_id: String, user_id: String, redirect_uri: String, scope: String, audience: String?,
         nonce: String?, code_challenge: String?, code_challenge_method: String?, session_id: String,
-        auth_time: Int64, expires_at: EpochMillis, customization: TokenCustomization? = nil
+        auth_time: Int64, expires_at: EpochMillis, customization: TokenCustomization? = nil, redirect_uri_sent: Bool? = nil
     ) {
         self.customization = customization
+        self.redirect_uri_sent = redirect_uri_sent
         self.client_id = client_id
         self.user_id = user_id
         self.redirect_uri = redirect_uri

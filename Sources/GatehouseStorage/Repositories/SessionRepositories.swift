@@ -13,6 +13,10 @@ public protocol SessionRepository: Sendable {
     func insert(_ session: SessionRecord, secretHash: String) async throws
     func update(_ session: SessionRecord) async throws
     func revoke(_ id: String, at: EpochMillis) async throws
+    /// The user's sessions that are neither revoked nor expired at `now`, newest first.
+    func active(userID: String, now: EpochMillis) async throws -> [SessionRecord]
+    /// Deletes sessions that expired, or were revoked, before `before`.
+    func purge(endedBefore before: EpochMillis) async throws
 }
 
 struct SQLSessionRepository: SessionRepository {
@@ -51,6 +55,20 @@ struct SQLSessionRepository: SessionRepository {
 
     func revoke(_ id: String, at: EpochMillis) async throws {
         try await db.update("sessions").set("revoked_at", to: at).where("id", .equal, id).run()
+    }
+
+    func active(userID: String, now: EpochMillis) async throws -> [SessionRecord] {
+        try await db.select().columns("id", "document").from("sessions").where("user_id", .equal, userID)
+            .where("revoked_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now)
+            .orderBy("created_at", .descending).limit(1_000).all()
+            .map {
+                try DocumentCoding.decode(SessionRecord.self, from: $0, table: "sessions", id: try $0.decode(column: "id", as: String.self))
+            }
+    }
+
+    func purge(endedBefore before: EpochMillis) async throws {
+        try await db.delete(from: "sessions").where("expires_at", .lessThan, before).run()
+        try await db.delete(from: "sessions").where("revoked_at", .lessThan, before).run()
     }
 }
 
@@ -94,6 +112,13 @@ public protocol AuthorizationCodeRepository: Sendable {
     /// Marks the code used and returns it, once: a second call for the same code returns `nil`
     /// (RFC 6749 §4.1.2: a code is single-use). Expired codes are never returned.
     func consume(codeHash: String, now: EpochMillis) async throws -> AuthorizationCodeRecord?
+    /// Notes the refresh-token family the code's exchange starts (before its tokens are issued).
+    func setRefreshFamily(codeHash: String, familyID: String) async throws
+    /// For a code that was already redeemed: the refresh-token family its exchange started
+    /// (`""` when none); `nil` when no such code was ever redeemed.
+    func redeemedFamily(codeHash: String) async throws -> String?
+    /// Deletes codes that expired before `before`.
+    func purge(expiredBefore before: EpochMillis) async throws
 }
 
 struct SQLAuthorizationCodeRepository: AuthorizationCodeRepository {
@@ -114,6 +139,22 @@ struct SQLAuthorizationCodeRepository: AuthorizationCodeRepository {
             try DocumentCoding.decode(AuthorizationCodeRecord.self, from: $0, table: "authorization_codes", id: "code")
         }
     }
+
+    func setRefreshFamily(codeHash: String, familyID: String) async throws {
+        try await db.update("authorization_codes").set("refresh_family_id", to: familyID).where("code_hash", .equal, codeHash).run()
+    }
+
+    func redeemedFamily(codeHash: String) async throws -> String? {
+        guard
+            let row = try await db.select().columns("refresh_family_id").from("authorization_codes")
+                .where("code_hash", .equal, codeHash).where("consumed_at", .isNot, SQLLiteral.null).first()
+        else { return nil }
+        return try row.decode(column: "refresh_family_id", as: String?.self) ?? ""
+    }
+
+    func purge(expiredBefore before: EpochMillis) async throws {
+        try await db.delete(from: "authorization_codes").where("expires_at", .lessThan, before).run()
+    }
 }
 
 public protocol RefreshTokenRepository: Sendable {
@@ -123,6 +164,16 @@ public protocol RefreshTokenRepository: Sendable {
     func markRotated(id: String, at: EpochMillis) async throws -> Bool
     func revokeFamily(_ familyID: String, at: EpochMillis) async throws
     func revoke(id: String, at: EpochMillis) async throws
+    /// The token with this id, as `find` returns it.
+    func get(id: String) async throws -> RefreshTokenRecord?
+    /// The user's refresh tokens that can still be exchanged at `now` (not rotated, revoked or
+    /// expired), newest first.
+    func active(userID: String, now: EpochMillis) async throws -> [RefreshTokenRecord]
+    /// Revokes every token of the user's families that belong to `sessionID` (or all of the
+    /// user's when `nil`).
+    func revokeAll(userID: String, sessionID: String?, at: EpochMillis) async throws
+    /// Deletes tokens that expired, or were revoked, before `before`.
+    func purge(endedBefore before: EpochMillis) async throws
 }
 
 struct SQLRefreshTokenRepository: RefreshTokenRepository {
@@ -143,11 +194,7 @@ struct SQLRefreshTokenRepository: RefreshTokenRepository {
             let row = try await db.select().columns("id", "document", "rotated_at", "revoked_at").from("refresh_tokens")
                 .where("token_hash", .equal, tokenHash).first()
         else { return nil }
-        var token = try DocumentCoding.decode(
-            RefreshTokenRecord.self, from: row, table: "refresh_tokens", id: try row.decode(column: "id", as: String.self))
-        token.rotated_at = try row.decode(column: "rotated_at", as: Int64?.self)
-        token.revoked_at = try row.decode(column: "revoked_at", as: Int64?.self)
-        return token
+        return try Self.token(from: row)
     }
 
     func markRotated(id: String, at: EpochMillis) async throws -> Bool {
@@ -164,5 +211,39 @@ struct SQLRefreshTokenRepository: RefreshTokenRepository {
 
     func revoke(id: String, at: EpochMillis) async throws {
         try await db.update("refresh_tokens").set("revoked_at", to: at).where("id", .equal, id).run()
+    }
+
+    func get(id: String) async throws -> RefreshTokenRecord? {
+        guard
+            let row = try await db.select().columns("id", "document", "rotated_at", "revoked_at").from("refresh_tokens")
+                .where("id", .equal, id).first()
+        else { return nil }
+        return try Self.token(from: row)
+    }
+
+    func active(userID: String, now: EpochMillis) async throws -> [RefreshTokenRecord] {
+        try await db.select().columns("id", "document", "rotated_at", "revoked_at").from("refresh_tokens")
+            .where("user_id", .equal, userID).where("rotated_at", .is, SQLLiteral.null).where("revoked_at", .is, SQLLiteral.null)
+            .where(group: { $0.where("expires_at", .is, SQLLiteral.null).orWhere("expires_at", .greaterThan, now) })
+            .orderBy("created_at", .descending).limit(1_000).all().map(Self.token(from:))
+    }
+
+    func revokeAll(userID: String, sessionID: String?, at: EpochMillis) async throws {
+        for token in try await active(userID: userID, now: at) where sessionID == nil || token.session_id == sessionID {
+            try await revokeFamily(token.family_id, at: at)
+        }
+    }
+
+    func purge(endedBefore before: EpochMillis) async throws {
+        try await db.delete(from: "refresh_tokens").where("expires_at", .lessThan, before).run()
+        try await db.delete(from: "refresh_tokens").where("revoked_at", .lessThan, before).run()
+    }
+
+    static func token(from row: any SQLRow) throws -> RefreshTokenRecord {
+        var token = try DocumentCoding.decode(
+            RefreshTokenRecord.self, from: row, table: "refresh_tokens", id: try row.decode(column: "id", as: String.self))
+        token.rotated_at = try row.decode(column: "rotated_at", as: Int64?.self)
+        token.revoked_at = try row.decode(column: "revoked_at", as: Int64?.self)
+        return token
     }
 }

@@ -74,7 +74,8 @@ import Testing
                 "/oauth/token",
                 [
                     "grant_type": "authorization_code", "client_id": app.id, "client_secret": app.secret ?? "",
-                    "code": callback.redirectQuery["code"] ?? "", "code_verifier": PKCEPair.make().verifier,
+                    "code": callback.redirectQuery["code"] ?? "", "redirect_uri": Self.callback,
+                    "code_verifier": PKCEPair.make().verifier,
                 ])
             #expect(reply.json["error"] == "invalid_grant")
         }
@@ -205,7 +206,7 @@ import Testing
                 "/oauth/token",
                 [
                     "grant_type": "authorization_code", "client_id": app.id, "client_secret": app.secret ?? "",
-                    "code": callback.redirectQuery["code"] ?? "", "code_verifier": pkce.verifier,
+                    "code": callback.redirectQuery["code"] ?? "", "redirect_uri": Self.callback, "code_verifier": pkce.verifier,
                 ])
             let first = try #require(tokens.json["refresh_token"]?.stringValue)
             func refresh(_ token: String) async throws -> TestClient.Reply {

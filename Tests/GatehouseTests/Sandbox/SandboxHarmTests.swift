@@ -45,7 +45,7 @@ import Testing
     @Test("an action that keeps ending its worker is quarantined: its flows fail at once, other actions run on")
     func quarantine() async throws {
         try await SandboxFixture.withPool { pool in
-            let eater = try SandboxFixture.postLogin([("eater", Self.heapEater)])
+            let eater = try SandboxFixture.postLogin([("eater", Self.heapEater)], budget: 30_000)
             for attempt in 1...Quarantine.crashLimit {
                 let result = try await pool.run(eater)
                 #expect(result.status == .failed)

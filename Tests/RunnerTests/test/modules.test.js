@@ -56,6 +56,22 @@ test('modules', async (t) => {
     assert.equal(resolved.actions[0].logs, `${path.join(GREETER_MODULES, 'tiny-greeter', 'lib', 'greet.js')}\n`);
   });
 
+  await t.test('a package of several files loads into the version\'s realm; each version has its own instance', async () => {
+    const modules = path.join(BUNDLES_DIR, 'realm-v1', 'node_modules');
+    const code = `const multi = require('multi-part');
+      exports.onExecutePostLogin = async () => {
+        let read = '';
+        for await (const chunk of new multi.Source()) read += chunk;
+        console.log(multi.describe(), read, multi.sameObjectPrototype(), require('multi-part') === multi,
+          Object.keys(require.cache).filter((f) => f.includes('multi-part')).length);
+      };`;
+    const one = action('multi-one', code, { node_modules: modules });
+    const two = action('multi-two', code, { node_modules: modules });
+    const first = await runner.flow({ actions: [one, one, two] });
+    assert.equal(first.status, 'completed', JSON.stringify(first.actions.map((a) => a.error)));
+    assert.deepEqual(first.actions.map((a) => a.logs), ['REALM! dep 1 realm true true 4\n', 'REALM! dep 2 realm true true 4\n', 'REALM! dep 1 realm true true 4\n']);
+  });
+
   await t.test('packages that are not declared, relative paths and absolute paths cannot be required', async () => {
     const cases = [
       ["require('tiny-greeter')", null],

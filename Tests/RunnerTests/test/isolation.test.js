@@ -269,6 +269,29 @@ test('isolation between actions', async (t) => {
     assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
   });
 
+  await t.test('a timer does not lead to the timers (callbacks, arguments) of other actions', OPTIONS, async () => {
+    const victim = action('timer-owner', `exports.onExecutePostLogin = async (event) => {
+      setTimeout((key) => key.length, 1000, event.secrets.API_KEY);
+    };`, { secrets: { API_KEY: SECRET } });
+    const attacker = action('timer-walker', `exports.onExecutePostLogin = async () => {
+      const found = [];
+      const walk = (timer) => {
+        let node = timer && timer._idleNext;
+        for (let i = 0; node && node !== timer && i < 100; i++, node = node._idleNext) {
+          if (node._timerArgs) found.push(JSON.stringify(node._timerArgs));
+        }
+      };
+      const own = setTimeout(() => {}, 1000);
+      walk(own);
+      await new Promise((resolve) => setTimeout(function () { walk(this); resolve(); }, 1000 - 999));
+      clearTimeout(own);
+      console.log('found:' + found.join());
+    };`);
+    const result = await runner.flow({ actions: [victim, attacker] });
+    assert.equal(result.status, 'completed', JSON.stringify(result));
+    assert.doesNotMatch(result.actions[1].logs, new RegExp(SECRET));
+  });
+
   await t.test('what action code relies on still works in a realm of its own', OPTIONS, async () => {
     const result = await runner.flow({
       actions: [`exports.onExecutePostLogin = async (event, api) => {
@@ -304,6 +327,16 @@ test('isolation between actions', async (t) => {
           queueMicrotask(() => order.push('microtask'));
         });
         checks.timers = order.slice().sort().join() === 'immediate,microtask,tick,timeout' && order[3] === 'timeout';
+        const handle = setTimeout(() => { checks.cleared = false; }, 5);
+        clearTimeout(handle);
+        const byId = setTimeout(() => { checks.clearedById = false; }, 5);
+        clearTimeout(Number(byId));
+        let ticks = 0;
+        await new Promise((resolve) => { const every = setInterval(() => { if (++ticks === 2) { clearInterval(every); resolve(); } }, 1); });
+        await require('util').promisify(setTimeout)(1);
+        await require('timers/promises').setTimeout(1);
+        checks.handles = handle.hasRef() && typeof handle.unref().ref === 'function' && ticks === 2;
+        await new Promise((resolve) => setTimeout(resolve, 10));
         process.env.MINE = '1';
         checks.process = typeof process.version === 'string' && process.env.MINE === '1' && global === globalThis;
         checks.vm = require('vm').runInThisContext('globalThis') === globalThis;

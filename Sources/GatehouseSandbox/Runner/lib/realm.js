@@ -156,13 +156,65 @@ const SHARED_INSTANCES = new Set(['crypto', 'performance', 'navigator']);
 
 let nodeGlobals = null;
 
+// Timers as actions see them. Node's Timeout and Immediate objects link to the other
+// timers of the process (`_idleNext`, `_idlePrev`: other actions' callbacks and their
+// arguments), and Node calls a callback with the Timeout as `this`: actions get a handle
+// of their own instead, which holds the timer in a private field.
+const { promisify } = require('node:util');
+const real = {
+  setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate,
+};
+let unwrapTimer = null;
+let makeTimer = null;
+class Timer {
+  #timer;
+
+  ref() { if (typeof this.#timer.ref === 'function') this.#timer.ref(); return this; }
+
+  unref() { if (typeof this.#timer.unref === 'function') this.#timer.unref(); return this; }
+
+  hasRef() { return typeof this.#timer.hasRef === 'function' ? this.#timer.hasRef() : false; }
+
+  refresh() { if (typeof this.#timer.refresh === 'function') this.#timer.refresh(); return this; }
+
+  close() { if (typeof this.#timer.close === 'function') this.#timer.close(); return this; }
+
+  [Symbol.toPrimitive]() { return typeof this.#timer[Symbol.toPrimitive] === 'function' ? this.#timer[Symbol.toPrimitive]() : NaN; }
+
+  static {
+    unwrapTimer = (value) => (typeof value === 'object' && value !== null && #timer in value ? value.#timer : value);
+    makeTimer = (schedule, callback, delay, args) => {
+      if (typeof callback !== 'function') return schedule(callback, delay, ...args); // Node's own error
+      const handle = new Timer();
+      const run = function () { return Reflect.apply(callback, handle, arguments); };
+      handle.#timer = schedule === real.setImmediate ? schedule(run, ...args) : schedule(run, delay, ...args);
+      return handle;
+    };
+  }
+}
+Object.defineProperty(Timer.prototype, 'constructor', { value: undefined });
+Object.freeze(Timer.prototype);
+const TIMERS = {
+  setTimeout: function setTimeout(callback, delay, ...args) { return makeTimer(real.setTimeout, callback, delay, args); },
+  setInterval: function setInterval(callback, delay, ...args) { return makeTimer(real.setInterval, callback, delay, args); },
+  setImmediate: function setImmediate(callback, ...args) { return makeTimer(real.setImmediate, callback, undefined, args); },
+  clearTimeout: function clearTimeout(timer) { real.clearTimeout(unwrapTimer(timer)); },
+  clearInterval: function clearInterval(timer) { real.clearInterval(unwrapTimer(timer)); },
+  clearImmediate: function clearImmediate(timer) { real.clearImmediate(unwrapTimer(timer)); },
+};
+for (const name of ['setTimeout', 'setInterval', 'setImmediate']) {
+  if (typeof real[name][promisify.custom] === 'function') {
+    Object.defineProperty(TIMERS[name], promisify.custom, { value: real[name][promisify.custom] });
+  }
+}
+
 /** Node's globals, by name, hardened once: what a fresh context lacks of the runner's global. */
 function listNodeGlobals(contextGlobal) {
   const globals = [];
   for (const name of Reflect.ownKeys(globalThis)) {
     if (typeof name !== 'string' || EXCLUDED_GLOBALS.has(name) || Object.hasOwn(contextGlobal, name)) continue;
     let value;
-    try { value = globalThis[name]; } catch { continue; }
+    try { value = Object.hasOwn(TIMERS, name) ? TIMERS[name] : globalThis[name]; } catch { continue; }
     if (value === undefined) continue;
     harden(value, { instance: SHARED_INSTANCES.has(name) });
     if (name === 'crypto' && value !== null && typeof value === 'object') harden(value.subtle, { instance: true });
@@ -335,6 +387,7 @@ class Realm {
       case 'module': exported = this.moduleModule(); break;
       case 'http':
       case 'https': exported = this.httpModule(name); break;
+      case 'timers': exported = this.helpers.namespace(hardenModule(builtinRequire('node:timers')), TIMERS); break;
       case 'util': exported = this.helpers.namespace(hardenModule(builtinRequire('node:util')), { promisify: harden(realmPromisify) }); break;
       default: {
         const real = hardenModule(builtinRequire(id));
@@ -394,7 +447,6 @@ class Realm {
 
 // util.promisify(fn) of a function with a custom promisified version marks that version
 // on itself, which it cannot do on Node's frozen functions (setTimeout, …): return it.
-const { promisify } = require('node:util');
 function realmPromisify(original) {
   const custom = original !== null && original !== undefined ? original[promisify.custom] : undefined;
   if (typeof custom === 'function' && Object.isFrozen(custom)) return custom;

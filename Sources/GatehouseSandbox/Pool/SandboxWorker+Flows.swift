@@ -28,9 +28,10 @@ extension SandboxWorker {
         return result
     }
 
-    /// Bounds the record like the runner bounds its modules (`lib/loader.js`); past it the
-    /// record starts afresh.
-    static let compiledVersionsLimit = 1_000
+    /// Bounds the record like the runner bounds its modules (`lib/loader.js`, `MAX_ENTRIES`: 100,
+    /// since each version has a V8 context of its own, about 240 KB); past it the record starts
+    /// afresh.
+    static let compiledVersionsLimit = 100
 
     /// Whether `action` may go without its code: this worker ran exactly this version.
     func hasCompiled(_ action: ActionSource) -> Bool {

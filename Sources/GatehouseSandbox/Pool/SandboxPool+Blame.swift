@@ -109,6 +109,20 @@ extension SandboxPool {
         }
     }
 
+    /// Rewrites V8's "Array buffer allocation failed" in `flow`'s action errors to name the
+    /// worker's memory limit; whether there was one (the worker, whose memory is exhausted, is
+    /// then replaced).
+    static func nameMemoryLimit(in flow: inout FlowResult, megabytes: Int) -> Bool {
+        var found = false
+        for index in flow.actions.indices {
+            guard let error = flow.actions[index].error, error.message.contains("Array buffer allocation failed") else { continue }
+            flow.actions[index].error?.message =
+                "\(error.message): the action reached the memory limit of its sandbox worker (\(megabytes) MB); the worker was replaced."
+            found = true
+        }
+        return found
+    }
+
     public static func platformFailure(_ message: String) -> FlowResult {
         FlowResult(status: .failed, actions: [], error: ActionError(name: "PlatformError", message: message, class: "platform_error"))
     }

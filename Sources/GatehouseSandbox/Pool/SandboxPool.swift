@@ -119,6 +119,10 @@ public final class SandboxPool: Sendable {
             logger.warning("could not make the server undumpable: its /proc files stay readable by processes of its user")
         }
         for warning in try configuration.prepareBundlesDirectory() { logger.warning("\(warning)") }
+        if SandboxConfiguration.findExecutable("prlimit") == nil {
+            logger.warning(
+                "prlimit (util-linux) is not on the PATH: Actions workers run without an OS memory limit, so Buffers are not capped")
+        }
         // Node's permission model, which contains the workers, exists from Node 20 on.
         if FileManager.default.isExecutableFile(atPath: configuration.nodeBinary),
             let major = try? SandboxConfiguration.nodeMajorVersion(configuration.nodeBinary), major < 20
@@ -262,19 +266,6 @@ public final class SandboxPool: Sendable {
         let hitMemoryLimit = Self.nameMemoryLimit(in: &flow, megabytes: configuration.memoryMegabytes)
         if result.recycle || hitMemoryLimit { replace(worker) } else { checkin(worker) }
         return flow
-    }
-
-    /// Rewrites V8's "Array buffer allocation failed" in `flow`'s action errors to name the
-    /// worker's memory limit; whether there was one.
-    static func nameMemoryLimit(in flow: inout FlowResult, megabytes: Int) -> Bool {
-        var found = false
-        for index in flow.actions.indices {
-            guard let error = flow.actions[index].error, error.message.contains("Array buffer allocation failed") else { continue }
-            flow.actions[index].error?.message =
-                "\(error.message): the action reached the memory limit of its sandbox worker (\(megabytes) MB); the worker was replaced."
-            found = true
-        }
-        return found
     }
 
     /// Stops every worker, those of the other runtimes' pools too.

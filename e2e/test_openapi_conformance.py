@@ -4,7 +4,9 @@ Schemathesis generates requests from the document — valid ones and, in its neg
 invalid ones — and sends them to the live server with the bootstrap client's Management API
 token. Every answer must be a non-5xx status the document declares, with a body that fits the
 schema declared for it; an undeclared method must be 405 with an Allow header. Destructive
-operations run too: they act on this suite's own throw-away server.
+operations run too: they act on this suite's own throw-away server, and since schemathesis reuses
+identifiers it has seen in responses (it can delete the database connection or rotate a secret),
+the test is marked `last` and runs after every other one (conftest.py).
 
 SQLite pass only: the PostgreSQL pass (GATEHOUSE_E2E_DATABASE_URL set) runs the same server code.
 Operations whose bodies make the server install npm packages (creating or updating an action,
@@ -40,6 +42,7 @@ MAX_TIME = 100
 HARD_TIMEOUT = 170
 
 
+@pytest.mark.last
 @pytest.mark.timeout(HARD_TIMEOUT + 20)
 def test_management_api_conforms_to_its_openapi_document(
     gatehouse: Server, management_token: dict[str, Any], tmp_path: Path

@@ -3,7 +3,8 @@
 Schemathesis generates requests from the document — valid ones and, in its negative mode,
 invalid ones — and sends them to the live server with the bootstrap client's Management API
 token. Every answer must be a non-5xx status the document declares, with a body that fits the
-schema declared for it; an undeclared method must be 405 with an Allow header. Destructive
+schema declared for it; a request the document does not allow must be refused with a 4xx;
+an undeclared method must be 405 with an Allow header. Destructive
 operations run too: they act on this suite's own throw-away server, and since schemathesis reuses
 identifiers it has seen in responses (it can delete the database connection or rotate a secret),
 the test is marked `last` and runs after every other one (conftest.py).
@@ -32,6 +33,7 @@ CHECKS = (
     "response_schema_conformance",
     "unsupported_method",
     "allow_header_conformance",
+    "negative_data_rejection",
 )
 
 #: Actions drafts would make the server fetch random npm package names.

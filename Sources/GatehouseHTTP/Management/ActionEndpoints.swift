@@ -99,13 +99,40 @@ struct ActionEndpoints {
         ])
     }
 
-    static let actionExample: JSONValue = .object([
-        "id": "910b1053-577f-4d81-a8c8-020e7319a38a", "name": "add-roles", "status": "built",
-        "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
-        "code": "exports.onExecutePostLogin = async (event, api) => {};", "runtime": "node22", "all_changes_deployed": true,
-        "dependencies": .array([]), "secrets": .array([]),
-    ])
-    static let actionSchema = JSONSchema.inferred(from: actionExample)
+    /// What `actionView` and `versionView` answer, from the records they show.
+    static let actionSummarySchema = JSONSchema.object(
+        [
+            "id": .string(), "name": .string(), "supported_triggers": .array(.of(TriggerReference.self)),
+            "all_changes_deployed": .boolean, "created_at": .string(), "updated_at": .string(),
+        ], required: ["id", "name", "supported_triggers", "all_changes_deployed", "created_at", "updated_at"])
+    static let versionSchema = JSONSchema.object(
+        [
+            "id": .string(), "action_id": .string(), "number": .integer(), "code": .string(),
+            "dependencies": .array(.of(DependencyRecord.self)), "runtime": .string(), "secrets": .array(.of(SecretRecord.self)),
+            "supported_triggers": .array(.of(TriggerReference.self)), "status": .string(), "deployed": .boolean,
+            "created_at": .string(), "updated_at": .string(), "built_at": .nullable(.string()), "action": actionSummarySchema,
+        ],
+        required: [
+            "id", "action_id", "number", "code", "dependencies", "runtime", "secrets", "supported_triggers", "status", "deployed",
+            "created_at", "updated_at", "action",
+        ])
+    static let bindingSchema = JSONSchema.object(
+        [
+            "id": .string(), "trigger_id": .string(), "display_name": .string(), "action": actionSchema, "created_at": .string(),
+            "updated_at": .string(), "fail_open": .boolean,
+        ], required: ["id", "trigger_id", "display_name", "action", "created_at", "updated_at", "fail_open"])
+    static let actionSchema = JSONSchema.object(
+        [
+            "id": .string(), "name": .string(), "supported_triggers": .array(.of(TriggerReference.self)),
+            "all_changes_deployed": .boolean, "created_at": .string(), "updated_at": .string(), "code": .string(),
+            "dependencies": .array(.of(DependencyRecord.self)), "runtime": .string(), "secrets": .array(.of(SecretRecord.self)),
+            "status": .string(), "built_at": .nullable(.string()), "errors": .nullable(.array(.of(BuildErrorRecord.self))),
+            "deployed_version": .nullable(versionSchema),
+        ],
+        required: [
+            "id", "name", "supported_triggers", "all_changes_deployed", "created_at", "updated_at", "code", "dependencies", "runtime",
+            "secrets", "status",
+        ])
     static let draftExample: JSONValue = .object([
         "name": "add-roles", "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
         "code": "exports.onExecutePostLogin = async (event, api) => {};",
@@ -181,7 +208,7 @@ struct ActionEndpoints {
             },
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/deploy", scope: "create:actions", tag: "actions",
-                summary: "Deploy the built draft as the next version"
+                summary: "Deploy the built draft as the next version", response: .value(Self.versionSchema)
             ) { _, context in
                 let id = try context.parameter("id")
                 let version = try await actions.deploy(id)
@@ -191,7 +218,7 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .get, "/actions/actions/{id}/versions", scope: "read:actions", tag: "actions",
                 summary: "List an action's versions, newest first",
-                response: .pagedEnvelope(key: "versions", item: .any, perPageDefault: 20)
+                response: .pagedEnvelope(key: "versions", item: Self.versionSchema, perPageDefault: 20)
             ) { request, context in
                 let (action, deployed) = try await load(try context.parameter("id"))
                 let versions = try await actions.storage.read { try await $0.actions.versions(ofAction: action.id) }
@@ -199,7 +226,8 @@ struct ActionEndpoints {
                 return try JSONResponse.make(Self.envelope(views, key: "versions", query: try ListQuery(request, perPageDefault: 20)))
             },
             ManagementEndpoint(
-                .get, "/actions/actions/{id}/versions/{versionId}", scope: "read:actions", tag: "actions", summary: "Get a version"
+                .get, "/actions/actions/{id}/versions/{versionId}", scope: "read:actions", tag: "actions", summary: "Get a version",
+                response: .value(Self.versionSchema)
             ) { _, context in
                 let (action, deployed) = try await load(try context.parameter("id"))
                 guard let version = try await actions.storage.read({ try await $0.actions.version(try context.parameter("versionId")) }),
@@ -210,7 +238,8 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/versions/{versionId}/deploy", scope: "create:actions", tag: "actions",
                 summary: "Roll back: deploy a new version copied from this one (update_draft also resets the draft)",
-                request: .body(DeployVersionBody.self, example: .sample(DeployVersionBody(update_draft: true)), optional: true)
+                request: .body(DeployVersionBody.self, example: .sample(DeployVersionBody(update_draft: true)), optional: true),
+                response: .value(Self.versionSchema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -222,7 +251,7 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .get, "/actions/triggers/{triggerId}/bindings", scope: "read:actions", tag: "actions",
                 summary: "List a trigger's bindings in execution order",
-                response: .pagedEnvelope(key: "bindings", item: .any, perPageDefault: 20)
+                response: .pagedEnvelope(key: "bindings", item: Self.bindingSchema, perPageDefault: 20)
             ) { request, context in
                 let trigger = try context.parameter("triggerId")
                 guard actions.catalog.trigger(trigger) != nil else {
@@ -245,7 +274,7 @@ struct ActionEndpoints {
                             ])
                         ])
                     ])),
-                response: .value(.object(["bindings": .array(.any)], required: ["bindings"]))
+                response: .value(.object(["bindings": .array(Self.bindingSchema)], required: ["bindings"]))
             ) { request, context in
                 let body = try await context.body(BindingsBody.self, from: request)
                 let bindings = try await actions.replaceBindings(trigger: try context.parameter("triggerId"), with: body.bindings)

@@ -3,6 +3,8 @@ import GatehouseCore
 import HTTPTypes
 import Testing
 
+@testable import GatehouseHTTP
+
 /// "An API that says what it accepts" (`docs/SECURITY.md`, "Server"): bodies are checked against
 /// the schema the OpenAPI document declares, undeclared methods are 405, writes are audited.
 @Suite("Management API contract: what it accepts, declares and records") struct ManagementContractTests {
@@ -242,6 +244,64 @@ import Testing
             #expect(grants.contains { $0["name"] == "audience" })
             let byEmail = paths["/users-by-email"]?["get"]?["parameters"]?.arrayValue ?? []
             #expect(byEmail.contains { $0["name"] == "email" && $0["required"] == true })
+        }
+    }
+
+    @Test("actions answers, built by hand as JSON, fit the schemas the document declares for them")
+    func actionsAnswersFitTheirSchemas() async throws {
+        try await TestServer.run { client in
+            let fixtures = try await Fixtures.make(client)
+            let token = fixtures.token
+            try await fixtures.bind(
+                [Fixtures.BoundCode(name: "fits", code: "exports.onExecutePostLogin = async () => {};")], to: "post-login", version: "v3")
+            let list = try await client.json(.get, "/api/v2/actions/actions", token: token)
+            let id = try #require(list.json["actions"]?.arrayValue?.first?["id"]?.stringValue)
+            let versions = try await client.json(.get, "/api/v2/actions/actions/\(id)/versions", token: token)
+            let versionID = try #require(versions.json["versions"]?.arrayValue?.first?["id"]?.stringValue)
+            let failing = try await client.json(
+                .post, "/api/v2/actions/actions",
+                .object([
+                    "name": "broken", "code": "exports.x = ",
+                    "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
+                ]),
+                token: token)
+            let failingID = try #require(failing.json["id"]?.stringValue)
+            let failed = try await ActionsAPITests.built(client, token, failingID)
+            #expect(failed.json["errors"] != nil)
+            let answers: [(String, JSONSchema, TestClient.Reply)] = [
+                (
+                    "list",
+                    ManagementEndpoint.ResponseBody.pagedEnvelope(key: "actions", item: ActionEndpoints.actionSchema, perPageDefault: 50)
+                        .schema, list
+                ),
+                ("action", ActionEndpoints.actionSchema, try await client.json(.get, "/api/v2/actions/actions/\(id)", token: token)),
+                ("failed action", ActionEndpoints.actionSchema, failed),
+                (
+                    "versions",
+                    ManagementEndpoint.ResponseBody.pagedEnvelope(key: "versions", item: ActionEndpoints.versionSchema, perPageDefault: 20)
+                        .schema, versions
+                ),
+                (
+                    "version", ActionEndpoints.versionSchema,
+                    try await client.json(.get, "/api/v2/actions/actions/\(id)/versions/\(versionID)", token: token)
+                ),
+                (
+                    "bindings",
+                    ManagementEndpoint.ResponseBody.pagedEnvelope(key: "bindings", item: ActionEndpoints.bindingSchema, perPageDefault: 20)
+                        .schema,
+                    try await client.json(.get, "/api/v2/actions/triggers/post-login/bindings", token: token)
+                ),
+                (
+                    "rollback", ActionEndpoints.versionSchema,
+                    try await client.json(.post, "/api/v2/actions/actions/\(id)/versions/\(versionID)/deploy", token: token)
+                ),
+            ]
+            for (name, schema, reply) in answers {
+                #expect(reply.status == .ok, "\(name): \(reply.text)")
+                #expect(
+                    schema.violation(of: reply.json) == nil,
+                    "\(name): \(String(describing: schema.violation(of: reply.json))) in \(reply.text)")
+            }
         }
     }
 }

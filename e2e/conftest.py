@@ -181,6 +181,15 @@ def gatehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             )
 
 
+# --- order: tests that may delete anything run last -------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` run after every other one (in their own order): they may delete or
+    change any object of the shared server (schemathesis reuses identifiers it has seen)."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
 # --- attach the server's log to failing tests --------------------------------------------------
 
 

@@ -99,12 +99,40 @@ struct ActionEndpoints {
         ])
     }
 
-    static let actionExample: JSONValue = .object([
-        "id": "910b1053-577f-4d81-a8c8-020e7319a38a", "name": "add-roles", "status": "built",
-        "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
-        "code": "exports.onExecutePostLogin = async (event, api) => {};", "runtime": "node22", "all_changes_deployed": true,
-        "dependencies": .array([]), "secrets": .array([]),
-    ])
+    /// What `actionView` and `versionView` answer, from the records they show.
+    static let actionSummarySchema = JSONSchema.object(
+        [
+            "id": .string(), "name": .string(), "supported_triggers": .array(.of(TriggerReference.self)),
+            "all_changes_deployed": .boolean, "created_at": .string(), "updated_at": .string(),
+        ], required: ["id", "name", "supported_triggers", "all_changes_deployed", "created_at", "updated_at"])
+    static let versionSchema = JSONSchema.object(
+        [
+            "id": .string(), "action_id": .string(), "number": .integer(), "code": .string(),
+            "dependencies": .array(.of(DependencyRecord.self)), "runtime": .string(), "secrets": .array(.of(SecretRecord.self)),
+            "supported_triggers": .array(.of(TriggerReference.self)), "status": .string(), "deployed": .boolean,
+            "created_at": .string(), "updated_at": .string(), "built_at": .nullable(.string()), "action": actionSummarySchema,
+        ],
+        required: [
+            "id", "action_id", "number", "code", "dependencies", "runtime", "secrets", "supported_triggers", "status", "deployed",
+            "created_at", "updated_at", "action",
+        ])
+    static let bindingSchema = JSONSchema.object(
+        [
+            "id": .string(), "trigger_id": .string(), "display_name": .string(), "action": actionSchema, "created_at": .string(),
+            "updated_at": .string(), "fail_open": .boolean,
+        ], required: ["id", "trigger_id", "display_name", "action", "created_at", "updated_at", "fail_open"])
+    static let actionSchema = JSONSchema.object(
+        [
+            "id": .string(), "name": .string(), "supported_triggers": .array(.of(TriggerReference.self)),
+            "all_changes_deployed": .boolean, "created_at": .string(), "updated_at": .string(), "code": .string(),
+            "dependencies": .array(.of(DependencyRecord.self)), "runtime": .string(), "secrets": .array(.of(SecretRecord.self)),
+            "status": .string(), "built_at": .nullable(.string()), "errors": .nullable(.array(.of(BuildErrorRecord.self))),
+            "deployed_version": .nullable(versionSchema),
+        ],
+        required: [
+            "id", "name", "supported_triggers", "all_changes_deployed", "created_at", "updated_at", "code", "dependencies", "runtime",
+            "secrets", "status",
+        ])
     static let draftExample: JSONValue = .object([
         "name": "add-roles", "supported_triggers": .array([.object(["id": "post-login", "version": "v3"])]),
         "code": "exports.onExecutePostLogin = async (event, api) => {};",
@@ -114,7 +142,7 @@ struct ActionEndpoints {
         [
             ManagementEndpoint(
                 .get, "/actions/triggers", scope: "read:actions", tag: "actions", summary: "List the triggers actions can be bound to",
-                response: .object(["triggers": .array([triggerView(actions.catalog.triggers["post-login"]!)])])
+                response: .value(.inferred(from: .object(["triggers": .array([triggerView(actions.catalog.triggers["post-login"]!)])])))
             ) { _, _ in
                 let triggers = actions.catalog.triggers.values.sorted { $0.id < $1.id }.map(triggerView)
                 return try JSONResponse.make(JSONValue.object(["triggers": .array(triggers)]))
@@ -122,7 +150,12 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .get, "/actions/actions", scope: "read:actions", tag: "actions",
                 summary: "List actions (filters triggerId, actionName, deployed)",
-                response: .object(["actions": .array([Self.actionExample])])
+                response: .pagedEnvelope(key: "actions", item: Self.actionSchema, perPageDefault: 50),
+                query: [
+                    .init("triggerId", .string(), "Only actions for this trigger."),
+                    .init("actionName", .string(), "Only the action of this name."),
+                    .init("deployed", .boolean, "Only deployed (true) or undeployed (false) actions."),
+                ]
             ) { request, _ in
                 let query = try ListQuery(request)
                 var views: [JSONValue] = []
@@ -140,14 +173,16 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .post, "/actions/actions", scope: "create:actions", tag: "actions",
                 summary: "Create an action (its draft builds in the background)",
-                success: .created, request: Self.draftExample, response: Self.actionExample
+                success: .created, request: .body(ActionDraft.self, required: ["name", "supported_triggers"], example: Self.draftExample),
+                response: .value(Self.actionSchema)
             ) { request, context in
                 let draft = try await context.body(ActionDraft.self, from: request)
                 let action = try await actions.create(draft)
                 return try JSONResponse.make(actionView(action, deployed: nil), status: .created)
             },
             ManagementEndpoint(
-                .get, "/actions/actions/{id}", scope: "read:actions", tag: "actions", summary: "Get an action", response: Self.actionExample
+                .get, "/actions/actions/{id}", scope: "read:actions", tag: "actions", summary: "Get an action",
+                response: .value(Self.actionSchema)
             ) {
                 _, context in
                 let (action, deployed) = try await load(try context.parameter("id"))
@@ -155,7 +190,7 @@ struct ActionEndpoints {
             },
             ManagementEndpoint(
                 .patch, "/actions/actions/{id}", scope: "update:actions", tag: "actions", summary: "Update an action's draft",
-                request: Self.draftExample, response: Self.actionExample
+                request: .body(ActionDraft.self, example: Self.draftExample), response: .value(Self.actionSchema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let draft = try await context.body(ActionDraft.self, from: request)
@@ -165,14 +200,15 @@ struct ActionEndpoints {
             },
             ManagementEndpoint(
                 .delete, "/actions/actions/{id}", scope: "delete:actions", tag: "actions",
-                summary: "Delete an action (a bound action needs force=true, which also removes its bindings)", success: .noContent
+                summary: "Delete an action (a bound action needs force=true, which also removes its bindings)", success: .noContent,
+                query: [.init("force", .boolean, "Also remove the action's bindings.")]
             ) { request, context in
                 try await actions.delete(try context.parameter("id"), force: RequestParameters.query(request)["force"] == "true")
                 return JSONResponse.empty()
             },
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/deploy", scope: "create:actions", tag: "actions",
-                summary: "Deploy the built draft as the next version"
+                summary: "Deploy the built draft as the next version", response: .value(Self.versionSchema)
             ) { _, context in
                 let id = try context.parameter("id")
                 let version = try await actions.deploy(id)
@@ -182,7 +218,7 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .get, "/actions/actions/{id}/versions", scope: "read:actions", tag: "actions",
                 summary: "List an action's versions, newest first",
-                response: .object(["versions": .array([])])
+                response: .pagedEnvelope(key: "versions", item: Self.versionSchema, perPageDefault: 20)
             ) { request, context in
                 let (action, deployed) = try await load(try context.parameter("id"))
                 let versions = try await actions.storage.read { try await $0.actions.versions(ofAction: action.id) }
@@ -190,7 +226,8 @@ struct ActionEndpoints {
                 return try JSONResponse.make(Self.envelope(views, key: "versions", query: try ListQuery(request, perPageDefault: 20)))
             },
             ManagementEndpoint(
-                .get, "/actions/actions/{id}/versions/{versionId}", scope: "read:actions", tag: "actions", summary: "Get a version"
+                .get, "/actions/actions/{id}/versions/{versionId}", scope: "read:actions", tag: "actions", summary: "Get a version",
+                response: .value(Self.versionSchema)
             ) { _, context in
                 let (action, deployed) = try await load(try context.parameter("id"))
                 guard let version = try await actions.storage.read({ try await $0.actions.version(try context.parameter("versionId")) }),
@@ -201,7 +238,8 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/versions/{versionId}/deploy", scope: "create:actions", tag: "actions",
                 summary: "Roll back: deploy a new version copied from this one (update_draft also resets the draft)",
-                request: .sample(DeployVersionBody(update_draft: true))
+                request: .body(DeployVersionBody.self, example: .sample(DeployVersionBody(update_draft: true)), optional: true),
+                response: .value(Self.versionSchema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -212,7 +250,8 @@ struct ActionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/actions/triggers/{triggerId}/bindings", scope: "read:actions", tag: "actions",
-                summary: "List a trigger's bindings in execution order", response: .object(["bindings": .array([])])
+                summary: "List a trigger's bindings in execution order",
+                response: .pagedEnvelope(key: "bindings", item: Self.bindingSchema, perPageDefault: 20)
             ) { request, context in
                 let trigger = try context.parameter("triggerId")
                 guard actions.catalog.trigger(trigger) != nil else {
@@ -225,13 +264,17 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .patch, "/actions/triggers/{triggerId}/bindings", scope: "update:actions", tag: "actions",
                 summary: "Replace a trigger's ordered bindings",
-                request: .object([
-                    "bindings": .array([
-                        .object([
-                            "ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles", "fail_open": false,
+                request: .body(
+                    BindingsBody.self,
+                    example: .object([
+                        "bindings": .array([
+                            .object([
+                                "ref": .object(["type": "action_name", "value": "add-roles"]), "display_name": "add-roles",
+                                "fail_open": false,
+                            ])
                         ])
-                    ])
-                ])
+                    ])),
+                response: .value(.object(["bindings": .array(Self.bindingSchema)], required: ["bindings"]))
             ) { request, context in
                 let body = try await context.body(BindingsBody.self, from: request)
                 let bindings = try await actions.replaceBindings(trigger: try context.parameter("triggerId"), with: body.bindings)
@@ -239,7 +282,8 @@ struct ActionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/actions/executions/{id}", scope: "read:actions", tag: "actions",
-                summary: "Get an execution: per-action results, stats and console output (kept 10 days)"
+                summary: "Get an execution: per-action results, stats and console output (kept 10 days)",
+                response: .record(ExecutionRecord.self)
             ) { _, context in
                 let id = try context.parameter("id")
                 await recorder?.flush()
@@ -250,7 +294,7 @@ struct ActionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/logs", scope: "read:logs", tag: "logs", summary: "Tenant log events, newest first",
-                response: .array([.sample(LogRecord(log_id: "9002", date: "2024-01-01T00:00:00.000Z", type: "seccft", description: "…"))])
+                response: .list(key: "logs", item: .of(LogRecord.self))
             ) { request, _ in
                 let query = try ListQuery(request)
                 await recorder?.flush()
@@ -259,7 +303,8 @@ struct ActionEndpoints {
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/test", scope: "create:actions", tag: "actions",
                 summary: "Run the draft against an event and return what it did, changing nothing",
-                request: .object(["payload": .object([:])])
+                request: .body(TestBody.self, example: .object(["payload": .object([:])])),
+                response: .value(.object(["payload": .map(.any)], required: ["payload"]))
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(TestBody.self, from: request)
@@ -294,5 +339,16 @@ struct ActionEndpoints {
             "total_request_duration_ms": .number(totalMillis),
         ])
         return .object(report)
+    }
+}
+
+extension ActionEndpoints.TestBody: SchemaRefined {
+    /// The event is an object.
+    static func refine(_ schema: JSONSchema) -> JSONSchema { schema.setting("payload", .map(.any)) }
+}
+
+extension ActionsService.BindingReference.Reference: SchemaRefined {
+    static func refine(_ schema: JSONSchema) -> JSONSchema {
+        schema.setting("type", .string(["action_id", "action_name", "binding_id"]))
     }
 }

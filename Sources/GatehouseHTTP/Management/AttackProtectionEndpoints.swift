@@ -16,6 +16,44 @@ struct AttackProtectionEndpoints {
         ])
     ])
 
+    /// The PATCH bodies as auth0-python 6.8 sends them; every member may be left out. The
+    /// settings' own `patched(with:)` checks the same rules and the allowlist's addresses.
+    static let bruteForcePatch = JSONSchema.object(
+        JSONSchema.ObjectSchema(
+            properties: [
+                .init(name: "enabled", schema: .boolean),
+                .init(name: "shields", schema: .array(.string(BruteForceProtectionSettings.shieldValues))),
+                .init(name: "allowlist", schema: .array(.string())),
+                .init(name: "mode", schema: .string(BruteForceProtectionSettings.modeValues)),
+                .init(name: "max_attempts", schema: .integer(1...100)),
+                .init(name: "form_submission_mode", schema: .string(BruteForceProtectionSettings.formSubmissionModeValues)),
+            ], closed: true))
+    static let stagePatch = JSONSchema.object(
+        JSONSchema.ObjectSchema(
+            properties: [
+                .init(name: "max_attempts", schema: .integer(1...100_000)), .init(name: "rate", schema: .integer(1...2_592_000_000)),
+            ],
+            closed: true))
+    static let throttlingPatch = JSONSchema.object(
+        JSONSchema.ObjectSchema(
+            properties: [
+                .init(name: "enabled", schema: .boolean),
+                .init(name: "shields", schema: .array(.string(SuspiciousIPThrottlingSettings.shieldValues))),
+                .init(name: "allowlist", schema: .array(.string())),
+                .init(
+                    name: "stage",
+                    schema: .object(
+                        JSONSchema.ObjectSchema(
+                            properties: SuspiciousIPThrottlingSettings.stageNames.map { .init(name: $0, schema: stagePatch) }, closed: true)
+                    )),
+            ], closed: true))
+    static let blocksSchema = JSONSchema.object(
+        [
+            "blocked_for": .array(
+                .object(["identifier": .string(), "ip": .string(), "connection": .string()], required: ["identifier", "connection"]))
+        ],
+        required: ["blocked_for"])
+
     /// A PATCH body as a JSON object, its validation errors as Auth0's 400.
     static func patch<T: Sendable>(
         _ request: Request, _ context: ManagementRequestContext, _ apply: @Sendable ([String: JSONValue]) async throws -> T
@@ -65,31 +103,37 @@ struct AttackProtectionEndpoints {
         return [
             ManagementEndpoint(
                 .get, "/attack-protection/brute-force-protection", scope: "read:attack_protection", tag: "attack-protection",
-                summary: "Get the brute-force protection settings", response: Self.bruteForceExample
+                summary: "Get the brute-force protection settings", response: .record(BruteForceProtectionSettings.self)
             ) { _, _ in try JSONResponse.make(try await protection.bruteForceSettings()) },
             ManagementEndpoint(
                 .patch, "/attack-protection/brute-force-protection", scope: "update:attack_protection", tag: "attack-protection",
                 summary: "Update the brute-force protection settings (members left out keep their value)",
-                request: .object(["max_attempts": 10, "mode": "count_per_identifier_and_ip"]), response: Self.bruteForceExample
+                request: .init(
+                    schema: Self.bruteForcePatch, example: .object(["max_attempts": 10, "mode": "count_per_identifier_and_ip"]),
+                    optional: false),
+                response: .record(BruteForceProtectionSettings.self)
             ) { request, context in
                 try JSONResponse.make(try await Self.patch(request, context) { try await protection.updateBruteForce($0) })
             },
             ManagementEndpoint(
                 .get, "/attack-protection/suspicious-ip-throttling", scope: "read:attack_protection", tag: "attack-protection",
-                summary: "Get the suspicious IP throttling settings", response: Self.throttlingExample
+                summary: "Get the suspicious IP throttling settings", response: .value(.inferred(from: Self.throttlingExample))
             ) { _, _ in try JSONResponse.make(try await protection.throttlingSettings()) },
             ManagementEndpoint(
                 .patch, "/attack-protection/suspicious-ip-throttling", scope: "update:attack_protection", tag: "attack-protection",
                 summary: "Update the suspicious IP throttling settings (a stage given replaces the members it names)",
-                request: .object(["stage": .object(["pre-login": .object(["max_attempts": 100, "rate": 864_000])])]),
-                response: Self.throttlingExample
+                request: .init(
+                    schema: Self.throttlingPatch,
+                    example: .object(["stage": .object(["pre-login": .object(["max_attempts": 100, "rate": 864_000])])]),
+                    optional: false),
+                response: .value(.inferred(from: Self.throttlingExample))
             ) { request, context in
                 try JSONResponse.make(try await Self.patch(request, context) { try await protection.updateThrottling($0) })
             },
             ManagementEndpoint(
                 .get, "/user-blocks", scope: "read:users", tag: "user-blocks",
                 summary: "List the brute-force blocks of the user with this identifier (email or username)",
-                response: Self.blocksExample
+                response: .value(Self.blocksSchema)
             ) { request, _ in
                 let blocks = try await protection.blocks(
                     identifier: try Self.identifier(request), enforcedOnly: try Self.enforcedOnly(request))
@@ -104,7 +148,7 @@ struct AttackProtectionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/user-blocks/{id}", scope: "read:users", tag: "user-blocks", summary: "List the brute-force blocks of a user",
-                response: Self.blocksExample
+                response: .value(Self.blocksSchema)
             ) { request, context in
                 guard
                     let blocks = try await protection.blocks(

@@ -21,7 +21,8 @@ struct ClientEndpoints {
         var web_origins: [String]?
         var allowed_origins: [String]?
         var grant_types: [String]?
-        var client_metadata: [String: String]?
+        /// Merged into the client's metadata; a `null` value removes that key.
+        var client_metadata: [String: String?]?
         var jwt_configuration: JWTConfigurationBody?
         var refresh_token: ClientRecord.RefreshTokenPolicy?
         var client_secret: String?
@@ -32,9 +33,9 @@ struct ClientEndpoints {
         }
     }
 
-    static let appTypes: Set<String> = ["native", "spa", "regular_web", "non_interactive"]
-    static let authMethods: Set<String> = ["none", "client_secret_post", "client_secret_basic"]
-    static let grantTypes: Set<String> = [
+    static let appTypes: [String] = ["native", "spa", "regular_web", "non_interactive"]
+    static let authMethods: [String] = ["none", "client_secret_post", "client_secret_basic"]
+    static let grantTypes: [String] = [
         "authorization_code", "implicit", "refresh_token", "client_credentials", "password",
         "http://auth0.com/oauth/grant-type/password-realm",
     ]
@@ -49,21 +50,9 @@ struct ClientEndpoints {
     }
 
     func validate(_ body: ClientBody) throws {
+        // Types, enumerations and bounds are checked against `ClientBody`'s schema before this.
         if let name = body.name, name.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ManagementAPIError.badRequest("Payload validation error: 'String is too short (0 chars), minimum 1' on property name.")
-        }
-        if let appType = body.app_type, !Self.appTypes.contains(appType) {
-            throw ManagementAPIError.badRequest("Payload validation error: 'No enum match for: \"\(appType)\"' on property app_type.")
-        }
-        if let method = body.token_endpoint_auth_method, !Self.authMethods.contains(method) {
-            throw ManagementAPIError.badRequest(
-                "Payload validation error: 'No enum match for: \"\(method)\"' on property token_endpoint_auth_method.")
-        }
-        for grant in body.grant_types ?? [] where !Self.grantTypes.contains(grant) {
-            throw ManagementAPIError.badRequest("Payload validation error: 'No enum match for: \"\(grant)\"' on property grant_types.")
-        }
-        if let lifetime = body.jwt_configuration?.lifetime_in_seconds, !(1...2_592_000).contains(lifetime) {
-            throw ManagementAPIError.badRequest("Payload validation error: jwt_configuration.lifetime_in_seconds must be 1 to 2592000.")
         }
         if let policy = body.refresh_token { try Self.validate(policy) }
         for url in (body.callbacks ?? []) + (body.allowed_logout_urls ?? []) where URLCheck.absolute(url) == false {
@@ -103,7 +92,9 @@ struct ClientEndpoints {
         if let value = body.web_origins { client.web_origins = value }
         if let value = body.allowed_origins { client.allowed_origins = value }
         if let value = body.grant_types { client.grant_types = value }
-        if let value = body.client_metadata { client.client_metadata = value }
+        if let patch = body.client_metadata {
+            for (key, value) in patch { client.client_metadata[key] = value }
+        }
         if let value = body.jwt_configuration?.lifetime_in_seconds { client.jwt_configuration.lifetime_in_seconds = value }
         if let value = body.refresh_token { client.refresh_token = value }
         if let value = body.client_secret { client.client_secret = value }
@@ -122,14 +113,15 @@ struct ClientEndpoints {
         return view
     }
 
-    static let example = JSONValue.sample(
-        ClientRecord(client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", client_secret: "secret", name: "My App", app_type: "regular_web"))
+    /// A client as the API answers it (`client_secret` only with `read:client_keys`).
+    static let schema = JSONSchema.of(ClientRecord.self)
 
     var endpoints: [ManagementEndpoint] {
         let storage = services.storage
         return [
             ManagementEndpoint(
-                .get, "/clients", scope: "read:clients", tag: "clients", summary: "List clients", response: .array([Self.example])
+                .get, "/clients", scope: "read:clients", tag: "clients", summary: "List clients",
+                response: .list(key: "clients", item: Self.schema)
             ) {
                 request, context in
                 let query = try ListQuery(request)
@@ -138,8 +130,10 @@ struct ClientEndpoints {
             },
             ManagementEndpoint(
                 .post, "/clients", scope: "create:clients", tag: "clients", summary: "Create a client", success: .created,
-                request: .sample(ClientBody(name: "My App", app_type: "regular_web", callbacks: ["https://app.example/callback"])),
-                response: Self.example
+                request: .body(
+                    ClientBody.self, required: ["name"],
+                    example: .sample(ClientBody(name: "My App", app_type: "regular_web", callbacks: ["https://app.example/callback"]))),
+                response: .value(Self.schema)
             ) { request, context in
                 let body = try await context.body(ClientBody.self, from: request)
                 guard body.name != nil else {
@@ -165,7 +159,7 @@ struct ClientEndpoints {
                 return try JSONResponse.make(created, status: .created)
             },
             ManagementEndpoint(
-                .get, "/clients/{id}", scope: "read:clients", tag: "clients", summary: "Get a client", response: Self.example
+                .get, "/clients/{id}", scope: "read:clients", tag: "clients", summary: "Get a client", response: .value(Self.schema)
             ) {
                 _, context in
                 let id = try context.parameter("id")
@@ -174,7 +168,7 @@ struct ClientEndpoints {
             },
             ManagementEndpoint(
                 .patch, "/clients/{id}", scope: "update:clients", tag: "clients", summary: "Update a client",
-                request: .sample(ClientBody(name: "Renamed")), response: Self.example
+                request: .body(ClientBody.self, example: .sample(ClientBody(name: "Renamed"))), response: .value(Self.schema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(ClientBody.self, from: request)
@@ -195,7 +189,7 @@ struct ClientEndpoints {
             },
             ManagementEndpoint(
                 .post, "/clients/{id}/rotate-secret", scope: "update:client_keys", tag: "clients", summary: "Rotate a client secret",
-                response: Self.example
+                response: .value(Self.schema)
             ) { _, context in
                 let id = try context.parameter("id")
                 guard var client = try await storage.read({ try await $0.clients.get(id) }) else { throw Self.notFound }
@@ -221,5 +215,26 @@ enum URLCheck {
             return false
         }
         return components.host?.isEmpty == false || !["http", "https"].contains(scheme)
+    }
+}
+
+extension ClientEndpoints.ClientBody: SchemaRefined {
+    static func refine(_ schema: JSONSchema) -> JSONSchema {
+        schema.setting("name", .string(minLength: 1))
+            .setting("app_type", .string(ClientEndpoints.appTypes))
+            .setting("token_endpoint_auth_method", .string(ClientEndpoints.authMethods))
+            .setting("grant_types", .array(.string(ClientEndpoints.grantTypes)))
+            .setting("jwt_configuration.lifetime_in_seconds", .integer(1...2_592_000))
+    }
+}
+
+/// Auth0's refresh-token policy bounds (see `ClientEndpoints.validate(_:)`).
+extension ClientRecord.RefreshTokenPolicy: SchemaRefined {
+    static func refine(_ schema: JSONSchema) -> JSONSchema {
+        schema.setting("rotation_type", .string(["rotating", "non-rotating"]))
+            .setting("expiration_type", .string(["expiring", "non-expiring"]))
+            .setting("token_lifetime", .integer(1...31_557_600))
+            .setting("idle_token_lifetime", .integer(1...31_557_600))
+            .setting("leeway", .integer(0...60))
     }
 }

@@ -29,7 +29,7 @@ struct ConnectionEndpoints {
     }
 
     static let notFound = ManagementAPIError.notFound("The connection does not exist", errorCode: "inexistent_connection")
-    static let example = JSONValue.sample(ConnectionRecord(id: "con_0000000000000001", name: "Username-Password-Authentication"))
+    static let schema = JSONSchema.of(ConnectionRecord.self)
 
     func apply(_ body: ConnectionBody, to connection: inout ConnectionRecord) throws {
         if let value = body.display_name { connection.display_name = value }
@@ -54,7 +54,11 @@ struct ConnectionEndpoints {
         return [
             ManagementEndpoint(
                 .get, "/connections", scope: "read:connections", tag: "connections", summary: "List connections",
-                response: .array([Self.example])
+                response: .list(key: "connections", item: Self.schema),
+                query: [
+                    .init("strategy", .string(), "Only connections of this strategy."),
+                    .init("name", .string(), "Only the connection of this name."),
+                ]
             ) { request, _ in
                 let query = try ListQuery(request)
                 var page = try await storage.read { try await $0.connections.list(query.page) }
@@ -64,7 +68,11 @@ struct ConnectionEndpoints {
             },
             ManagementEndpoint(
                 .post, "/connections", scope: "create:connections", tag: "connections", summary: "Create a database connection",
-                success: .created, request: .sample(ConnectionBody(name: "customers", strategy: "auth0")), response: Self.example
+                success: .created,
+                request: .body(
+                    ConnectionBody.self, required: ["name", "strategy"],
+                    example: .sample(ConnectionBody(name: "customers", strategy: "auth0"))),
+                response: .value(Self.schema)
             ) { request, context in
                 let body = try await context.body(ConnectionBody.self, from: request)
                 guard let name = body.name, !name.isEmpty, name.count <= 128,
@@ -89,7 +97,7 @@ struct ConnectionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/connections/{id}", scope: "read:connections", tag: "connections", summary: "Get a connection",
-                response: Self.example
+                response: .value(Self.schema)
             ) { _, context in
                 let id = try context.parameter("id")
                 guard let connection = try await storage.read({ try await $0.connections.get(id: id) }) else { throw Self.notFound }
@@ -97,7 +105,9 @@ struct ConnectionEndpoints {
             },
             ManagementEndpoint(
                 .patch, "/connections/{id}", scope: "update:connections", tag: "connections", summary: "Update a connection",
-                request: .sample(ConnectionBody(enabled_clients: ["AaiyAPdpYdesoKnqjj8HJqRn4T5titww"])), response: Self.example
+                request: .body(
+                    ConnectionBody.self, example: .sample(ConnectionBody(enabled_clients: ["AaiyAPdpYdesoKnqjj8HJqRn4T5titww"]))),
+                response: .value(Self.schema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(ConnectionBody.self, from: request)
@@ -119,5 +129,13 @@ struct ConnectionEndpoints {
                 return JSONResponse.empty()
             },
         ]
+    }
+}
+
+extension ConnectionEndpoints.ConnectionBody: SchemaRefined {
+    static func refine(_ schema: JSONSchema) -> JSONSchema {
+        schema.setting("strategy", .string(["auth0"]))
+            .setting("name", .string(minLength: 1, maxLength: 128))
+            .setting("options.password_complexity_options.min_length", .integer(1...128))
     }
 }

@@ -1,7 +1,8 @@
 import GatehouseCore
 
 /// OpenAPI 3.0 document of the Management API, generated from the same endpoint list the router
-/// is built from. Schemas are inferred from each endpoint's example body.
+/// is built from. Its schemas are those the endpoints declare (`ManagementEndpoint.RequestBody`,
+/// `ResponseBody`, `QueryParameter`), derived from the Swift body and record types.
 struct OpenAPIDocument {
     let endpoints: [ManagementEndpoint]
     let issuer: String
@@ -33,14 +34,16 @@ struct OpenAPIDocument {
     private func operation(_ endpoint: ManagementEndpoint) -> JSONValue {
         var responses: [String: JSONValue] = [:]
         var success: [String: JSONValue] = ["description": .string(endpoint.successStatus.reasonPhrase)]
-        if let example = endpoint.responseExample {
-            success["content"] = .object(["application/json": .object(["schema": Self.schema(of: example)])])
+        if let response = endpoint.response {
+            success["content"] = .object(["application/json": .object(["schema": response.schema.openAPI])])
         }
         responses[String(endpoint.successStatus.code)] = .object(success)
-        for (code, text) in [
+        var errors = [
             ("400", "Invalid request"), ("401", "Missing or invalid token"), ("403", "Insufficient scope"), ("404", "Not found"),
             ("409", "Conflict"),
-        ] {
+        ]
+        if endpoint.request != nil { errors.append(("413", "The body is larger than 1 MiB")) }
+        for (code, text) in errors {
             responses[code] = .object([
                 "description": .string(text),
                 "content": .object(["application/json": .object(["schema": .object(["$ref": "#/components/schemas/Error"])])]),
@@ -57,27 +60,21 @@ struct OpenAPIDocument {
         var parameters: [JSONValue] = endpoint.pathParameters.map { name in
             .object(["name": .string(name), "in": "path", "required": true, "schema": .object(["type": "string"])])
         }
-        if endpoint.method == .get, endpoint.responseExample?.arrayValue != nil {
-            parameters += [
-                Self.query("page", "integer", "Page index, from 0."),
-                Self.query("per_page", "integer", "Items per page, 1 to 100 (default 50)."),
-                Self.query("include_totals", "boolean", "Wrap the list in an object with start, limit, length and total."),
-            ]
+        parameters += endpoint.queryParameters.map { parameter in
+            .object([
+                "name": .string(parameter.name), "in": "query", "required": .bool(parameter.required),
+                "description": .string(parameter.description), "schema": parameter.schema.openAPI,
+            ])
         }
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
-        if let example = endpoint.requestExample {
+        if let body = endpoint.request {
+            var media: [String: JSONValue] = ["schema": body.schema.openAPI]
+            if let example = body.example { media["example"] = example }
             operation["requestBody"] = .object([
-                "required": true, "content": .object(["application/json": .object(["schema": Self.schema(of: example)])]),
+                "required": .bool(!body.optional), "content": .object(["application/json": .object(media)]),
             ])
         }
         return .object(operation)
-    }
-
-    private static func query(_ name: String, _ type: String, _ description: String) -> JSONValue {
-        .object([
-            "name": .string(name), "in": "query", "required": false, "description": .string(description),
-            "schema": .object(["type": .string(type)]),
-        ])
     }
 
     static let errorSchema: JSONValue = .object([
@@ -88,17 +85,4 @@ struct OpenAPIDocument {
         ]),
         "required": .array(["statusCode", "error", "message"]),
     ])
-
-    /// A JSON Schema describing the shape of `example`.
-    static func schema(of example: JSONValue) -> JSONValue {
-        switch example {
-        case .null: .object(["nullable": true])
-        case .bool: .object(["type": "boolean"])
-        case .number(let value): .object(["type": value.rounded() == value ? "integer" : "number"])
-        case .string: .object(["type": "string"])
-        case .array(let items): .object(["type": "array", "items": items.first.map(schema(of:)) ?? .object([:])])
-        case .object(let members):
-            .object(["type": "object", "properties": .object(members.mapValues(schema(of:)))])
-        }
-    }
 }

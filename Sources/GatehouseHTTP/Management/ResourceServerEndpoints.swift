@@ -59,29 +59,26 @@ struct ResourceServerEndpoints {
         }
     }
 
-    static let serverExample = JSONValue.sample(
-        ResourceServerRecord(
-            id: "5f3ec0b6d4f6b1a2c3d4e5f6", identifier: "https://api.example/", name: "Example API",
-            scopes: [.init(value: "read:things", description: "Read things")]))
-    static let grantExample = JSONValue.sample(
-        ClientGrantRecord(
-            id: "cgr_4pI9a42haOLLWnwq", client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/",
-            scope: ["read:things"]))
+    static let serverSchema = JSONSchema.of(ResourceServerRecord.self)
+    static let grantSchema = JSONSchema.of(ClientGrantRecord.self)
 
     var endpoints: [ManagementEndpoint] {
         let storage = services.storage
         return [
             ManagementEndpoint(
                 .get, "/resource-servers", scope: "read:resource_servers", tag: "resource-servers", summary: "List APIs",
-                response: .array([Self.serverExample])
+                response: .list(key: "resource_servers", item: Self.serverSchema)
             ) { request, _ in
                 let query = try ListQuery(request)
                 return try query.response(try await storage.read { try await $0.resourceServers.list(query.page) }, key: "resource_servers")
             },
             ManagementEndpoint(
                 .post, "/resource-servers", scope: "create:resource_servers", tag: "resource-servers", summary: "Create an API",
-                success: .created, request: .sample(ResourceServerBody(identifier: "https://api.example/", name: "Example API")),
-                response: Self.serverExample
+                success: .created,
+                request: .body(
+                    ResourceServerBody.self, required: ["identifier"],
+                    example: .sample(ResourceServerBody(identifier: "https://api.example/", name: "Example API"))),
+                response: .value(Self.serverSchema)
             ) { request, context in
                 let body = try await context.body(ResourceServerBody.self, from: request)
                 guard let identifier = body.identifier, !identifier.isEmpty else {
@@ -101,7 +98,7 @@ struct ResourceServerEndpoints {
             },
             ManagementEndpoint(
                 .get, "/resource-servers/{id}", scope: "read:resource_servers", tag: "resource-servers", summary: "Get an API",
-                response: Self.serverExample
+                response: .value(Self.serverSchema)
             ) { _, context in
                 let id = try context.parameter("id")
                 guard let server = try await storage.read({ try await $0.resourceServers.get(idOrIdentifier: id) }) else {
@@ -111,7 +108,8 @@ struct ResourceServerEndpoints {
             },
             ManagementEndpoint(
                 .patch, "/resource-servers/{id}", scope: "update:resource_servers", tag: "resource-servers", summary: "Update an API",
-                request: .sample(ResourceServerBody(name: "Renamed", enforce_policies: true)), response: Self.serverExample
+                request: .body(ResourceServerBody.self, example: .sample(ResourceServerBody(name: "Renamed", enforce_policies: true))),
+                response: .value(Self.serverSchema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(ResourceServerBody.self, from: request)
@@ -148,7 +146,11 @@ struct ResourceServerEndpoints {
             },
             ManagementEndpoint(
                 .get, "/client-grants", scope: "read:client_grants", tag: "client-grants", summary: "List client grants",
-                response: .array([Self.grantExample])
+                response: .list(key: "client_grants", item: Self.grantSchema),
+                query: [
+                    .init("client_id", .string(), "Only the grants of this client."),
+                    .init("audience", .string(), "Only the grants for this API."),
+                ]
             ) { request, _ in
                 let query = try ListQuery(request)
                 let page = try await storage.read {
@@ -159,10 +161,13 @@ struct ResourceServerEndpoints {
             ManagementEndpoint(
                 .post, "/client-grants", scope: "create:client_grants", tag: "client-grants", summary: "Create a client grant",
                 success: .created,
-                request: .sample(
-                    ClientGrantBody(client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/", scope: ["read:things"])
+                request: .body(
+                    ClientGrantBody.self, required: ["client_id", "audience", "scope"],
+                    example: .sample(
+                        ClientGrantBody(
+                            client_id: "AaiyAPdpYdesoKnqjj8HJqRn4T5titww", audience: "https://api.example/", scope: ["read:things"]))
                 ),
-                response: Self.grantExample
+                response: .value(Self.grantSchema)
             ) { request, context in
                 let body = try await context.body(ClientGrantBody.self, from: request)
                 guard let clientID = body.client_id, let audience = body.audience, let scope = body.scope else {
@@ -193,7 +198,8 @@ struct ResourceServerEndpoints {
             },
             ManagementEndpoint(
                 .patch, "/client-grants/{id}", scope: "update:client_grants", tag: "client-grants", summary: "Update a client grant",
-                request: .sample(ClientGrantBody(scope: ["read:things"])), response: Self.grantExample
+                request: .body(ClientGrantBody.self, example: .sample(ClientGrantBody(scope: ["read:things"]))),
+                response: .value(Self.grantSchema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(ClientGrantBody.self, from: request)
@@ -212,5 +218,15 @@ struct ResourceServerEndpoints {
                 return JSONResponse.empty()
             },
         ]
+    }
+}
+
+extension ResourceServerEndpoints.ResourceServerBody: SchemaRefined {
+    static func refine(_ schema: JSONSchema) -> JSONSchema {
+        schema.setting("identifier", .string(minLength: 1))
+            .setting("token_lifetime", .integer(1...2_592_000))
+            .setting("token_lifetime_for_web", .integer(1...2_592_000))
+            .setting("token_dialect", .string(["access_token", "access_token_authz"]))
+            .setting("signing_alg", .string(["RS256"]))
     }
 }

@@ -18,20 +18,28 @@ struct RoleEndpoints {
     }
 
     static let notFound = ManagementAPIError.notFound("The role does not exist.", errorCode: "inexistent_role")
-    static let example = JSONValue.sample(RoleRecord(id: "rol_0000000000000001", name: "admin", description: "Administrators"))
+    static let schema = JSONSchema.of(RoleRecord.self)
+
+    static let permissionsExample = JSONValue.sample(
+        PermissionList(permissions: [
+            PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")
+        ]))
 
     var endpoints: [ManagementEndpoint] {
         let storage = services.storage
         return [
-            ManagementEndpoint(.get, "/roles", scope: "read:roles", tag: "roles", summary: "List roles", response: .array([Self.example])) {
-                request, _ in
+            ManagementEndpoint(
+                .get, "/roles", scope: "read:roles", tag: "roles", summary: "List roles", response: .list(key: "roles", item: Self.schema),
+                query: [.init("name_filter", .string(), "Only roles whose name contains this text.")]
+            ) { request, _ in
                 let query = try ListQuery(request)
                 let page = try await storage.read { try await $0.roles.list(query.page, nameFilter: query.values["name_filter"]) }
                 return try query.response(page, key: "roles")
             },
             ManagementEndpoint(
                 .post, "/roles", scope: "create:roles", tag: "roles", summary: "Create a role", success: .ok,
-                request: .sample(RoleBody(name: "admin", description: "Administrators")), response: Self.example
+                request: .body(RoleBody.self, required: ["name"], example: .sample(RoleBody(name: "admin", description: "Administrators"))),
+                response: .value(Self.schema)
             ) { request, context in
                 let body = try await context.body(RoleBody.self, from: request)
                 guard let name = body.name, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -45,7 +53,8 @@ struct RoleEndpoints {
                 }
                 return try JSONResponse.make(role)
             },
-            ManagementEndpoint(.get, "/roles/{id}", scope: "read:roles", tag: "roles", summary: "Get a role", response: Self.example) {
+            ManagementEndpoint(.get, "/roles/{id}", scope: "read:roles", tag: "roles", summary: "Get a role", response: .value(Self.schema))
+            {
                 _, context in
                 let id = try context.parameter("id")
                 guard let role = try await storage.read({ try await $0.roles.get(id) }) else { throw Self.notFound }
@@ -53,7 +62,7 @@ struct RoleEndpoints {
             },
             ManagementEndpoint(
                 .patch, "/roles/{id}", scope: "update:roles", tag: "roles", summary: "Update a role",
-                request: .sample(RoleBody(description: "Renamed")), response: Self.example
+                request: .body(RoleBody.self, example: .sample(RoleBody(description: "Renamed"))), response: .value(Self.schema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(RoleBody.self, from: request)
@@ -76,7 +85,7 @@ struct RoleEndpoints {
             },
             ManagementEndpoint(
                 .get, "/roles/{id}/permissions", scope: "read:roles", tag: "roles", summary: "List a role's permissions",
-                response: .sample([PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")])
+                response: .list(key: "permissions", item: .of(PermissionRecord.self), perPageDefault: ListQuery.maximumPerPage)
             ) { request, context in
                 let id = try context.parameter("id")
                 let query = try ListQuery(request, perPageDefault: ListQuery.maximumPerPage)
@@ -89,10 +98,7 @@ struct RoleEndpoints {
             ManagementEndpoint(
                 .post, "/roles/{id}/permissions", scope: "update:roles", tag: "roles", summary: "Add permissions to a role",
                 success: .created,
-                request: .sample(
-                    PermissionList(permissions: [
-                        PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")
-                    ]))
+                request: .body(PermissionList.self, example: Self.permissionsExample)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(PermissionList.self, from: request)
@@ -114,10 +120,7 @@ struct RoleEndpoints {
             ManagementEndpoint(
                 .delete, "/roles/{id}/permissions", scope: "update:roles", tag: "roles", summary: "Remove permissions from a role",
                 success: .noContent,
-                request: .sample(
-                    PermissionList(permissions: [
-                        PermissionRecord(resource_server_identifier: "https://api.example/", permission_name: "read:things")
-                    ]))
+                request: .body(PermissionList.self, example: Self.permissionsExample)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(PermissionList.self, from: request)

@@ -46,16 +46,21 @@ struct SessionEndpoints {
         ])
     }
 
-    static let sessionExample = view(
-        SessionRecord(
-            id: "Ssz4ZkOQ8cVmHr3j6n1cVKW2c2Zl1s2o", user_id: "auth0|5f7c8ec7c33c6c004bbafe82",
-            connection: "Username-Password-Authentication",
-            authenticated_at: 1_700_000_000_000, created_at: 1_700_000_000_000, expires_at: 1_700_259_200_000, clients: ["client-id"]))
-    static let tokenExample = view(
-        RefreshTokenRecord(
-            id: "rt_4n7Jb1u3Lr2Cq", family_id: "f", client_id: "client-id", user_id: "auth0|5f7c8ec7c33c6c004bbafe82",
-            scope: "openid offline_access", audience: "https://api.example/", session_id: "Ssz4ZkOQ8cVmHr3j6n1cVKW2c2Zl1s2o",
-            auth_time: 1_700_000_000, created_at: 1_700_000_000_000, expires_at: 1_702_592_000_000), rotating: true)
+    static let date = JSONSchema.string(format: "date-time")
+    static let sessionSchema = JSONSchema.object(
+        [
+            "id": .string(), "user_id": .string(), "created_at": date, "updated_at": date, "authenticated_at": date,
+            "expires_at": date, "idle_expires_at": date, "last_interacted_at": date,
+            "clients": .array(.object(["client_id": .string()], required: ["client_id"])),
+            "authentication": .object(["methods": .array(.object(["name": .string(), "timestamp": date], required: ["name"]))]),
+        ], required: ["id", "user_id", "created_at", "authenticated_at", "expires_at", "clients"])
+    static let tokenSchema = JSONSchema.object(
+        [
+            "id": .string(), "user_id": .string(), "client_id": .string(), "session_id": .nullable(.string()), "created_at": date,
+            "expires_at": .nullable(date), "idle_expires_at": .nullable(date), "rotating": .boolean,
+            "resource_servers": .array(.object(["audience": .string(), "scopes": .string()], required: ["audience"])),
+            "last_exchanged_at": date,
+        ], required: ["id", "user_id", "client_id", "created_at", "rotating", "resource_servers"])
 
     /// Whether `clientID`'s refresh tokens rotate (Auth0 shows it per token).
     func rotates(_ clientID: String, in configuration: ConfigurationCache.Snapshot) async throws -> Bool {
@@ -67,7 +72,7 @@ struct SessionEndpoints {
         return [
             ManagementEndpoint(
                 .get, "/users/{id}/sessions", scope: "read:sessions", tag: "sessions", summary: "List a user's active sessions",
-                response: .object(["sessions": .array([Self.sessionExample])])
+                response: .value(.object(["sessions": .array(Self.sessionSchema)], required: ["sessions"]))
             ) { _, context in
                 let id = try context.parameter("id")
                 let sessions = try await storage.read { repositories in
@@ -93,7 +98,7 @@ struct SessionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/sessions/{id}", scope: "read:sessions", tag: "sessions", summary: "Get an active session",
-                response: Self.sessionExample
+                response: .value(Self.sessionSchema)
             ) { _, context in
                 let id = try context.parameter("id")
                 guard let session = try await storage.read({ try await $0.sessions.active(id: id, now: Timestamp.nowMillis()) }) else {
@@ -117,7 +122,7 @@ struct SessionEndpoints {
             ManagementEndpoint(
                 .get, "/users/{id}/refresh-tokens", scope: "read:refresh_tokens", tag: "refresh-tokens",
                 summary: "List a user's refresh tokens that can still be exchanged",
-                response: .object(["tokens": .array([Self.tokenExample])])
+                response: .value(.object(["tokens": .array(Self.tokenSchema)], required: ["tokens"]))
             ) { _, context in
                 let id = try context.parameter("id")
                 let tokens = try await storage.read { repositories in
@@ -143,7 +148,7 @@ struct SessionEndpoints {
             },
             ManagementEndpoint(
                 .get, "/refresh-tokens/{id}", scope: "read:refresh_tokens", tag: "refresh-tokens",
-                summary: "Get a refresh token that can still be exchanged", response: Self.tokenExample
+                summary: "Get a refresh token that can still be exchanged", response: .value(Self.tokenSchema)
             ) { _, context in
                 let id = try context.parameter("id")
                 guard let token = try await storage.read({ try await $0.refreshTokens.get(id: id) }), Self.isUsable(token) else {

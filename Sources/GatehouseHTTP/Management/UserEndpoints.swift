@@ -52,10 +52,13 @@ struct UserEndpoints {
         return .object(object)
     }
 
-    static let example = view(
-        UserRecord(
-            user_id: "auth0|5f7c8ec7c33c6c004bbafe82", connection: "Username-Password-Authentication", email: "jane@example.com",
-            created_at: "2024-01-01T00:00:00.000Z", updated_at: "2024-01-01T00:00:00.000Z"))
+    /// A user as `view` answers it.
+    static let schema = JSONSchema.of(UserRecord.self).adding(
+        "identities",
+        .array(
+            .object(
+                ["connection": .string(), "provider": .string(), "user_id": .string(), "isSocial": .boolean],
+                required: ["connection", "provider", "user_id", "isSocial"])), required: true)
 
     func update(_ id: String, with body: UserBody) async throws -> UserRecord {
         var hash: String?
@@ -102,17 +105,21 @@ struct UserEndpoints {
     var endpoints: [ManagementEndpoint] {
         let storage = services.storage
         return [
-            ManagementEndpoint(.get, "/users", scope: "read:users", tag: "users", summary: "List users", response: .array([Self.example])) {
-                request, _ in
+            ManagementEndpoint(
+                .get, "/users", scope: "read:users", tag: "users", summary: "List users", response: .list(key: "users", item: Self.schema)
+            ) { request, _ in
                 let query = try ListQuery(request)
                 let page = try await storage.read { try await $0.users.list(query.page) }
                 return try query.response(Page(items: page.items.map(Self.view), total: page.total), key: "users")
             },
             ManagementEndpoint(
                 .post, "/users", scope: "create:users", tag: "users", summary: "Create a user", success: .created,
-                request: .sample(
-                    UserBody(connection: "Username-Password-Authentication", email: "jane@example.com", password: "correct horse battery")),
-                response: Self.example
+                request: .body(
+                    UserBody.self, required: ["connection", "password"],
+                    example: .sample(
+                        UserBody(
+                            connection: "Username-Password-Authentication", email: "jane@example.com", password: "correct horse battery"))),
+                response: .value(Self.schema)
             ) { request, context in
                 let body = try await context.body(UserBody.self, from: request)
                 guard let connection = body.connection else {
@@ -148,7 +155,7 @@ struct UserEndpoints {
             },
             ManagementEndpoint(
                 .get, "/users/{id}", scope: "read:users", currentUserScope: "read:current_user", tag: "users", summary: "Get a user",
-                response: Self.example
+                response: .value(Self.schema)
             ) {
                 _, context in
                 let id = try context.parameter("id")
@@ -158,7 +165,7 @@ struct UserEndpoints {
             ManagementEndpoint(
                 .patch, "/users/{id}", scope: "update:users", currentUserScope: "update:current_user_metadata", tag: "users",
                 summary: "Update a user (app_metadata and user_metadata are merged at the top level; null removes a key)",
-                request: .sample(UserBody(app_metadata: ["plan": "pro"])), response: Self.example
+                request: .body(UserBody.self, example: .sample(UserBody(app_metadata: ["plan": "pro"]))), response: .value(Self.schema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(UserBody.self, from: request)
@@ -191,7 +198,7 @@ struct UserEndpoints {
             },
             ManagementEndpoint(
                 .get, "/users-by-email", scope: "read:users", tag: "users", summary: "Find users by email (case-insensitive)",
-                response: .array([Self.example])
+                response: .value(.array(Self.schema)), query: [.init("email", .string(minLength: 1), "The e-mail address.", required: true)]
             ) { request, _ in
                 guard let email = RequestParameters.query(request)["email"], !email.isEmpty else {
                     throw ManagementAPIError.badRequest(
@@ -201,7 +208,7 @@ struct UserEndpoints {
             },
             ManagementEndpoint(
                 .get, "/users/{id}/roles", scope: "read:roles", tag: "users", summary: "List a user's roles",
-                response: .array([RoleEndpoints.example])
+                response: .list(key: "roles", item: RoleEndpoints.schema)
             ) { request, context in
                 let id = try context.parameter("id")
                 let query = try ListQuery(request)
@@ -213,7 +220,7 @@ struct UserEndpoints {
             },
             ManagementEndpoint(
                 .post, "/users/{id}/roles", scope: "update:users", tag: "users", summary: "Assign roles to a user",
-                success: .noContent, request: .sample(RoleList(roles: ["rol_0000000000000001"]))
+                success: .noContent, request: .body(RoleList.self, example: .sample(RoleList(roles: ["rol_0000000000000001"])))
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(RoleList.self, from: request)
@@ -228,7 +235,7 @@ struct UserEndpoints {
             },
             ManagementEndpoint(
                 .delete, "/users/{id}/roles", scope: "update:users", tag: "users", summary: "Remove roles from a user",
-                success: .noContent, request: .sample(RoleList(roles: ["rol_0000000000000001"]))
+                success: .noContent, request: .body(RoleList.self, example: .sample(RoleList(roles: ["rol_0000000000000001"])))
             ) { request, context in
                 let id = try context.parameter("id")
                 let body = try await context.body(RoleList.self, from: request)
@@ -239,5 +246,11 @@ struct UserEndpoints {
                 return JSONResponse.empty()
             },
         ]
+    }
+}
+
+extension UserEndpoints.UserBody: SchemaRefined {
+    static func refine(_ schema: JSONSchema) -> JSONSchema {
+        schema.setting("email", .string(format: "email")).setting("connection", .string(minLength: 1))
     }
 }

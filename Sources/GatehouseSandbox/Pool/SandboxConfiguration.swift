@@ -38,10 +38,11 @@ public struct SandboxConfiguration: Sendable {
     /// Flows the pool runs on each new worker per warmed trigger (post-login,
     /// credentials-exchange) before it takes traffic, with the runner's warm-up actions
     /// (`PROTOCOL.md` §2, `ready.warm_up_actions`), so that V8 has optimised the runner's hot
-    /// paths first. 0 starts workers cold, in about 50 ms.
+    /// paths first. 0 starts workers cold, in about 0.3 s (a worker loads and freezes every core
+    /// module before `ready`).
     public var warmUpFlows: Int
     /// What the server uses (`GATEHOUSE_SANDBOX_WARMUP_FLOWS`): a pool of two workers starts in
-    /// 1.6–1.8 s on this project's 2-core machine, and the p99 of the first thousands of flows after a start
+    /// 1.6–1.9 s on this project's 2-core machine, and the p99 of the first thousands of flows after a start
     /// falls from ~2.5 ms to a few hundred µs (`BENCHMARKS.md`).
     public static let defaultWarmUpFlows = 2_000
     /// How long a flow's caller waits for the answer on its own thread before handing the wait

@@ -22,10 +22,14 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if server.bootstrap.created, let clientID = server.bootstrap.clientID {
-            // Printed once, to the terminal, never to the log.
+            // The path, never the secret: standard output often ends up in a log.
             var notice = "Tenant created. Management API client: \(clientID)\n"
-            if let secret = server.bootstrap.generatedSecret {
-                notice += "Client secret (shown once; store it now): \(secret)\n"
+            if let file = server.bootstrap.credentialsFile {
+                notice += "Its credentials are in \(file) (readable by this user only); `gatehouse credentials` shows them again.\n"
+            } else if server.bootstrap.generatedSecret != nil {
+                notice +=
+                    "Its secret was generated and is not shown: set GATEHOUSE_CREDENTIALS_FILE to have it written to a file, "
+                    + "or run `gatehouse credentials --rotate` against this database for a new one.\n"
             }
             FileHandle.standardOutput.write(Data(notice.utf8))
         }

@@ -105,6 +105,7 @@ struct ServerOptions: ParsableArguments {
             } ?? [:],
             geoipDatabase: env("GATEHOUSE_GEOIP_DATABASE")
         )
+        if let file = env("GATEHOUSE_CREDENTIALS_FILE") { configuration.credentialsFile = file }
         if let sources = env("GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES") {
             do {
                 _ = try DependencySources(setting: sources)

@@ -24,13 +24,17 @@ public final class FlowRunner: Sendable {
         public var ip: String?
         public var userAgent: String?
         public var userID: String?
+        public var userName: String?
 
-        public init(clientID: String?, clientName: String?, ip: String?, userAgent: String? = nil, userID: String? = nil) {
+        public init(
+            clientID: String?, clientName: String?, ip: String?, userAgent: String? = nil, userID: String? = nil, userName: String? = nil
+        ) {
             self.clientID = clientID
             self.clientName = clientName
             self.ip = ip
             self.userAgent = userAgent
             self.userID = userID
+            self.userName = userName
         }
     }
 
@@ -166,7 +170,7 @@ public final class FlowRunner: Sendable {
                 log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: "actions_execution_failed",
                 description: "The action '\(binding?.actionName ?? "")' failed: \(error.message)", client_id: caller.clientID,
                 client_name: caller.clientName, ip: caller.ip, user_agent: caller.userAgent, user_id: caller.userID,
-                details: .object(details))
+                user_name: caller.userName, details: .object(details))
         }
     }
 

@@ -18,6 +18,14 @@ public struct GatehouseConfiguration: Sendable {
     public var logFormat: LogFormat
     public var bootstrapClientID: String?
     public var bootstrapClientSecret: String?
+    /// Where the bootstrap client's credentials are written (mode 0600) when the server generates
+    /// them: `GATEHOUSE_CREDENTIALS_FILE`, else `<database file>.credentials` beside a SQLite
+    /// file; `nil` for PostgreSQL and in-memory databases unless set.
+    public var credentialsFile: String? {
+        get { explicitCredentialsFile ?? Self.sqliteFilePath(of: databaseURL).map { $0 + ".credentials" } }
+        set { explicitCredentialsFile = newValue }
+    }
+    private var explicitCredentialsFile: String?
     /// bcrypt cost factor for new password hashes.
     public var bcryptCost: Int
     /// Default access-token lifetime when an API does not set its own (Auth0: 86400 s).
@@ -158,5 +166,13 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 
     public init(_ description: String) {
         self.description = description
+    }
+}
+
+extension GatehouseConfiguration {
+    /// The file of a `sqlite://path` URL; `nil` for in-memory SQLite and other databases.
+    static func sqliteFilePath(of url: String) -> String? {
+        guard url.hasPrefix("sqlite://"), !url.contains(":memory:") else { return nil }
+        return String(url.dropFirst("sqlite://".count))
     }
 }

@@ -18,6 +18,25 @@ public enum PrivateFiles {
         }
     }
 
+    /// Writes `contents` to `path` as a new file of mode 0600 (an existing file is replaced, not
+    /// rewritten in place, so a file once made wider never keeps its mode).
+    public static func writeNew(_ contents: String, to path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(descriptor) }
+        let bytes = Array(contents.utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            written += count
+        }
+    }
+
     /// A warning for each existing file of `paths` that others than its owner may read or write.
     public static func wideModeWarnings(_ paths: [String]) -> [String] {
         paths.compactMap { path in

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The context of every request: who is on the other end of the socket, and — once the
 /// Management API's middleware has checked a Bearer token — which caller it is.
@@ -13,6 +14,9 @@ public struct GatehouseRequestContext: RequestContext {
     public let peerIP: String
     /// Set only by `ManagementAuthenticator` for `/api/v2` routes.
     var managementCaller: ManagementCaller?
+    /// What handlers learn for the request's log line (the client they authenticated); shared by
+    /// every copy of this context, so `RequestLoggerMiddleware` sees what a handler noted.
+    let logNote = RequestLogNote()
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -58,4 +62,16 @@ struct ManagementCaller: Sendable {
     /// accept a current-user scope, and only on that user.
     let isEndUser: Bool
     let scopes: Set<String>
+}
+
+/// Facts a handler learns that the per-request log line should carry. A reference, since request
+/// contexts are values copied on their way down the middleware chain.
+final class RequestLogNote: Sendable {
+    private let client = Mutex<String?>(nil)
+
+    /// The client the request was made by or for, once a handler has identified it.
+    var clientID: String? {
+        get { client.withLock { $0 } }
+        set { client.withLock { $0 = newValue } }
+    }
 }

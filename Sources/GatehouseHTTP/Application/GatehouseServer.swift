@@ -28,13 +28,18 @@ public struct GatehouseServer: Sendable {
         let masterKey = try MasterKeyResolver.resolve(configuration, logger: logger)
         let database = try GatehouseDatabase(url: configuration.databaseURL, logger: logger)
         if let databaseFile {
-            let files = [databaseFile, databaseFile + "-wal", databaseFile + "-shm", databaseFile + ".key"]
+            let files = [
+                databaseFile, databaseFile + "-wal", databaseFile + "-shm", databaseFile + ".key", databaseFile + ".credentials",
+            ]
             for warning in PrivateFiles.wideModeWarnings(files) { logger.warning("\(warning)") }
         }
         do {
             try await database.migrate(logger: logger)
             let storage = Storage(database: database, masterKey: masterKey)
-            let bootstrap = try await TenantBootstrap(storage: storage, configuration: configuration, logger: logger).run()
+            var bootstrap = try await TenantBootstrap(storage: storage, configuration: configuration, logger: logger).run()
+            if let clientID = bootstrap.clientID, let secret = bootstrap.generatedSecret {
+                bootstrap.credentialsFile = try BootstrapCredentials.write(clientID: clientID, secret: secret, configuration: configuration)
+            }
             let keyring = SigningKeyring(storage: storage)
             try await keyring.load()
             let catalog = try TriggerCatalog.bundled()
@@ -63,6 +68,20 @@ public struct GatehouseServer: Sendable {
             await database.shutdown()
             throw error
         }
+    }
+
+    /// The tenant's database alone (migrated, with the master key), for operator commands that
+    /// need neither the sandbox nor HTTP. The caller shuts the database down.
+    public static func openStorage(_ configuration: GatehouseConfiguration, logger: Logger) async throws -> (GatehouseDatabase, Storage) {
+        let masterKey = try MasterKeyResolver.resolve(configuration, logger: logger)
+        let database = try GatehouseDatabase(url: configuration.databaseURL, logger: logger)
+        do {
+            try await database.migrate(logger: logger)
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+        return (database, Storage(database: database, masterKey: masterKey))
     }
 
     /// Starts the Actions worker pool and waits until every worker is ready.
@@ -141,11 +160,15 @@ public struct GatehouseServer: Sendable {
     }
 }
 
-/// One log line per request: method, path (never the query, which can carry codes and tokens),
-/// status and duration.
+/// One log line per request, at `info`: method, path (never the query, which can carry codes and
+/// tokens), status, duration, the client's IP and — where known — the client id (the one a handler
+/// authenticated or a Management API token's `azp`, else a `client_id` query parameter). Probes
+/// (`/healthz`, `/readyz`, `/metrics`) log at `debug`, so they do not drown the rest.
 struct RequestLoggerMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
     let logger: Logger
+
+    static let quietPaths: Set<String> = ["/healthz", "/readyz", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -153,12 +176,15 @@ struct RequestLoggerMiddleware: RouterMiddleware {
         defer {
             let elapsed = ContinuousClock.now - start
             let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            logger.debug(
-                "request",
-                metadata: [
-                    "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
-                    "duration_ms": "\(String(format: "%.2f", millis))", "ip": "\(context.remoteIP)",
-                ])
+            var metadata: Logger.Metadata = [
+                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+                "duration_ms": "\(String(format: "%.2f", millis))", "ip": "\(context.remoteIP)",
+            ]
+            let queryClient = request.uri.queryParameters["client_id"].map { String($0) }
+            if let clientID = context.logNote.clientID ?? queryClient, !clientID.isEmpty, clientID.count <= 128 {
+                metadata["client_id"] = "\(clientID)"
+            }
+            logger.log(level: Self.quietPaths.contains(request.uri.path) ? .debug : .info, "request", metadata: metadata)
         }
         do {
             let response = try await next(request, context)

@@ -148,6 +148,7 @@ struct ManagementAuthenticator: RouterMiddleware {
                 request, context, ManagementAPIError(status: .unauthorized, message: error.description, errorCode: "invalid_token"))
         }
         var context = context
+        context.logNote.clientID = claims["azp"]?.stringValue
         context.managementCaller = ManagementCaller(
             subject: claims["sub"]?.stringValue ?? "", clientID: claims["azp"]?.stringValue,
             scopes: Set(ScopeList(claims["scope"]?.stringValue).values))

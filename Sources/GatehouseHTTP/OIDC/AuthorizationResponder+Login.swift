@@ -44,7 +44,7 @@ extension AuthorizationResponder {
             await logLogin(
                 type: "f", description: refusal.error.description, transaction: transaction, client: login.client,
                 connection: login.user.connection, request: request,
-                context: context, userID: login.user.user_id, executions: refusal.error.executionIDs)
+                context: context, userID: login.user.user_id, userName: login.user.logName, executions: refusal.error.executionIDs)
             return failure(
                 .redirect(refusal.error, to: transaction.redirect_uri, state: transaction.state, responseMode: transaction.response_mode))
         } catch let error as OAuthError where error.code == .temporarilyUnavailable {
@@ -53,7 +53,7 @@ extension AuthorizationResponder {
             await logLogin(
                 type: "f", description: error.description, transaction: transaction, client: login.client,
                 connection: login.user.connection, request: request, context: context, userID: login.user.user_id,
-                executions: error.executionIDs)
+                userName: login.user.logName, executions: error.executionIDs)
             var page = failure(
                 .page(
                     title: "Please try again",
@@ -69,7 +69,7 @@ extension AuthorizationResponder {
             await logLogin(
                 type: "s", description: "Successful login", transaction: transaction, client: login.client,
                 connection: login.user.connection, request: request,
-                context: context, userID: login.user.user_id, executions: decision.executionIDs)
+                context: context, userID: login.user.user_id, userName: login.user.logName, executions: decision.executionIDs)
         }
         return redirect(
             to: transaction.redirect_uri, parameters: [("code", code), ("state", transaction.state)],
@@ -81,7 +81,8 @@ extension AuthorizationResponder {
     /// flow in `details.actions.executions`.
     func logLogin(
         type: String, description: String, transaction: LoginTransactionRecord, client: ClientRecord, connection: String,
-        request: Request, context: GatehouseRequestContext, userID: String?, executions: [String] = []
+        request: Request, context: GatehouseRequestContext, userID: String?, userName: String? = nil,
+        executions: [String] = []
     ) async {
         var details: [String: JSONValue] = ["connection": .string(connection)]
         if !executions.isEmpty { details["actions"] = .object(["executions": .array(executions.map(JSONValue.string))]) }
@@ -89,7 +90,8 @@ extension AuthorizationResponder {
             LogRecord(
                 log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()), type: type,
                 description: description, client_id: client.client_id, client_name: client.name, ip: context.remoteIP,
-                user_agent: request.headers[.userAgent], user_id: userID, audience: transaction.audience, scope: transaction.scope,
+                user_agent: request.headers[.userAgent], user_id: userID, user_name: userName, audience: transaction.audience,
+                scope: transaction.scope,
                 details: .object(details))
         ])
     }

@@ -3,6 +3,9 @@ import GatehouseIdentity
 import Hummingbird
 
 /// OpenID Provider metadata (OIDC Discovery 1.0 §3) and the JWKS (RFC 7517).
+///
+/// Only endpoints this server serves are advertised: there is no Dynamic Client Registration
+/// (RFC 7591; Auth0 has it off by default), so no `registration_endpoint`.
 struct DiscoveryRoutes {
     let services: IdentityServices
 
@@ -30,7 +33,6 @@ struct DiscoveryRoutes {
             "revocation_endpoint_auth_methods_supported": strings(["client_secret_basic", "client_secret_post", "none"]),
             "jwks_uri": .string(issuer + ".well-known/jwks.json"),
             "end_session_endpoint": .string(issuer + "oidc/logout"),
-            "registration_endpoint": .string(issuer + "oidc/register"),
             "scopes_supported": strings(["openid", "profile", "email", "phone", "offline_access"]),
             "response_types_supported": strings(["code"]),
             "response_modes_supported": strings(["query", "form_post"]),

@@ -37,6 +37,7 @@ struct TokenRoutes {
         let credentials = try ClientCredentials.from(authorizationHeader: request.headers[.authorization], form: form)
         let configuration = try await services.configurationCache.snapshot()
         let client = try await services.clientAuthenticator.authenticate(credentials, in: configuration)
+        context.logNote.clientID = client.client_id
         guard client.grant_types.contains(grantType) else {
             throw OAuthError(.unauthorizedClient, "Grant type '\(grantType)' not allowed for the client.", status: 403)
         }
@@ -49,12 +50,12 @@ struct TokenRoutes {
             let response = try await handler.exchange(tokenRequest)
             await log(
                 tokenRequest, grantType: grantType, success: true, description: nil, executions: response.executionIDs,
-                userID: response.userID)
+                userID: response.userID, userName: response.userName ?? tokenRequest["username"])
             return try JSONResponse.make(response, noStore: true)
         } catch let error as OAuthError {
             await log(
                 tokenRequest, grantType: grantType, success: false, description: error.description, executions: error.executionIDs,
-                userID: nil, failureType: error.logType)
+                userID: nil, userName: tokenRequest["username"], failureType: error.logType)
             throw error
         }
     }
@@ -73,7 +74,7 @@ struct TokenRoutes {
     /// events, written by the flow runner.
     func log(
         _ request: TokenRequest, grantType: String, success: Bool, description: String?, executions: [String], userID: String?,
-        failureType: String? = nil
+        userName: String? = nil, failureType: String? = nil
     ) async {
         guard let recorder = services.flows?.recorder, let type = Self.logTypes[grantType] else { return }
         var details: [String: JSONValue] = [:]
@@ -84,7 +85,7 @@ struct TokenRoutes {
                 type: success ? type.success : failureType ?? type.failure,
                 description: description ?? "Successful exchange of \(type.text)",
                 client_id: request.client.client_id, client_name: request.client.name, ip: request.ip, user_agent: request.userAgent,
-                user_id: userID, audience: request["audience"], scope: request["scope"], details: .object(details))
+                user_id: userID, user_name: userName, audience: request["audience"], scope: request["scope"], details: .object(details))
         ])
     }
 }

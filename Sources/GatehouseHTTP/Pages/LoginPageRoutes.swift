@@ -92,7 +92,8 @@ struct LoginPageRoutes {
         } catch let failure as UserDirectory.LoginFailure {
             await responder.logLogin(
                 type: failure.logType, description: failure.message, transaction: screen.transaction,
-                client: screen.client, connection: screen.connection.name, request: request, context: context, userID: nil)
+                client: screen.client, connection: screen.connection.name, request: request, context: context, userID: nil,
+                userName: String(login.prefix(256)))
             let status: HTTPResponse.Status =
                 switch failure {
                 case .tooManyAttempts, .suspiciousIP: .tooManyRequests

@@ -12,6 +12,8 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var executionIDs: [String] = []
     /// The user the tokens were issued to, for the tenant log (not part of the body).
     public var userID: String?
+    /// That user's `user_name` in the tenant log (email, else username).
+    public var userName: String?
 
     enum CodingKeys: String, CodingKey {
         case access_token, id_token, refresh_token, scope, expires_in, token_type

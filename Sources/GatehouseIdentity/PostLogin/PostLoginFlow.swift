@@ -29,7 +29,7 @@ public struct PostLoginFlow: Sendable {
         let userID = context.user.user_id
         let caller = FlowRunner.Caller(
             clientID: context.client.client_id, clientName: context.client.name, ip: context.request.ip,
-            userAgent: context.request.userAgent, userID: userID)
+            userAgent: context.request.userAgent, userID: userID, userName: context.user.logName)
         let outcome = try await flows.run(trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller) {
             let (connection, roles) = try await storage.read { repositories in
                 (

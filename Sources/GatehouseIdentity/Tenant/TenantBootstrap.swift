@@ -8,7 +8,8 @@ import Logging
 /// - the database connection `Username-Password-Authentication`;
 /// - the Management API resource server `{issuer}api/v2/` with Auth0's management scopes;
 /// - a machine-to-machine client granted all of them, whose credentials come from
-///   `GATEHOUSE_BOOTSTRAP_CLIENT_ID` / `…_SECRET` or are generated and printed once.
+///   `GATEHOUSE_BOOTSTRAP_CLIENT_ID` / `…_SECRET` or are generated and written to the credentials
+///   file (`BootstrapCredentials`), never to the log.
 public struct TenantBootstrap: Sendable {
     public static let defaultConnectionName = "Username-Password-Authentication"
 
@@ -28,6 +29,8 @@ public struct TenantBootstrap: Sendable {
         public var clientID: String?
         /// Only when the secret was generated here (never when it came from the environment).
         public var generatedSecret: String?
+        /// Where the generated credentials were written (mode 0600), when the configuration names a file.
+        public var credentialsFile: String?
     }
 
     public func run() async throws -> Outcome {
@@ -63,6 +66,7 @@ public struct TenantBootstrap: Sendable {
                     scope: ManagementScopes.all))
             try await repositories.tenant.set("provisioned_at", now)
             try await repositories.tenant.set("issuer", configuration.issuer)
+            try await repositories.tenant.set(BootstrapCredentials.clientSetting, clientID)
         }
         logger.info("tenant created", metadata: ["bootstrap_client_id": "\(clientID)"])
         return Outcome(

@@ -75,6 +75,7 @@ public struct LoginTokenIssuer: Sendable {
             permissions: api?.addsPermissionsClaim == true ? userPermissions : nil, extraClaims: customization.access_token_claims)
         var response = TokenResponse(access_token: access.token, scope: accessScope.string, expires_in: access.expiresIn)
         response.userID = grant.user.user_id
+        response.userName = grant.user.logName
         if scope.contains("openid") {
             response.id_token = try await tokens.idToken(
                 user: grant.user, client: grant.client, scope: scope, nonce: grant.nonce, authTime: grant.authTime,

@@ -34,7 +34,7 @@ extension LogRecord {
         ]
         let optional: [(String, String?)] = [
             ("client_id", client_id), ("client_name", client_name), ("ip", ip), ("user_agent", user_agent),
-            ("user_id", user_id), ("audience", audience), ("scope", scope),
+            ("user_id", user_id), ("user_name", user_name), ("audience", audience), ("scope", scope),
         ]
         for (key, value) in optional { if let value { object[key] = .string(value) } }
         return JSONValue.object(object).jsonText()

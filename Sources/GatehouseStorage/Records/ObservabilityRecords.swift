@@ -58,14 +58,17 @@ public struct LogRecord: Codable, Sendable, Equatable {
     public var ip: String?
     public var user_agent: String?
     public var user_id: String?
+    /// The user's login name as Auth0 shows it: the email (or username) of a known user, or the
+    /// identifier typed into a failed login.
+    public var user_name: String?
     public var audience: String?
     public var scope: String?
     public var details: JSONValue
 
     public init(
         log_id: String, date: String, type: String, description: String, client_id: String? = nil, client_name: String? = nil,
-        ip: String? = nil, user_agent: String? = nil, user_id: String? = nil, audience: String? = nil, scope: String? = nil,
-        details: JSONValue = .object([:])
+        ip: String? = nil, user_agent: String? = nil, user_id: String? = nil, user_name: String? = nil, audience: String? = nil,
+        scope: String? = nil, details: JSONValue = .object([:])
     ) {
         self.log_id = log_id
         self.date = date
@@ -76,6 +79,7 @@ public struct LogRecord: Codable, Sendable, Equatable {
         self.ip = ip
         self.user_agent = user_agent
         self.user_id = user_id
+        self.user_name = user_name
         self.audience = audience
         self.scope = scope
         self.details = details

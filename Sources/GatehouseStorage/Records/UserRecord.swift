@@ -60,3 +60,9 @@ public struct UserRecord: Codable, Sendable, Equatable {
         user_id.split(separator: "|", maxSplits: 1).last.map(String.init) ?? user_id
     }
 }
+
+extension UserRecord {
+    /// The name the tenant log shows for this user (`user_name`), as Auth0 does: the email, else
+    /// the username, else the phone number.
+    public var logName: String? { email ?? username ?? phone_number }
+}

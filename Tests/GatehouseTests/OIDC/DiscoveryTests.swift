@@ -16,6 +16,28 @@ import Testing
         }
     }
 
+    @Test("every endpoint the discovery document advertises is served (none answers 404)")
+    func advertisedEndpointsExist() async throws {
+        try await TestServer.run { client in
+            let document = try await client.request(.get, "/.well-known/openid-configuration").json
+            #expect(document["registration_endpoint"] == nil)
+            let names = [
+                "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint", "jwks_uri",
+                "end_session_endpoint",
+            ]
+            let advertised = (document.objectValue ?? [:]).keys.filter { $0.hasSuffix("_endpoint") || $0 == "jwks_uri" }
+            #expect(Set(advertised) == Set(names))
+            for name in names {
+                let url = try #require(document[name]?.stringValue, "\(name)")
+                #expect(url.hasPrefix(TestServer.issuer))
+                let path = "/" + url.dropFirst(TestServer.issuer.count)
+                let get = try await client.request(.get, path)
+                let post = try await client.request(.post, path)
+                #expect(get.status != .notFound || post.status != .notFound, "\(name) \(path) answers 404")
+            }
+        }
+    }
+
     @Test("rotation adds a key: old tokens still verify, new tokens carry the new kid")
     func rotation() async throws {
         try await TestServer.run { client in

@@ -161,6 +161,10 @@ def test_readme_blocks_run_in_order_in_one_shell(tmp_path: Path) -> None:
         assert output_of("ROLE_ID=$(curl").splitlines()[-1] == '["admin"]', report
         assert '"trigger_id":"post-login"' in output_of("EXECUTION_ID=$(curl"), report
 
+        apache = output_of("APACHE_APP=$(curl").splitlines()
+        assert [line.split()[0] for line in apache] == ["OIDCClientID", "OIDCClientSecret", "OIDCCryptoPassphrase"], report
+        assert all(len(line.split()) == 2 and line.split()[1] != "null" for line in apache), report
+
         # No secret reached the server's log: not the bootstrap secret, not the app's, not a code.
         server_output = log_path.read_text(errors="replace")
         assert credentials["client_secret"] not in server_output

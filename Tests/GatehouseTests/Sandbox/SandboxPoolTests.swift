@@ -236,8 +236,10 @@ import Testing
     @Test("when every worker is busy, a waiting flow gets an extra worker instead of waiting for the busy one; it retires after")
     func surge() async throws {
         try await SandboxFixture.withPool(workers: 1) { pool in
+            // 8 s (within the 10 s budget): starting the extra worker takes well under a second
+            // alone, but seconds on a 2-core machine busy with the rest of the suite.
             let slow = try BackgroundFlows(
-                [("slow", "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 4000)); };")], on: pool)
+                [("slow", "exports.onExecutePostLogin = async () => { await new Promise((r) => setTimeout(r, 8000)); };")], on: pool)
             // Let the slow flow take the only worker.
             try await Task.sleep(for: .milliseconds(200))
             #expect(try await pool.run(Self.quickFlow()).status == .completed)

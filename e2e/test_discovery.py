@@ -42,3 +42,18 @@ def test_jwks_publishes_rs256_public_keys_with_kid(jwks: dict[str, Any]) -> None
     assert any(k.get("alg") == "RS256" for k in keys), "no key announces alg RS256"
     kids = [k["kid"] for k in keys]
     assert len(kids) == len(set(kids)), f"duplicate kid in JWKS: {kids}"
+
+
+def test_every_advertised_endpoint_exists(discovery: dict[str, Any]) -> None:
+    """Only what the server serves is advertised: no Dynamic Client Registration, so no
+    registration_endpoint; every *_endpoint and jwks_uri answers GET or POST with something else
+    than 404."""
+    assert "registration_endpoint" not in discovery
+    urls = {k: v for k, v in discovery.items() if k.endswith("_endpoint") or k == "jwks_uri"}
+    assert set(urls) >= {"authorization_endpoint", "token_endpoint", "end_session_endpoint", "revocation_endpoint"}
+    for name, url in urls.items():
+        statuses = {
+            requests.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False).status_code,
+            requests.post(url, timeout=HTTP_TIMEOUT, allow_redirects=False).status_code,
+        }
+        assert statuses != {404}, f"{name} {url} answers 404"

@@ -26,6 +26,10 @@ struct Serve: AsyncParsableCommand {
             var notice = "Tenant created. Management API client: \(clientID)\n"
             if let file = server.bootstrap.credentialsFile {
                 notice += "Its credentials are in \(file) (readable by this user only); `gatehouse credentials` shows them again.\n"
+            } else if server.bootstrap.generatedSecret != nil, configuration.databaseURL.contains(":memory:") {
+                notice +=
+                    "Its secret was generated and is not shown: for an in-memory database, set GATEHOUSE_CREDENTIALS_FILE "
+                    + "(or GATEHOUSE_BOOTSTRAP_CLIENT_ID and GATEHOUSE_BOOTSTRAP_CLIENT_SECRET) before starting.\n"
             } else if server.bootstrap.generatedSecret != nil {
                 notice +=
                     "Its secret was generated and is not shown: set GATEHOUSE_CREDENTIALS_FILE to have it written to a file, "

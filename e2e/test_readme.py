@@ -143,6 +143,7 @@ def test_readme_blocks_run_in_order_in_one_shell(tmp_path: Path) -> None:
         # The documented results, block by block.
         assert re.search(r"token: \S", output_of("BOOTSTRAP_ID=$(jq")), report
         assert "token: null" not in output_of("BOOTSTRAP_ID=$(jq"), report
+        assert output_of("gatehouse credentials |") == f"client: {credentials['client_id']}", report
         assert re.search(r"app: \w+, user: auth0\|\w+", output_of("JANE_ID=$(curl")), report
         assert "http://localhost:3000/callback?code=…&state=xyz" in output_of("CALLBACK=$(curl"), report
         exchanged = output_of("code_verifier=$VERIFIER")

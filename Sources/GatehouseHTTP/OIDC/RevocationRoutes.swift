@@ -12,20 +12,11 @@ struct RevocationRoutes {
 
     func register(on router: Router<GatehouseRequestContext>) {
         router.post("oauth/revoke") { request, context in try await revoke(request, context: context) }
-        router.on("oauth/revoke", method: .get) { _, _ -> Response in
-            var response = OAuthError(.invalidRequest, "The revocation endpoint accepts POST only.", status: 405).jsonResponse()
-            response.headers[.allow] = "POST"
-            return response
-        }
+        OAuthError.answerGetWithPostOnly(on: router, path: "oauth/revoke")
     }
 
     func revoke(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
-        let form: [String: String]
-        do {
-            form = try await RequestParameters.body(request, context: context)
-        } catch let error as RequestParameters.OAuthParameterError {
-            throw OAuthError(.invalidRequest, error.description)
-        }
+        let form = try await RequestParameters.oauthBody(request, context: context)
         guard let token = form["token"], !token.isEmpty else { throw OAuthError(.invalidRequest, "Missing required parameter: token") }
         if let hint = form["token_type_hint"], !["refresh_token", "access_token"].contains(hint) {
             throw OAuthError(OAuthError.Code("unsupported_token_type"), "Unsupported token_type_hint: \(hint)")

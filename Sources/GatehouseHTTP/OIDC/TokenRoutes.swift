@@ -13,21 +13,11 @@ struct TokenRoutes {
         router.post("oauth/token") { request, context in
             try await exchange(request, context: context)
         }
-        // RFC 9110 §15.5.6: a method the resource does not support is 405 with the ones it does.
-        router.on("oauth/token", method: .get) { _, _ -> Response in
-            var response = OAuthError(.invalidRequest, "The token endpoint accepts POST only.", status: 405).jsonResponse()
-            response.headers[.allow] = "POST"
-            return response
-        }
+        OAuthError.answerGetWithPostOnly(on: router, path: "oauth/token")
     }
 
     func exchange(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
-        let form: [String: String]
-        do {
-            form = try await RequestParameters.body(request, context: context)
-        } catch let error as RequestParameters.OAuthParameterError {
-            throw OAuthError(.invalidRequest, error.description)
-        }
+        let form = try await RequestParameters.oauthBody(request, context: context)
         guard let grantType = form["grant_type"], !grantType.isEmpty else {
             throw OAuthError(.invalidRequest, "Missing required parameter: grant_type")
         }

@@ -23,3 +23,15 @@ extension OAuthError: HTTPResponseError {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
     }
 }
+
+extension OAuthError {
+    /// `GET` on a POST-only OAuth endpoint: 405 with `Allow: POST` (RFC 9110 §15.5.6), in the
+    /// RFC 6749 error shape.
+    static func answerGetWithPostOnly(on router: Router<GatehouseRequestContext>, path: RouterPath) {
+        router.on(path, method: .get) { _, _ -> Response in
+            var response = OAuthError(.invalidRequest, "This endpoint accepts POST only.", status: 405).jsonResponse()
+            response.headers[.allow] = "POST"
+            return response
+        }
+    }
+}

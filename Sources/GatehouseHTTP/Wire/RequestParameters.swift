@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseIdentity
 import Hummingbird
 
 /// Reading parameters the way OAuth and Auth0 clients send them.
@@ -102,6 +103,15 @@ enum RequestParameters {
         let form = parseForm(text, repeated: &repeated)
         if let repeated { throw OAuthParameterError.repeated(repeated) }
         return form
+    }
+
+    /// `body`, with its refusals as the OAuth endpoints answer them (`invalid_request`).
+    static func oauthBody(_ request: Request, context: some RequestContext) async throws -> [String: String] {
+        do {
+            return try await body(request, context: context)
+        } catch let error as OAuthParameterError {
+            throw OAuthError(.invalidRequest, error.description)
+        }
     }
 
     /// Why an OAuth request's parameters were refused; each is `invalid_request`.

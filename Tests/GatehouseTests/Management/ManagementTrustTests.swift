@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseStorage
 import Testing
 
 /// Attacks on the Management API from outside: an end user minting a management token, and
@@ -110,16 +111,29 @@ import Testing
             let access = try #require(tokens.json["access_token"]?.stringValue)
             #expect(jwtClaims(access)["scope"]?.stringValue?.contains(":users") == false)
             #expect(try await client.json(.get, "/api/v2/users", token: access).status == .forbidden)
-            if let refresh = tokens.json["refresh_token"]?.stringValue {
-                let renewed = try await client.form(
-                    "/oauth/token",
-                    [
-                        "grant_type": "refresh_token", "client_id": app.id, "client_secret": app.secret ?? "",
-                        "refresh_token": refresh, "scope": "openid read:users",
-                    ])
-                let renewedAccess = renewed.json["access_token"]?.stringValue ?? ""
-                #expect(jwtClaims(renewedAccess)["scope"]?.stringValue?.contains(":users") != true)
+
+            // A refresh token minted before this fix, for the Management API with a stolen scope
+            // (the API allows no refresh tokens today, so it is planted as an old version left it).
+            let userID = try #require(jwtClaims(access)["sub"]?.stringValue)
+            let stale = RandomIdentifier.token(byteCount: 48)
+            try await client.server.services.storage.read { repositories in
+                try await repositories.refreshTokens.insert(
+                    tokenHash: SecretComparison.digest(stale),
+                    RefreshTokenRecord(
+                        id: RandomIdentifier.token(byteCount: 16), family_id: RandomIdentifier.token(byteCount: 16),
+                        client_id: app.id, user_id: userID, scope: "openid offline_access read:users delete:users",
+                        audience: Self.audience, session_id: nil, auth_time: 0, created_at: Timestamp.nowMillis(), expires_at: nil))
             }
+            let renewed = try await client.form(
+                "/oauth/token",
+                [
+                    "grant_type": "refresh_token", "client_id": app.id, "client_secret": app.secret ?? "",
+                    "refresh_token": stale,
+                ])
+            #expect(renewed.status == .ok, "\(renewed.text)")
+            let renewedAccess = try #require(renewed.json["access_token"]?.stringValue)
+            #expect(jwtClaims(renewedAccess)["scope"]?.stringValue?.contains(":users") == false)
+            #expect(try await client.json(.get, "/api/v2/users", token: renewedAccess).status == .forbidden)
         }
     }
 

@@ -174,17 +174,9 @@ struct RequestLoggerMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         var status = 500
         defer {
-            let elapsed = ContinuousClock.now - start
-            let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            var metadata: Logger.Metadata = [
-                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
-                "duration_ms": "\(String(format: "%.2f", millis))", "ip": "\(context.remoteIP)",
-            ]
-            let queryClient = request.uri.queryParameters["client_id"].map { String($0) }
-            if let clientID = context.logNote.clientID ?? queryClient, !clientID.isEmpty, clientID.count <= 128 {
-                metadata["client_id"] = "\(clientID)"
-            }
-            logger.log(level: Self.quietPaths.contains(request.uri.path) ? .debug : .info, "request", metadata: metadata)
+            let level: Logger.Level = Self.quietPaths.contains(request.uri.path) ? .debug : .info
+            // Built only when it is written: the token endpoint runs this for every request.
+            if logger.logLevel <= level { log(request, context: context, status: status, since: start, level: level) }
         }
         do {
             let response = try await next(request, context)
@@ -194,5 +186,19 @@ struct RequestLoggerMiddleware: RouterMiddleware {
             status = error.status.code
             throw error
         }
+    }
+
+    private func log(_ request: Request, context: Context, status: Int, since start: ContinuousClock.Instant, level: Logger.Level) {
+        let elapsed = ContinuousClock.now - start
+        let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+            "duration_ms": "\(String(format: "%.2f", millis))", "ip": "\(context.remoteIP)",
+        ]
+        let queryClient = request.uri.queryParameters["client_id"].map { String($0) }
+        if let clientID = context.logNote.clientID ?? queryClient, !clientID.isEmpty, clientID.count <= 128 {
+            metadata["client_id"] = "\(clientID)"
+        }
+        logger.log(level: level, "request", metadata: metadata)
     }
 }

@@ -4,8 +4,10 @@ import Logging
 
 /// Writes execution records and tenant log events off the request path: they are buffered and
 /// written in one transaction every `interval` (and on `flush`), so a token request never waits
-/// for a disk write. Reads through the API flush first, so an instance always reads its own writes.
-/// A crash loses at most one interval of records (never a login or a token).
+/// for a disk write. Reads through the API flush first, so an instance always reads its own writes:
+/// `flush` returns only once every record handed over before it is committed, including a batch
+/// another flush (the timer's) took and is still writing. Writes are chained, so they commit in
+/// order. A crash loses at most one interval of records (never a login or a token).
 public actor ExecutionRecorder {
     private let storage: Storage
     private let logger: Logger
@@ -13,6 +15,8 @@ public actor ExecutionRecorder {
     private var executions: [ExecutionRecord] = []
     private var logs: [LogRecord] = []
     private var flushing: Task<Void, Never>?
+    /// The last batch write started; each write waits for the one before it.
+    private var lastWrite: Task<Void, Never>?
     private var lastPurge: EpochMillis = 0
 
     public init(storage: Storage, logger: Logger, retentionDays: Int = 10) {
@@ -32,13 +36,26 @@ public actor ExecutionRecorder {
         }
     }
 
-    /// Writes everything buffered now.
+    /// Writes everything buffered now, and waits for writes already under way.
     public func flush() async {
         flushing = nil
-        guard !executions.isEmpty || !logs.isEmpty else { return }
+        let previous = lastWrite
+        guard !executions.isEmpty || !logs.isEmpty else {
+            await previous?.value
+            return
+        }
         let batch = (executions, logs)
         executions = []
         logs = []
+        let write = Task {
+            await previous?.value
+            await self.write(batch)
+        }
+        lastWrite = write
+        await write.value
+    }
+
+    private func write(_ batch: ([ExecutionRecord], [LogRecord])) async {
         let now = Timestamp.nowMillis()
         let purge = now - lastPurge > 3_600_000 ? now - retentionMillis : nil
         if purge != nil { lastPurge = now }

@@ -182,6 +182,41 @@ import Testing
         }
     }
 
+    /// A Management API read flushes the recorder first; while the timer's flush is still writing
+    /// a batch, that read must wait for it, not find the buffer empty and read too early (seen in
+    /// CI on PostgreSQL: a token's log missing from the `GET /logs` right after it). On PostgreSQL
+    /// another connection holds the log table locked, so the first flush's write is stuck while
+    /// the other flushes run.
+    @Test("every flush returns only after the records handed over before it are readable", arguments: StorageContractTests.engines)
+    func flushWaitsForWritesUnderWay(engine: String) async throws {
+        try await StorageContractTests.withStorage(engine) { storage in
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let recorder = ExecutionRecorder(storage: storage, logger: logger)
+            await recorder.record(
+                logs: (0..<50).map { LogRecord(log_id: "log-\($0)", date: Timestamp.iso8601(0), type: "seccft", description: "") })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if engine == "postgres" {
+                    group.addTask {
+                        try await storage.database.transaction { db in
+                            try await db.raw("LOCK TABLE tenant_logs IN EXCLUSIVE MODE").run()
+                            try await Task.sleep(for: .milliseconds(300))
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                for _ in 0..<3 {
+                    group.addTask {
+                        await recorder.flush()
+                        let page = try await storage.read { try await $0.observability.logs(PageRequest(page: 0, perPage: 1)) }
+                        #expect(page.total == 50)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test("executions and log events read back exactly as written, many at once", arguments: StorageContractTests.engines)
     func roundTrip(engine: String) async throws {
         try await StorageContractTests.withStorage(engine) { storage in

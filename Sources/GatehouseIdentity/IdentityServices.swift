@@ -26,6 +26,8 @@ public struct IdentityServices: Sendable {
     public let flows: FlowRunner?
     /// The `post-login` trigger of every kind of login; `nil` without Actions.
     public let postLogin: PostLoginFlow?
+    /// Where every login ends (issued, refused or suspended).
+    public let loginCompletion: LoginCompletion
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -53,12 +55,14 @@ public struct IdentityServices: Sendable {
             }
         }
         self.postLogin = postLogin
+        let completion = LoginCompletion(storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip)
+        loginCompletion = completion
         grants = GrantRegistry(handlers: [
             ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName, geoip: geoip),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
-            RefreshTokenGrant(storage: storage, loginTokens: loginTokens, postLogin: postLogin),
-            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, postLogin: postLogin, realmRequired: false),
-            PasswordGrant(users: users, loginTokens: loginTokens, storage: storage, postLogin: postLogin, realmRequired: true),
+            RefreshTokenGrant(storage: storage, completion: completion),
+            PasswordGrant(users: users, storage: storage, completion: completion, realmRequired: false),
+            PasswordGrant(users: users, storage: storage, completion: completion, realmRequired: true),
         ])
     }
 

@@ -59,6 +59,28 @@ public final class FlowRunner: Sendable {
 
     }
 
+    /// Where a suspended flow goes on (`PROTOCOL.md` §4): the step that suspended, named by its
+    /// binding (not its position: bindings may be reordered while a login waits), the handler it
+    /// resumes with, and the transient keys of the suspended run.
+    public struct Resumption: Sendable, Codable, Equatable {
+        /// The binding of the first action to run.
+        public var bindingID: String
+        /// `continue` (the action that redirected gets its `onContinue…` handler) or `execute`.
+        public var handler: String
+        public var transient: JSONValue?
+
+        public init(bindingID: String, handler: String, transient: JSONValue?) {
+            self.bindingID = bindingID
+            self.handler = handler
+            self.transient = transient
+        }
+    }
+
+    /// The step a suspended login waits on is no longer bound to the trigger.
+    public struct StepGone: Error, Sendable {
+        public let bindingID: String
+    }
+
     let storage: Storage
     let sandbox: SandboxPool?
     public let recorder: ExecutionRecorder
@@ -108,19 +130,31 @@ public final class FlowRunner: Sendable {
     /// trigger). Fails closed: without a sandbox, a bound trigger's flow fails with a
     /// `platform_error`. Persists the flow's `api.cache` writes (unless it failed), records the
     /// execution, and logs `actions_execution_failed` for each action that failed.
+    ///
+    /// `resuming` runs a suspended flow from the step it names (throwing `StepGone` when that
+    /// binding no longer exists), with its handler and transient keys; `event` is then the
+    /// suspended run's state with a fresh `request`.
     public func run(
-        trigger: String, configurationVersion: Int64, caller: Caller, event: () async throws -> JSONValue
+        trigger: String, configurationVersion: Int64, caller: Caller, resuming: Resumption? = nil,
+        event: () async throws -> JSONValue
     ) async throws -> Outcome? {
-        let bound = try await bound(trigger, configurationVersion: configurationVersion)
+        var bound = try await bound(trigger, configurationVersion: configurationVersion)
+        if let resuming {
+            guard let index = bound.firstIndex(where: { $0.bindingID == resuming.bindingID }) else {
+                throw StepGone(bindingID: resuming.bindingID)
+            }
+            bound = Array(bound[index...])
+        }
         guard !bound.isEmpty else { return nil }
         let started = Timestamp.nowMillis()
         let clock = ContinuousClock.now
         let result: FlowResult
         if let sandbox {
             let snapshot = try await cache.snapshot(trigger: trigger)
-            let request = FlowRequest(
-                trigger: trigger, event: try await event(), actions: bound.map(\.source), cache: snapshot,
-                budgetMillis: budgetMillis, now: started)
+            var request = FlowRequest(
+                trigger: trigger, handler: resuming?.handler ?? "execute", event: try await event(), actions: bound.map(\.source),
+                cache: snapshot, budgetMillis: budgetMillis, now: started)
+            request.transient = resuming?.transient
             do {
                 result = try await sandbox.run(request)
             } catch {

@@ -138,6 +138,7 @@ public struct GatehouseServer: Sendable {
             .register(on: router)
         LogoutRoutes(services: services, pages: pages, responder: responder, authorization: authorization, cookies: cookies)
             .register(on: router)
+        ContinueRoutes(services: services, pages: pages, responder: responder).register(on: router)
         ManagementAPI(services: services, actions: actions).register(on: router)
         return router
     }

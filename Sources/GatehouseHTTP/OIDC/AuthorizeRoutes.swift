@@ -40,7 +40,7 @@ struct AuthorizeRoutes {
             if let client = try await configuration.client(transaction.client_id) {
                 return try await responder.finish(
                     AuthorizationResponder.BrowserLogin(
-                        transaction: transaction, client: client, user: user, session: session, authenticated: false,
+                        transaction: transaction, client: client, user: user, session: session.record, authenticated: false,
                         configurationVersion: configuration.version),
                     request: request, context: context)
             }

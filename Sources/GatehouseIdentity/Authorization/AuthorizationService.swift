@@ -36,14 +36,13 @@ public struct AuthorizationService: Sendable {
         }
     }
 
-    /// A new SSO session for a user who just authenticated, stored only when the login
-    /// completes (`issueCode`).
-    public func newSession(user: UserRecord, clientID: String) -> BrowserSession {
+    /// A new SSO session for a user who just authenticated, stored (with its cookie secret) only
+    /// when the login completes.
+    public func newSession(user: UserRecord, clientID: String) -> SessionRecord {
         let now = Timestamp.nowMillis()
-        let record = SessionRecord(
+        return SessionRecord(
             id: RandomIdentifier.token(byteCount: 16), user_id: user.user_id, connection: user.connection,
             authenticated_at: now, created_at: now, expires_at: now + Self.sessionLifetimeMillis, clients: [clientID])
-        return BrowserSession(record: record, secret: RandomIdentifier.token(byteCount: 32))
     }
 
     /// The live session whose cookie carries `secret`.
@@ -55,14 +54,13 @@ public struct AuthorizationService: Sendable {
     }
 
     /// Completes a browser login in one transaction: a single-use code for `transaction` carrying
-    /// what the post-login flow decided for the tokens, the session (stored when new, with the
-    /// client recorded), the user's login and metadata, and the end of the transaction.
-    public func issueCode(
-        for transaction: LoginTransactionRecord, session browserSession: BrowserSession, isNewSession: Bool,
-        customization: TokenCustomization?, login: UserDirectory.LoginUpdate
+    /// what the post-login flow decided for the tokens, the session (stored when new, under the
+    /// SHA-256 of `newSessionSecret`; otherwise updated with the client), the user's login and
+    /// metadata, and the end of the transaction. Called by `LoginCompletion`.
+    func issueCode(
+        for transaction: LoginTransactionRecord, session: SessionRecord, newSessionSecret: String?, customization: TokenCustomization?,
+        login: UserDirectory.LoginUpdate
     ) async throws -> String {
-        let session = browserSession.record
-        let secretHash = SecretComparison.digest(browserSession.secret)
         let code = RandomIdentifier.token(byteCount: 32)
         let record = AuthorizationCodeRecord(
             client_id: transaction.client_id, user_id: session.user_id, redirect_uri: transaction.redirect_uri,
@@ -76,8 +74,8 @@ public struct AuthorizationService: Sendable {
         let sessionToSave = updatedSession
         try await storage.transaction { repositories in
             try await repositories.authorizationCodes.insert(codeHash: SecretComparison.digest(code), record)
-            if isNewSession {
-                try await repositories.sessions.insert(sessionToSave, secretHash: secretHash)
+            if let newSessionSecret {
+                try await repositories.sessions.insert(sessionToSave, secretHash: SecretComparison.digest(newSessionSecret))
             } else {
                 try await repositories.sessions.update(sessionToSave)
             }
@@ -85,19 +83,6 @@ public struct AuthorizationService: Sendable {
             try await repositories.loginTransactions.delete(transaction.id)
         }
         return code
-    }
-
-    /// Ends a browser login the post-login flow refused: the user's login and the metadata
-    /// actions asked for are still written, the transaction ends, and `api.session.revoke`
-    /// ends an existing session.
-    public func refuse(
-        _ transaction: LoginTransactionRecord, login: UserDirectory.LoginUpdate, revokingSession sessionID: String?
-    ) async throws {
-        try await storage.transaction { repositories in
-            try await UserDirectory.write(login, in: repositories)
-            if let sessionID { try await repositories.sessions.revoke(sessionID, at: Timestamp.nowMillis()) }
-            try await repositories.loginTransactions.delete(transaction.id)
-        }
     }
 
     /// Logout: ends the session whose cookie carries `secret` (a cookie that names no live

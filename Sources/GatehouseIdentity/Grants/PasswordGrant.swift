@@ -9,18 +9,9 @@ struct PasswordGrant: GrantHandler {
     static let defaultDirectory = "Username-Password-Authentication"
 
     let users: UserDirectory
-    let loginTokens: LoginTokenIssuer
     let storage: Storage
-    let completion: TokenEndpointLogin
+    let completion: LoginCompletion
     let realmRequired: Bool
-
-    init(users: UserDirectory, loginTokens: LoginTokenIssuer, storage: Storage, postLogin: PostLoginFlow?, realmRequired: Bool) {
-        self.users = users
-        self.loginTokens = loginTokens
-        self.storage = storage
-        self.completion = TokenEndpointLogin(storage: storage, postLogin: postLogin)
-        self.realmRequired = realmRequired
-    }
 
     var grantType: String { realmRequired ? Self.realmGrantType : "password" }
 
@@ -40,18 +31,11 @@ struct PasswordGrant: GrantHandler {
         } catch let failure as UserDirectory.LoginFailure {
             throw failure.oauthError
         }
-        let now = Timestamp.nowMillis()
-        let decision = try await completion.complete(
-            PostLoginContext(
-                loginProtocol: .password, user: user, client: request.client, request: request.eventRequest,
-                requestedScopes: ScopeList(request["scope"]), audience: request["audience"], authenticatedAt: now, sessionID: nil,
-                configurationVersion: request.configuration.version),
-            countsAsLogin: true)
-        var response = try await loginTokens.issue(
-            LoginGrant(
-                user: user, client: request.client, requestedScope: ScopeList(request["scope"]),
-                audience: request["audience"], nonce: nil, authTime: now / 1000, sessionID: nil, customization: decision.tokens))
-        response.executionIDs = decision.executionIDs
-        return response
+        let attempt = LoginAttempt(
+            loginProtocol: .password, userID: user.user_id, clientID: request.client.client_id,
+            requestedScope: request["scope"] ?? "", audience: request["audience"], authenticatedAt: Timestamp.nowMillis(),
+            freshAuthentication: true, countsAsLogin: true)
+        return try await completion.tokens(
+            attempt, user: user, client: request.client, request: request.eventRequest, configurationVersion: request.configuration.version)
     }
 }

@@ -7,14 +7,7 @@ import GatehouseStorage
 struct RefreshTokenGrant: GrantHandler {
     let grantType = "refresh_token"
     let storage: Storage
-    let loginTokens: LoginTokenIssuer
-    let completion: TokenEndpointLogin
-
-    init(storage: Storage, loginTokens: LoginTokenIssuer, postLogin: PostLoginFlow?) {
-        self.storage = storage
-        self.loginTokens = loginTokens
-        self.completion = TokenEndpointLogin(storage: storage, postLogin: postLogin)
-    }
+    let completion: LoginCompletion
 
     func exchange(_ request: TokenRequest) async throws -> TokenResponse {
         let presented = try request.required("refresh_token")
@@ -46,19 +39,11 @@ struct RefreshTokenGrant: GrantHandler {
         let requested = request["scope"].map { ScopeList($0).filter(original.contains) } ?? original
         // Auth0 runs post-login again on every refresh-token exchange; its claims and scopes
         // shape the new tokens.
-        let decision = try await completion.complete(
-            PostLoginContext(
-                loginProtocol: .refreshToken, user: user, client: request.client, request: request.eventRequest,
-                requestedScopes: requested, audience: token.audience, authenticatedAt: token.auth_time * 1000,
-                sessionID: token.session_id, refreshToken: token, configurationVersion: request.configuration.version),
+        let attempt = LoginAttempt(
+            loginProtocol: .refreshToken, userID: user.user_id, clientID: request.client.client_id, requestedScope: requested.string,
+            audience: token.audience, authenticatedAt: token.auth_time * 1000, refreshToken: token, freshAuthentication: false,
             countsAsLogin: false)
-        var response = try await loginTokens.issue(
-            LoginGrant(
-                user: user, client: request.client, requestedScope: rotating ? requested : requested.filter { $0 != "offline_access" },
-                audience: token.audience, nonce: nil, authTime: token.auth_time, sessionID: token.session_id,
-                refreshFamilyID: token.family_id, customization: decision.tokens))
-        if !rotating { response.refresh_token = nil }
-        response.executionIDs = decision.executionIDs
-        return response
+        return try await completion.tokens(
+            attempt, user: user, client: request.client, request: request.eventRequest, configurationVersion: request.configuration.version)
     }
 }

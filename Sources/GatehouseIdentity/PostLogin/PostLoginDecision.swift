@@ -24,6 +24,8 @@ public struct PostLoginRefusal: Error, Sendable {
     public var revokesSession: Bool
     /// `api.refreshToken.revoke`: the presented refresh token is revoked too.
     public var revokesRefreshToken: Bool
+    /// `api.validation.error(code, message)`: the code (the message is the description).
+    public var validationCode: String?
 }
 
 /// `api.user.setAppMetadata` / `setUserMetadata` calls of a whole flow, in call order, written

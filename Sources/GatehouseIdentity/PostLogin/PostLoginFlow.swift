@@ -23,70 +23,142 @@ public struct PostLoginFlow: Sendable {
         "api.access.deny": 0, "api.validation.error": 1, "api.session.revoke": 0, "api.refreshToken.revoke": 0,
     ]
 
-    /// The decision for `context`; `.none`, without a database read, when nothing is bound.
-    /// Throws `PostLoginRefusal` when the flow denies the login or fails.
-    public func run(_ context: PostLoginContext) async throws -> PostLoginDecision {
+    /// What one run of the flow ended with: every action ran, or one of them suspended the
+    /// login (a redirect or an MFA challenge).
+    public enum Run: Sendable {
+        case completed(PostLoginProgress)
+        case suspended(PostLoginProgress, PostLoginSuspension)
+    }
+
+    /// Runs the flow for `context`, after `progress` (the runs before a suspension); `resuming`
+    /// goes on from a suspension with the event it left, whose `request` the caller has renewed.
+    /// Without bound actions, no event is built and nothing is read.
+    /// Throws `PostLoginRefusal` when the flow denies the login or fails, and
+    /// `OAuthError.temporarilyUnavailable` when the platform could not run it.
+    public func run(
+        _ context: PostLoginContext, after progress: PostLoginProgress = PostLoginProgress(),
+        resuming: (step: FlowRunner.Resumption, event: JSONValue)? = nil
+    ) async throws -> Run {
         let userID = context.user.user_id
         let caller = FlowRunner.Caller(
             clientID: context.client.client_id, clientName: context.client.name, ip: context.request.ip,
             userAgent: context.request.userAgent, userID: userID, userName: context.user.logName)
-        let outcome = try await flows.run(trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller) {
-            let (connection, roles) = try await storage.read { repositories in
-                (
-                    try await repositories.connections.get(name: context.user.connection),
-                    try await repositories.roles.roles(ofUser: userID).map(\.name)
-                )
+        let outcome: FlowRunner.Outcome?
+        do {
+            outcome = try await flows.run(
+                trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller, resuming: resuming?.step
+            ) {
+                if let resuming { return resuming.event }
+                let (connection, roles) = try await storage.read { repositories in
+                    (
+                        try await repositories.connections.get(name: context.user.connection),
+                        try await repositories.roles.roles(ofUser: userID).map(\.name)
+                    )
+                }
+                return context.event(connection: connection, roles: roles, tenant: tenantName, geoip: geoip)
             }
-            return context.event(connection: connection, roles: roles, tenant: tenantName, geoip: geoip)
+        } catch is FlowRunner.StepGone {
+            throw refusal(
+                "The action this login was waiting on is no longer bound to the post-login trigger; start the login again.",
+                progress: progress)
         }
-        guard let outcome else { return .none }
-        return try decide(outcome)
-    }
-
-    func decide(_ outcome: FlowRunner.Outcome) throws -> PostLoginDecision {
-        let commands = outcome.result.commands
+        guard let outcome else { return .completed(progress) }
+        var progress = progress
+        progress.executionIDs.append(outcome.executionID)
+        progress.commands += outcome.result.commands
         let action = outcome.failedActionName ?? ""
-        func refuse(_ description: String, metadata: MetadataChanges = MetadataChanges(), method: String? = nil) -> PostLoginRefusal {
-            var error = OAuthError(.accessDenied, description, status: 403)
-            error.executionIDs = [outcome.executionID]
-            return PostLoginRefusal(
-                error: error, metadata: metadata, revokesSession: method == "api.session.revoke",
-                revokesRefreshToken: method == "api.refreshToken.revoke")
-        }
         switch outcome.result.status {
         case .failed where outcome.platformFailed:
             throw OAuthError.temporarilyUnavailable(
                 "The login's Actions could not run (platform_error: \(outcome.result.error?.message ?? "")); try again in a few seconds.",
                 executionID: outcome.executionID)
         case .failed:
-            throw refuse("The action '\(action)' failed; the login was not completed (execution \(outcome.executionID)).")
-        case .suspended:
-            let method = outcome.result.suspended?.method ?? "suspend"
-            let actions = outcome.result.actions
-            let name =
-                outcome.result.suspended.map { actions.indices.contains($0.action_index) ? actions[$0.action_index].name : action }
-                ?? action
-            throw refuse(
-                "The action '\(name)' called \(method), but Gatehouse does not yet redirect, prompt or challenge during a login;"
-                    + " the login was not completed.")
+            let message = outcome.result.actions.last { $0.error != nil }?.error?.message ?? outcome.result.error?.message
+            throw refusal(
+                "The action '\(action)' failed\(message.map { ": \($0)" } ?? ""); the login was not completed (execution \(outcome.executionID)).",
+                progress: progress)
         case .denied:
-            let stop = commands.last { Self.refusals[$0.method] != nil }
+            let stop = outcome.result.commands.last { Self.refusals[$0.method] != nil }
             let reasonIndex = stop.flatMap { Self.refusals[$0.method] } ?? 0
             let reason = stop.flatMap { $0.args.count > reasonIndex ? $0.args[reasonIndex].stringValue : nil }
-            throw refuse(
-                reason.flatMap { $0.isEmpty ? nil : $0 } ?? "Access denied by an action.", metadata: MetadataChanges(commands: commands),
-                method: stop?.method)
+            var refusal = refusal(
+                reason.flatMap { $0.isEmpty ? nil : $0 } ?? "Access denied by an action.", progress: progress,
+                metadata: MetadataChanges(commands: progress.commands), method: stop?.method)
+            // `api.validation.error(code, message)`: the code is the OAuth `error` (an RFC 6749
+            // error code's characters only; anything else stays `access_denied`).
+            if stop?.method == "api.validation.error", let code = stop?.args.first?.stringValue {
+                refusal.validationCode = code
+                let allowed = code.unicodeScalars.allSatisfy { (0x23...0x7E).contains($0.value) && $0 != "\\" && $0 != "\"" }
+                if !code.isEmpty, code.count <= 128, allowed { refusal.error.code = OAuthError.Code(code) }
+            }
+            throw refusal
+        case .suspended:
+            return .suspended(progress, try suspension(of: outcome, progress: progress))
         case .completed:
-            break
+            return .completed(progress)
         }
+    }
+
+    /// The suspension `outcome` reports, with the step the login goes on from.
+    func suspension(of outcome: FlowRunner.Outcome, progress: PostLoginProgress) throws -> PostLoginSuspension {
+        let bound = outcome.bound
+        guard let call = outcome.result.suspended, bound.indices.contains(call.action_index),
+            let event = outcome.result.state?["event"]
+        else {
+            throw OAuthError.temporarilyUnavailable(
+                "The sandbox did not describe the login's suspension; try again in a few seconds.", executionID: outcome.executionID)
+        }
+        let name = bound[call.action_index].actionName
+        let transient = outcome.result.state?["transient"]
+        let reason: PostLoginSuspension.Reason
+        let resumption: FlowRunner.Resumption?
+        switch call.method {
+        case "api.redirect.sendUserTo":
+            reason = .redirect
+            resumption = .init(bindingID: bound[call.action_index].bindingID, handler: "continue", transient: transient)
+        case "api.authentication.challengeWith", "api.authentication.challengeWithAny", "api.authentication.enrollWith",
+            "api.authentication.enrollWithAny":
+            // Later actions wait until the challenge is met (`auth0-actions.md` §3.1); the action
+            // that asked is not called again.
+            reason = .mfa
+            let next = call.action_index + 1
+            resumption =
+                bound.indices.contains(next) ? .init(bindingID: bound[next].bindingID, handler: "execute", transient: transient) : nil
+        case "api.prompt.render":
+            throw refusal(
+                "The action '\(name)' called api.prompt.render (Auth0 Forms), which Gatehouse does not support; the login was not completed.",
+                progress: progress)
+        default:
+            throw refusal("The action '\(name)' called \(call.method), which cannot suspend a login here.", progress: progress)
+        }
+        return PostLoginSuspension(
+            reason: reason, method: call.method, args: call.args, actionName: name, resumption: resumption, event: event)
+    }
+
+    func refusal(
+        _ description: String, progress: PostLoginProgress, metadata: MetadataChanges = MetadataChanges(), method: String? = nil
+    ) -> PostLoginRefusal {
+        var error = OAuthError(.accessDenied, description, status: 403)
+        error.executionIDs = progress.executionIDs
+        return PostLoginRefusal(
+            error: error, metadata: metadata, revokesSession: method == "api.session.revoke",
+            revokesRefreshToken: method == "api.refreshToken.revoke")
+    }
+
+    /// What a completed flow decided for the tokens and the user (`auth0-actions.md` §3.1):
+    /// claims, scope changes and metadata from every run's commands, in call order.
+    public func decide(_ progress: PostLoginProgress) throws -> PostLoginDecision {
+        let commands = progress.commands
         for command in commands {
             switch command.method {
             case "api.multifactor.enable" where command.args.first?.stringValue != "none":
-                throw refuse(
+                throw refusal(
                     "An action requires multi-factor authentication (api.multifactor.enable), which this server does not offer yet;"
-                        + " the login was not completed.")
+                        + " the login was not completed.", progress: progress)
             case "api.authentication.setPrimaryUser":
-                throw refuse("An action called api.authentication.setPrimaryUser, but this user has no linked accounts.")
+                throw refusal(
+                    "An action called api.authentication.setPrimaryUser (account linking), which Gatehouse does not support;"
+                        + " the login was not completed.", progress: progress)
             default:
                 continue
             }
@@ -97,7 +169,7 @@ public struct PostLoginFlow: Sendable {
         if !dropped.isEmpty {
             logger.notice(
                 "post-login: custom claims dropped (restricted names, Auth0 namespaces or over 100 KB)",
-                metadata: ["claims": "\(dropped)", "execution_id": "\(outcome.executionID)"])
+                metadata: ["claims": "\(dropped)", "execution_ids": "\(progress.executionIDs)"])
         }
         var added: [String] = []
         var removed: [String] = []
@@ -117,6 +189,6 @@ public struct PostLoginFlow: Sendable {
         return PostLoginDecision(
             tokens: TokenCustomization(
                 id_token_claims: idToken.claims, access_token_claims: accessToken.claims, added_scopes: added, removed_scopes: removed),
-            metadata: MetadataChanges(commands: commands), executionIDs: [outcome.executionID])
+            metadata: MetadataChanges(commands: commands), executionIDs: progress.executionIDs)
     }
 }

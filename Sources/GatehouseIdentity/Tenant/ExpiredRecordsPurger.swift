@@ -5,7 +5,8 @@ import Synchronization
 
 /// Deletes what has run its course, so that nothing an anonymous request can make the server
 /// store grows without bound (`docs/SECURITY.md`, "Unauthenticated writes"): login transactions
-/// once expired; authorization codes an hour after their expiry (a replay within that hour still
+/// once expired; suspended logins an hour after their expiry (until then a replayed `state` is
+/// told it was already used); authorization codes an hour after their expiry (a replay within that hour still
 /// revokes what the code issued); sessions and refresh tokens a day after they expired or were
 /// revoked. Brute-force counters and IP buckets are purged where they are counted
 /// (`AttackProtection`); execution records and tenant logs by their retention.
@@ -30,6 +31,7 @@ public final class ExpiredRecordsPurger: Sendable {
     public func purge(now: EpochMillis = Timestamp.nowMillis()) async throws {
         try await storage.transaction { repositories in
             try await repositories.loginTransactions.purgeExpired(now: now)
+            try await repositories.loginSuspensions.purge(expiredBefore: now - Self.codeReplayWindow)
             try await repositories.authorizationCodes.purge(expiredBefore: now - Self.codeReplayWindow)
             try await repositories.sessions.purge(endedBefore: now - Self.endedRowsKept)
             try await repositories.refreshTokens.purge(endedBefore: now - Self.endedRowsKept)

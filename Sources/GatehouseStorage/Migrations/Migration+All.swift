@@ -2,6 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
+        loginSuspensions,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -196,6 +197,21 @@ extension Migration {
             "CREATE INDEX login_transactions_expiry ON login_transactions (expires_at)",
             "CREATE INDEX sessions_expiry ON sessions (expires_at)",
             "CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at)",
+        ]
+    )
+
+    /// Logins a post-login flow suspended (a redirect or an MFA challenge), found by the
+    /// SHA-256 of the `state` that resumes them, so any instance can resume them.
+    static let loginSuspensions = Migration(
+        version: 8,
+        name: "suspended logins",
+        statements: [
+            """
+            CREATE TABLE login_suspensions (
+                state_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, document TEXT NOT NULL, created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL, consumed_at BIGINT)
+            """,
+            "CREATE INDEX login_suspensions_expiry ON login_suspensions (expires_at)",
         ]
     )
 }

@@ -15,6 +15,7 @@ public struct Repositories: Sendable {
     public let sessions: any SessionRepository
     public let loginTransactions: any LoginTransactionRepository
     public let authorizationCodes: any AuthorizationCodeRepository
+    public let loginSuspensions: any LoginSuspensionRepository
     public let refreshTokens: any RefreshTokenRepository
     public let loginAttempts: any LoginAttemptRepository
     public let ipThrottle: any IPThrottleRepository
@@ -34,6 +35,7 @@ public struct Repositories: Sendable {
         sessions = SQLSessionRepository(db: db)
         loginTransactions = SQLLoginTransactionRepository(db: db)
         authorizationCodes = SQLAuthorizationCodeRepository(db: db)
+        loginSuspensions = SQLLoginSuspensionRepository(db: db)
         refreshTokens = SQLRefreshTokenRepository(db: db)
         loginAttempts = SQLLoginAttemptRepository(db: db)
         ipThrottle = SQLIPThrottleRepository(db: db)

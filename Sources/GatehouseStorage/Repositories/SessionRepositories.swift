@@ -247,3 +247,48 @@ struct SQLRefreshTokenRepository: RefreshTokenRepository {
         return token
     }
 }
+
+/// Suspended logins (`LoginSuspensionRecord`), each resumed at most once.
+public protocol LoginSuspensionRepository: Sendable {
+    func insert(stateHash: String, _ suspension: LoginSuspensionRecord) async throws
+    /// What `stateHash` names at `now`, without using it up (for error pages and MFA screens).
+    func find(stateHash: String, now: EpochMillis) async throws -> LoginSuspensionLookup
+    /// Marks the suspension used and returns it, once: a second call returns `nil`, as does an
+    /// expired suspension. The conditional update is the lock between concurrent resumes.
+    func consume(stateHash: String, now: EpochMillis) async throws -> LoginSuspensionRecord?
+    /// Deletes suspensions that expired before `before`.
+    func purge(expiredBefore before: EpochMillis) async throws
+}
+
+struct SQLLoginSuspensionRepository: LoginSuspensionRepository {
+    let db: any SQLDatabase
+
+    func insert(stateHash: String, _ suspension: LoginSuspensionRecord) async throws {
+        try await db.insert(into: "login_suspensions").columns("state_hash", "user_id", "document", "created_at", "expires_at")
+            .values(
+                SQLBind(stateHash), SQLBind(suspension.user_id), SQLBind(try DocumentCoding.encode(suspension)),
+                SQLBind(suspension.created_at), SQLBind(suspension.expires_at)
+            ).run()
+    }
+
+    func find(stateHash: String, now: EpochMillis) async throws -> LoginSuspensionLookup {
+        guard
+            let row = try await db.select().columns("document", "expires_at", "consumed_at").from("login_suspensions")
+                .where("state_hash", .equal, stateHash).first()
+        else { return .unknown }
+        if try row.decode(column: "consumed_at", as: EpochMillis?.self) != nil { return .consumed }
+        if try row.decode(column: "expires_at", as: EpochMillis.self) <= now { return .expired }
+        return .live(try DocumentCoding.decode(LoginSuspensionRecord.self, from: row, table: "login_suspensions", id: "state"))
+    }
+
+    func consume(stateHash: String, now: EpochMillis) async throws -> LoginSuspensionRecord? {
+        let claimed = try await db.update("login_suspensions").set("consumed_at", to: now)
+            .where("state_hash", .equal, stateHash).where("consumed_at", .is, SQLLiteral.null)
+            .where("expires_at", .greaterThan, now).returning("document").first()
+        return try claimed.map { try DocumentCoding.decode(LoginSuspensionRecord.self, from: $0, table: "login_suspensions", id: "state") }
+    }
+
+    func purge(expiredBefore before: EpochMillis) async throws {
+        try await db.delete(from: "login_suspensions").where("expires_at", .lessThan, before).run()
+    }
+}

@@ -338,4 +338,29 @@ test('flow semantics', async (t) => {
     assert.equal(part2.actions[0].logs, '["pro",true,1,"yes"]\n');
     assert.equal(part2.state, undefined);
   });
+
+  await t.test('a suspended flow returns its state; resuming runs the continue handler, then the rest', async () => {
+    const redirecting = action('redirecting', `exports.onExecutePostLogin = async (event, api) => {
+      api.transaction.setMetadata('asked', 'yes');
+      api.user.setAppMetadata('stage', 'redirected');
+      api.redirect.sendUserTo('https://idv.example/start', { query: { a: 'b' } });
+    };
+    exports.onContinuePostLogin = async (event, api) => {
+      console.log(JSON.stringify([event.transaction.metadata.asked, event.user.app_metadata.stage]));
+    };`);
+    const later = action('later', "exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('https://x/later', 1); };");
+    const suspended = await runner.flow({ actions: [redirecting, later] });
+    assert.equal(suspended.status, 'suspended');
+    assert.equal(suspended.actions.length, 1);
+    assert.equal(suspended.suspended.method, 'api.redirect.sendUserTo');
+    assert.equal(suspended.state.event.transaction.metadata.asked, 'yes');
+    assert.equal(suspended.state.event.user.app_metadata.stage, 'redirected');
+
+    const resumed = await runner.flow({
+      handler: 'continue', actions: [redirecting, later], event: suspended.state.event, transient: suspended.state.transient,
+    });
+    assert.equal(resumed.status, 'completed');
+    assert.equal(resumed.actions[0].logs, '["yes","redirected"]\n');
+    assert.deepEqual(resumed.actions[1].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/later', 1] }]);
+  });
 });

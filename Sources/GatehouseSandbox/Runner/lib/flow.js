@@ -417,7 +417,7 @@ class FlowRun {
   finish() {
     const { id } = this;
     const idJson = typeof id === 'number' && Number.isFinite(id) ? String(id) : typeof id === 'string' ? quote(id) : JSON.stringify(id);
-    const state = this.request.return_state === true && this.status === 'completed' ? `,"state":${this.flow.stateJson()}` : '';
+    const state = this.status === 'suspended' || (this.request.return_state === true && this.status === 'completed') ? `,"state":${this.flow.stateJson()}` : '';
     const result = `{"type":"result","id":${idJson},"status":"${this.status}","actions":[${this.results}],`
       + `"suspended":${this.suspended}${this.recycle ? ',"recycle":true' : ''}${state}}`;
     const { done } = this;

@@ -1,0 +1,135 @@
+import Foundation
+import GatehouseActions
+import GatehouseCore
+import GatehouseStorage
+
+extension LoginCompletion {
+    /// Why `/continue` could not resume a login; each is shown to the person as a page.
+    public enum ResumeFailure: Error, Equatable, Sendable {
+        /// No `state`, or one no login was suspended with.
+        case unknown
+        case expired
+        /// The `state` was used already (a replayed `/continue`).
+        case used
+        /// The browser does not hold the cookie of the browser that was sent away.
+        case otherBrowser
+    }
+
+    /// Stores the suspended login and tells HTTP where the browser goes. A login that cannot
+    /// redirect (the token endpoint, `prompt=none`) is refused instead: `interaction_required`
+    /// for `prompt=none` (`auth0-actions.md` §7), `access_denied` otherwise.
+    func suspend(
+        _ attempt: LoginAttempt, user: UserRecord, request: ActionEventRequest, progress: PostLoginProgress,
+        suspension: PostLoginSuspension
+    ) async throws -> Outcome {
+        guard let postLogin else { throw OAuthError(.serverError, "A login suspended without a post-login flow.") }
+        switch suspension.reason {
+        case .redirect:
+            guard attempt.canRedirect, let browserHash = attempt.browserHash else {
+                var refusal = postLogin.refusal(
+                    "The action '\(suspension.actionName)' called api.redirect.sendUserTo, but this login"
+                        + " (\(attempt.loginProtocol.rawValue)\(attempt.isSilent ? ", prompt=none" : "")) cannot send the user"
+                        + " anywhere; the action should check api.redirect.canRedirect() first.",
+                    progress: progress)
+                if attempt.isSilent { refusal.error.code = .interactionRequired }
+                throw refusal
+            }
+            guard let target = suspension.args.first?.stringValue, let url = URL(string: target),
+                url.scheme == "https" || url.scheme == "http", url.host != nil
+            else {
+                throw postLogin.refusal(
+                    "The action '\(suspension.actionName)' called api.redirect.sendUserTo with a URL that is not an absolute"
+                        + " http(s) URL; the login was not completed.", progress: progress)
+            }
+            let state = try await store(
+                SuspendedLogin(attempt: attempt, progress: progress, suspension: suspension), user: user, request: request,
+                browserHash: browserHash)
+            var parameters = [("state", state)]
+            for (key, value) in (suspension.args.dropFirst().first?["query"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key })
+            where key != "state" {
+                parameters.append((key, value.stringValue ?? value.jsonText()))
+            }
+            return .redirect(url: target, parameters: parameters)
+        case .mfa:
+            throw postLogin.refusal(
+                "The action '\(suspension.actionName)' called \(suspension.method), but multi-factor authentication is not"
+                    + " enabled on this server; the login was not completed.", progress: progress)
+        }
+    }
+
+    /// Writes the suspension with its new `state` (returned; only its SHA-256 is stored), and
+    /// counts the login now if it was not yet counted: the person did log in.
+    func store(_ suspended: SuspendedLogin, user: UserRecord, request: ActionEventRequest, browserHash: String?) async throws -> String {
+        let state = RandomIdentifier.token(byteCount: 32)
+        var stored = suspended
+        stored.attempt.countsAsLogin = false
+        let now = Timestamp.nowMillis()
+        let record = LoginSuspensionRecord(
+            user_id: user.user_id, client_id: suspended.attempt.clientID, browser_hash: browserHash,
+            reason: suspended.suspension.reason.rawValue, created_at: now, expires_at: now + Self.suspensionLifetimeMillis,
+            login: try JSONValue(encoding: stored))
+        let count = UserDirectory.LoginUpdate(userID: user.user_id, ip: request.ip, countsAsLogin: suspended.attempt.countsAsLogin)
+        let transaction = suspended.attempt.transaction?.id
+        try await storage.transaction { repositories in
+            try await repositories.loginSuspensions.insert(stateHash: SecretComparison.digest(state), record)
+            try await UserDirectory.write(count, in: repositories)
+            if let transaction { try await repositories.loginTransactions.delete(transaction) }
+        }
+        return state
+    }
+
+    /// `/continue` (`auth0-actions.md` §7): resumes the login `state` names, once, from the
+    /// browser it was sent away from. The action that redirected runs its `onContinuePostLogin`,
+    /// then the actions after it, with a fresh `event.request` (`request`, the `/continue`
+    /// request) and a new time budget; the actions before it do not run again.
+    public func resume(
+        state: String?, browserSecret: String?, request: ActionEventRequest, configurationVersion: Int64
+    ) async throws -> Outcome {
+        guard let state, !state.isEmpty, state.utf8.count <= 256 else { throw ResumeFailure.unknown }
+        let hash = SecretComparison.digest(state)
+        let now = Timestamp.nowMillis()
+        let found = try await storage.read { try await $0.loginSuspensions.find(stateHash: hash, now: now) }
+        let record: LoginSuspensionRecord
+        switch found {
+        case .unknown: throw ResumeFailure.unknown
+        case .expired: throw ResumeFailure.expired
+        case .consumed: throw ResumeFailure.used
+        case .live(let live): record = live
+        }
+        guard record.reason == PostLoginSuspension.Reason.redirect.rawValue else { throw ResumeFailure.unknown }
+        guard let expected = record.browser_hash, let browserSecret, !browserSecret.isEmpty,
+            SecretComparison.equal(SecretComparison.digest(browserSecret), expected)
+        else { throw ResumeFailure.otherBrowser }
+        guard let claimed = try await storage.read({ try await $0.loginSuspensions.consume(stateHash: hash, now: now) }) else {
+            throw ResumeFailure.used
+        }
+        let suspended = try claimed.login.decoded(as: SuspendedLogin.self)
+        return try await resume(suspended, request: request, configurationVersion: configurationVersion)
+    }
+
+    /// Goes on with a suspended login whose reason is settled (the browser came back, or the
+    /// MFA challenge was met).
+    func resume(_ suspended: SuspendedLogin, request: ActionEventRequest, configurationVersion: Int64) async throws -> Outcome {
+        let attempt = suspended.attempt
+        let (user, client) = try await storage.read { repositories in
+            (try await repositories.users.get(attempt.userID), try await repositories.clients.get(attempt.clientID))
+        }
+        guard let user, !user.blocked, let client else {
+            return .refused(
+                OAuthError(.accessDenied, "The user or the application of this login no longer exists or is blocked.", status: 403),
+                transaction: attempt.transaction)
+        }
+        guard let step = suspended.suspension.resumption else {
+            let decision = try postLogin?.decide(suspended.progress) ?? .none
+            return try await issue(attempt, user: user, client: client, request: request, decision: decision)
+        }
+        var event = suspended.suspension.event
+        if case .object(var fields) = event {
+            fields["request"] = request.json(geoip: geoip)
+            event = .object(fields)
+        }
+        return try await proceed(
+            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
+            progress: suspended.progress, resuming: (step, event))
+    }
+}

@@ -1,0 +1,153 @@
+import GatehouseActions
+import GatehouseCore
+import GatehouseStorage
+
+/// The end of every login (DESIGN.md, "The middle floor"): the hosted login and sign-up pages,
+/// SSO at `/authorize`, the password and password-realm grants, refresh, and `/continue` all
+/// hand their `LoginAttempt` here. The post-login flow runs, and the login is issued (a code
+/// or tokens, written in one transaction with the user's login and metadata), refused (with
+/// the side effects Auth0 keeps), or suspended in the database until the browser comes back.
+/// HTTP only renders the outcome.
+public struct LoginCompletion: Sendable {
+    /// How long a suspended login waits for the browser (the login transaction's lifetime).
+    public static let suspensionLifetimeMillis: EpochMillis = 3_600_000
+
+    public enum Outcome: Sendable {
+        /// A browser login: send `code` to the transaction's `redirect_uri`; `sessionSecret` is
+        /// the new SSO session's cookie value (`nil` when an existing session was re-used).
+        case code(String, sessionSecret: String?, transaction: LoginTransactionRecord, executionIDs: [String])
+        /// A token-endpoint login.
+        case tokens(TokenResponse)
+        /// Refused by an action: a browser login delivers it to the transaction's `redirect_uri`,
+        /// the token endpoint answers with it.
+        case refused(OAuthError, transaction: LoginTransactionRecord?)
+        /// `api.redirect.sendUserTo`: send the browser to `url` with `parameters` (`state` first).
+        case redirect(url: String, parameters: [(String, String)])
+    }
+
+    let storage: Storage
+    let postLogin: PostLoginFlow?
+    let loginTokens: LoginTokenIssuer
+    let authorization: AuthorizationService
+    let geoip: MaxMindDatabase?
+
+    init(storage: Storage, postLogin: PostLoginFlow?, loginTokens: LoginTokenIssuer, geoip: MaxMindDatabase?) {
+        self.storage = storage
+        self.postLogin = postLogin
+        self.loginTokens = loginTokens
+        self.authorization = AuthorizationService(storage: storage)
+        self.geoip = geoip
+    }
+
+    /// Runs the post-login flow for `attempt` and ends the login.
+    public func complete(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64
+    ) async throws -> Outcome {
+        try await proceed(
+            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
+            progress: PostLoginProgress(), resuming: nil)
+    }
+
+    /// Runs (the rest of) the flow and turns its end into the outcome.
+    func proceed(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
+        progress: PostLoginProgress, resuming: (step: FlowRunner.Resumption, event: JSONValue)?
+    ) async throws -> Outcome {
+        let context = PostLoginContext(
+            loginProtocol: attempt.loginProtocol, user: user, client: client, request: request, transaction: attempt.transaction,
+            requestedScopes: ScopeList(attempt.requestedScope), audience: attempt.audience, authenticatedAt: attempt.authenticatedAt,
+            sessionID: attempt.session?.id ?? attempt.refreshToken?.session_id, refreshToken: attempt.refreshToken,
+            configurationVersion: configurationVersion)
+        let outcome: Outcome
+        do {
+            if let postLogin {
+                switch try await postLogin.run(context, after: progress, resuming: resuming) {
+                case .completed(let progress):
+                    outcome = try await issue(
+                        attempt, user: user, client: client, request: request, decision: try postLogin.decide(progress))
+                case .suspended(let progress, let suspension):
+                    return try await suspend(attempt, user: user, request: request, progress: progress, suspension: suspension)
+                }
+            } else {
+                outcome = try await issue(attempt, user: user, client: client, request: request, decision: .none)
+            }
+        } catch let refusal as PostLoginRefusal {
+            try await write(refusal, for: attempt, user: user, client: client, request: request)
+            outcome = .refused(refusal.error, transaction: attempt.transaction)
+        }
+        await logBrowserLogin(outcome, attempt: attempt, user: user, client: client, request: request)
+        return outcome
+    }
+
+    /// Issues what the login ends with: a code for a browser, tokens for the token endpoint.
+    func issue(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, decision: PostLoginDecision
+    ) async throws -> Outcome {
+        let update = UserDirectory.LoginUpdate(
+            userID: user.user_id, ip: request.ip, countsAsLogin: attempt.countsAsLogin, metadata: decision.metadata)
+        if attempt.loginProtocol.isBrowser, let transaction = attempt.transaction, let session = attempt.session {
+            let secret = attempt.isNewSession ? RandomIdentifier.token(byteCount: 32) : nil
+            let code = try await authorization.issueCode(
+                for: transaction, session: session, newSessionSecret: secret, customization: decision.tokens, login: update)
+            return .code(code, sessionSecret: secret, transaction: transaction, executionIDs: decision.executionIDs)
+        }
+        if !update.isEmpty {
+            _ = try await storage.transaction { try await UserDirectory.write(update, in: $0) }
+        }
+        var scope = ScopeList(attempt.requestedScope)
+        let rotating = client.refresh_token.rotation_type == "rotating"
+        if attempt.loginProtocol == .refreshToken && !rotating { scope = scope.filter { $0 != "offline_access" } }
+        var response = try await loginTokens.issue(
+            LoginGrant(
+                user: user, client: client, requestedScope: scope, audience: attempt.audience, nonce: nil,
+                authTime: attempt.authenticatedAt / 1000, sessionID: attempt.session?.id ?? attempt.refreshToken?.session_id,
+                refreshFamilyID: attempt.refreshToken?.family_id, customization: decision.tokens))
+        if attempt.loginProtocol == .refreshToken && !rotating { response.refresh_token = nil }
+        response.executionIDs = decision.executionIDs
+        return .tokens(response)
+    }
+
+    /// Writes what a refused login keeps (Auth0 keeps those side effects): the user's login and
+    /// the metadata asked for before the refusal, `api.session.revoke` / `api.refreshToken.revoke`
+    /// (tenant log `srrt`), and the end of the browser's transaction.
+    func write(_ refusal: PostLoginRefusal, for attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest)
+        async throws
+    {
+        let update = UserDirectory.LoginUpdate(
+            userID: user.user_id, ip: request.ip, countsAsLogin: attempt.countsAsLogin, metadata: refusal.metadata)
+        let refreshToken = refusal.revokesRefreshToken ? attempt.refreshToken : nil
+        let session = refusal.revokesSession && !attempt.isNewSession ? attempt.session?.id ?? attempt.refreshToken?.session_id : nil
+        let transaction = attempt.transaction?.id
+        try await storage.transaction { repositories in
+            try await UserDirectory.write(update, in: repositories)
+            let now = Timestamp.nowMillis()
+            if let refreshToken { try await repositories.refreshTokens.revoke(id: refreshToken.id, at: now) }
+            if let session { try await repositories.sessions.revoke(session, at: now) }
+            if let transaction { try await repositories.loginTransactions.delete(transaction) }
+        }
+        if let refreshToken {
+            await postLogin?.flows.recorder.record(logs: [
+                LogRecord(
+                    log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()), type: "srrt",
+                    description: "Refresh token revoked by an action: \(refusal.error.description)", client_id: client.client_id,
+                    client_name: client.name, ip: request.ip, user_agent: request.userAgent, user_id: user.user_id,
+                    user_name: user.logName,
+                    details: .object([
+                        "refresh_token_id": .string(refreshToken.id),
+                        "actions": .object(["executions": .array(refusal.error.executionIDs.map(JSONValue.string))]),
+                    ]))
+            ])
+        }
+    }
+
+    /// A token-endpoint login's tokens; its refusal is thrown (HTTP 403 `access_denied`).
+    func tokens(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64
+    ) async throws -> TokenResponse {
+        switch try await complete(attempt, user: user, client: client, request: request, configurationVersion: configurationVersion) {
+        case .tokens(let response): return response
+        case .refused(let error, _): throw error
+        case .code, .redirect: throw OAuthError(.serverError, "A token-endpoint login ended as a browser login.")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import GatehouseActions
+import GatehouseCore
+import GatehouseSandbox
+import GatehouseStorage
+
+/// What a post-login flow collected before it suspended, and where it goes on: kept in the
+/// database with the login (`LoginSuspensionRecord.login`), so any instance can resume it.
+public struct PostLoginProgress: Sendable, Codable, Equatable {
+    /// Every command of the flow's runs so far, in order (claims, metadata, scope changes, …).
+    public var commands: [Command] = []
+    /// The execution record of each run, for the tenant log.
+    public var executionIDs: [String] = []
+
+    public init(commands: [Command] = [], executionIDs: [String] = []) {
+        self.commands = commands
+        self.executionIDs = executionIDs
+    }
+}
+
+/// Why and where a post-login flow stopped to wait for the browser.
+public struct PostLoginSuspension: Sendable, Codable, Equatable {
+    public enum Reason: String, Sendable, Codable {
+        /// `api.redirect.sendUserTo`: the browser goes to `url`; `/continue` resumes.
+        case redirect
+        /// `api.authentication.challengeWith…` / `enrollWith…`, or `api.multifactor.enable` at the
+        /// end of the flow: the MFA pages resume.
+        case mfa
+    }
+
+    public var reason: Reason
+    /// The call that suspended (`api.redirect.sendUserTo`, …) and its checked arguments.
+    public var method: String
+    public var args: [JSONValue]
+    public var actionName: String
+    /// Where the flow goes on; `nil` when no step is left (MFA asked for at the end).
+    public var resumption: FlowRunner.Resumption?
+    /// The event as the suspended run left it (reflected metadata, transaction metadata); the
+    /// resumed run gets it with a fresh `request`.
+    public var event: JSONValue
+}
+
+/// The stored form of a suspended login: the attempt, the flow's progress and the suspension.
+struct SuspendedLogin: Sendable, Codable, Equatable {
+    var attempt: LoginAttempt
+    var progress: PostLoginProgress
+    var suspension: PostLoginSuspension
+}

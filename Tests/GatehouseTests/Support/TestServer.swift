@@ -56,6 +56,11 @@ final class TestClient: @unchecked Sendable {
         self.server = server
     }
 
+    /// Takes `other`'s cookies, as if the same browser went on talking to another instance.
+    func adoptCookies(of other: TestClient) {
+        cookies = other.cookies
+    }
+
     struct Reply {
         let status: HTTPResponse.Status
         let headers: HTTPFields

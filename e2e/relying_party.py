@@ -94,10 +94,14 @@ def redirect(location: str) -> Response:
     return Response(302, headers={"Location": location})
 
 
-def page(title: str, body: str) -> Response:
+#: The start of every page the applications serve (no favicon, so no request for one).
+HEAD = '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+
+
+def page(title: str, body: str, body_attributes: str = "") -> Response:
     return Response(
-        body=f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
-        f"</title></head><body>{body}</body></html>"
+        body=f"{HEAD}<title>{html.escape(title)}</title></head>"
+        f"<body{body_attributes}>{body}</body></html>"
     )
 
 
@@ -546,10 +550,7 @@ class RedirectTarget(LoopbackApp):
             '<button type="submit" id="continue">Continue</button></form>'
         )
         onload = ' onload="document.forms[0].submit()"' if self.auto_continue else ""
-        return Response(
-            body='<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirect '
-            f"target</title></head><body{onload}><h1>Redirect target</h1>{form}</body></html>"
-        )
+        return page("Redirect target", f"<h1>Redirect target</h1>{form}", onload)
 
 
 # --- a receiver for webhooks ---------------------------------------------------------------------
@@ -565,6 +566,8 @@ class RequestRecorder(LoopbackApp):
         self.received: _Events[Request] = _Events("request to the recorder")
 
     def handle(self, request: Request) -> Response:
+        if request.path == "/favicon.ico":  # a browser's, after a page from here
+            return super().handle(request)
         self.received.add(request)
         return self.response
 

@@ -109,7 +109,8 @@ def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     workdir = tmp_path / "chromium"
     workdir.mkdir()
     service = Service(executable_path=driver_path, log_output=str(workdir / "chromedriver.log"))
-    driver = webdriver.Chrome(service=service, options=chrome_options(chromium, workdir / "profile"))
+    options = chrome_options(chromium, workdir / "profile")
+    driver = webdriver.Chrome(service=service, options=options)
     try:
         driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
         driver.set_script_timeout(WAIT_TIMEOUT)

@@ -308,7 +308,9 @@ class RelyingParty(LoopbackApp):
         url, state = oauth.create_authorization_url(
             self.discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **params
         )
-        authz = Authorization(oauth=oauth, url=url, state=state, nonce=nonce, code_verifier=verifier)
+        authz = Authorization(
+            oauth=oauth, url=url, state=state, nonce=nonce, code_verifier=verifier
+        )
         with self._lock:
             self._pending[state] = authz
         return authz

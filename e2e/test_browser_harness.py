@@ -74,9 +74,8 @@ def test_redirect_target_can_return_by_get_or_wait_and_refuses_a_bad_token(
     back = resume.wait_for_request()
     assert (back.method, back.form) == ("GET", {})
     assert back.query["state"] == STATE
-    assert pyjwt.decode(back.query["session_token"], target.secret, algorithms=["HS256"])[
-        "sub"
-    ] == SUB
+    claims = pyjwt.decode(back.query["session_token"], target.secret, algorithms=["HS256"])
+    assert claims["sub"] == SUB
 
     # auto_continue=False: the page waits for its button.
     held = make_redirect_target(continue_url=resume.url("/continue"), auto_continue=False)

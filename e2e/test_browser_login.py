@@ -24,8 +24,9 @@ def test_hosted_login_ends_at_the_app_with_a_claim_set_by_a_post_login_action(
 ) -> None:
     bind_actions(
         "post-login",
+        f"const NS = {json.dumps(NS)};\n"
         "exports.onExecutePostLogin = async (event, api) => {\n"
-        f"  api.idToken.setCustomClaim({json.dumps(NS + 'greeting')}, 'hello ' + event.user.email);\n"
+        "  api.idToken.setCustomClaim(NS + 'greeting', 'hello ' + event.user.email);\n"
         "};\n",
     )
     browser.get(relying_party.login_url())

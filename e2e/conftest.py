@@ -59,6 +59,9 @@ from support import (
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+#: The real-browser fixtures (headless Chromium) and the loopback applications they talk to.
+pytest_plugins = ["browser", "relying_party"]
+
 
 _server: Server | None = None
 _log_path: Path | None = None

@@ -359,12 +359,12 @@ class Login:
     id_claims: dict[str, Any]
 
 
-def rp_session(app: App) -> OAuth2Session:
+def rp_session(app: App, scope: str = RP_SCOPE) -> OAuth2Session:
     """The relying party's OAuth client for `app`."""
     return OAuth2Session(
         client_id=app.client_id,
         client_secret=app.client_secret,
-        scope=RP_SCOPE,
+        scope=scope,
         redirect_uri=app.callback,
         code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_post" if app.client_secret else "none",

@@ -121,7 +121,9 @@ public struct GatehouseServer: Sendable {
         router.add(middleware: ClientAddressMiddleware(trustedProxies: services.configuration.trustedProxies))
         router.add(middleware: RequestLoggerMiddleware(logger: services.logger))
         let pages = try await PageRenderer.load()
-        let cookies = SessionCookies(secure: services.configuration.secureCookies)
+        let issuerHost = URL(string: services.configuration.issuer)?.host
+        let cookies = SessionCookies(
+            secure: services.configuration.secureCookies, loopback: ["localhost", "127.0.0.1", "::1", "[::1]"].contains(issuerHost ?? ""))
         let authorization = AuthorizationService(storage: services.storage)
         let responder = AuthorizationResponder(services: services, pages: pages, authorization: authorization, cookies: cookies)
         HealthRoutes(database: database).register(on: router)

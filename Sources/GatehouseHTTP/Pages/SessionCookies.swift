@@ -9,6 +9,8 @@ struct SessionCookies: Sendable {
     static let csrfName = "gatehouse_csrf"
 
     let secure: Bool
+    /// The issuer is `http://localhost`, `127.0.0.1` or `[::1]` (development).
+    var loopback = false
 
     /// The SSO cookie carries the session's secret, never its public id (`sid`).
     func session(secret: String) -> String {
@@ -31,12 +33,14 @@ struct SessionCookies: Sendable {
 
     /// The browser cookie (`BrowserCookie`). It must come back on the cross-site request that
     /// returns the browser to `/continue`, which an action's target may send as a form POST
-    /// (Auth0 recommends POST for returned tokens): over HTTPS it is `SameSite=None; Secure`.
-    /// Over plain HTTP (development) browsers refuse `SameSite=None` without `Secure`, so it is
-    /// `Lax`: it comes back on a top-level GET, and on a POST from the same site (every
-    /// `localhost` port is one site), not on a cross-site POST.
+    /// (Auth0 recommends POST for returned tokens), so it is `SameSite=None; Secure` over HTTPS,
+    /// and also when the issuer is a loopback address over plain HTTP: browsers treat
+    /// `http://localhost` and `http://127.0.0.1` as secure and keep such a cookie (checked in
+    /// Chromium). Any other plain-HTTP issuer gets `Lax`, which a cross-site POST does not carry.
     func browser(_ secret: String) -> String {
-        Cookie(name: BrowserCookie.name, value: secret, path: "/", secure: secure, httpOnly: true, sameSite: secure ? .none : .lax)
-            .description
+        let crossSite = secure || loopback
+        return Cookie(
+            name: BrowserCookie.name, value: secret, path: "/", secure: crossSite, httpOnly: true, sameSite: crossSite ? .none : .lax
+        ).description
     }
 }

@@ -175,6 +175,6 @@ struct SessionEndpoints {
     }
 
     static func isUsable(_ token: RefreshTokenRecord, now: EpochMillis = Timestamp.nowMillis()) -> Bool {
-        token.rotated_at == nil && token.revoked_at == nil && (token.expires_at.map { $0 > now } ?? true)
+        token.rotated_at == nil && token.revoked_at == nil && (token.endsAt.map { $0 > now } ?? true)
     }
 }

@@ -31,7 +31,11 @@ extension PostLoginContext {
             event["connection"] = .object(["name": .string(user.connection), "strategy": "auth0"])
         }
         if let audience { event["resource_server"] = .object(["identifier": .string(audience)]) }
-        if let session { event["session"] = Self.sessionJSON(session) } else if let sessionID { event["session"] = .object(["id": .string(sessionID)]) }
+        if let session {
+            event["session"] = Self.sessionJSON(session)
+        } else if let sessionID {
+            event["session"] = .object(["id": .string(sessionID)])
+        }
         if let refreshToken {
             var token: [String: JSONValue] = [
                 "id": .string(refreshToken.id), "client_id": .string(refreshToken.client_id),

@@ -1,8 +1,9 @@
 import Foundation
 import GatehouseCore
-@testable import GatehouseIdentity
 import GatehouseStorage
 import Testing
+
+@testable import GatehouseIdentity
 
 /// Real post-login code reads documented paths of the event without guards (`auth0-actions.md`
 /// §2.1–§2.2): each of them must be there, with its type, on every protocol Gatehouse has.
@@ -41,7 +42,9 @@ import Testing
     }
 
     /// What every protocol shows the same way.
-    static func expectCommon(_ event: JSONValue, protocol name: String, method: String = "pwd", sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectCommon(
+        _ event: JSONValue, protocol name: String, method: String = "pwd", sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(event["geo"] == "object", sourceLocation: sourceLocation)
         #expect(event["country"] == .null, sourceLocation: sourceLocation)
         #expect(event["query"] == "object", sourceLocation: sourceLocation)

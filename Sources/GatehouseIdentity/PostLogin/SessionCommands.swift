@@ -21,7 +21,8 @@ public struct SessionCommands: Sendable, Equatable {
 
     public init(commands: [Command]) {
         for command in commands {
-            guard let (target, call) = Self.split(command.method) else { continue }
+            guard let split = Self.split(command.method) else { continue }
+            let (target, call) = split
             let label = target == "session" ? "session" : "refresh token"
             var changes = target == "session" ? session : refreshToken
             switch call {
@@ -31,7 +32,9 @@ public struct SessionCommands: Sendable, Equatable {
                 if let problem = Self.problem(key: key) ?? Self.problem(value: value) {
                     invalid = invalid ?? SessionMetadataError(problem, target: label)
                 } else if let key = key.stringValue {
-                    changes.metadata.append(value.stringValue.map { .set(key: key, value: $0) } ?? .delete(key: key))
+                    let edit: SessionChanges.MetadataEdit =
+                        value.stringValue.map { .set(key: key, value: $0) } ?? .delete(key: key)
+                    changes.metadata.append(edit)
                 }
             case "deleteMetadata":
                 let key = command.args.first ?? .null

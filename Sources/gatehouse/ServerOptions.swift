@@ -106,6 +106,12 @@ struct ServerOptions: ParsableArguments {
             geoipDatabase: env("GATEHOUSE_GEOIP_DATABASE")
         )
         if let file = env("GATEHOUSE_CREDENTIALS_FILE") { configuration.credentialsFile = file }
+        if let picture = env("GATEHOUSE_DEFAULT_PICTURE") {
+            guard ["gravatar", "none"].contains(picture) else {
+                throw ValidationError("GATEHOUSE_DEFAULT_PICTURE must be gravatar or none, got \(picture)")
+            }
+            configuration.defaultPictures = picture == "gravatar"
+        }
         if let sources = env("GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES") {
             do {
                 _ = try DependencySources(setting: sources)

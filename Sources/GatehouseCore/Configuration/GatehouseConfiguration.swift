@@ -73,6 +73,11 @@ public struct GatehouseConfiguration: Sendable {
     /// A MaxMind GeoIP2/GeoLite2 City database (`GATEHOUSE_GEOIP_DATABASE`) for
     /// `event.request.geoip`; none by default.
     public var geoipDatabase: String?
+    /// Whether database users created without a `picture` get Auth0's default one, the
+    /// Gravatar of their e-mail with an initials fallback (`GATEHOUSE_DEFAULT_PICTURE`:
+    /// `gravatar`, the default, or `none`). Auth0 has no setting for this; a server option
+    /// keeps e-mail hashes away from gravatar.com for those who must.
+    public var defaultPictures = true
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text

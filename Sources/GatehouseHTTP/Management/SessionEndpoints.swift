@@ -17,12 +17,16 @@ struct SessionEndpoints {
 
     static func iso(_ millis: EpochMillis?) -> JSONValue { millis.map { .string(Timestamp.iso8601($0)) } ?? .null }
 
-    /// Auth0's session shape (the fields Gatehouse keeps).
+    /// Metadata as Auth0 shows it (`session_metadata`, `refresh_token_metadata`): `{}` when none.
+    static func metadata(_ values: [String: String]?) -> JSONValue { .object((values ?? [:]).mapValues(JSONValue.string)) }
+
+    /// Auth0's session shape (the fields Gatehouse keeps), with `session_metadata`.
     static func view(_ session: SessionRecord) -> JSONValue {
         .object([
             "id": .string(session.id), "user_id": .string(session.user_id), "created_at": iso(session.created_at),
             "updated_at": iso(session.created_at), "authenticated_at": iso(session.authenticated_at),
-            "expires_at": iso(session.expires_at), "idle_expires_at": iso(session.expires_at),
+            "expires_at": iso(session.expires_at), "idle_expires_at": iso(session.endsAt),
+            "session_metadata": metadata(session.session_metadata),
             "last_interacted_at": iso(session.created_at),
             "clients": .array(session.clients.map { .object(["client_id": .string($0)]) }),
             "authentication": .object([
@@ -31,7 +35,7 @@ struct SessionEndpoints {
         ])
     }
 
-    /// Auth0's refresh-token shape.
+    /// Auth0's refresh-token shape, with `refresh_token_metadata`.
     static func view(_ token: RefreshTokenRecord, rotating: Bool) -> JSONValue {
         var audiences: [JSONValue] = []
         if let audience = token.audience {
@@ -41,8 +45,9 @@ struct SessionEndpoints {
         return .object([
             "id": .string(token.id), "user_id": .string(token.user_id), "client_id": .string(token.client_id),
             "session_id": token.session_id.map(JSONValue.string) ?? .null, "created_at": iso(token.created_at),
-            "expires_at": iso(token.expires_at), "idle_expires_at": iso(token.expires_at), "rotating": .bool(rotating),
+            "expires_at": iso(token.expires_at), "idle_expires_at": iso(token.endsAt), "rotating": .bool(rotating),
             "resource_servers": .array(audiences), "last_exchanged_at": iso(token.created_at),
+            "refresh_token_metadata": metadata(token.refresh_token_metadata),
         ])
     }
 
@@ -51,6 +56,7 @@ struct SessionEndpoints {
         [
             "id": .string(), "user_id": .string(), "created_at": date, "updated_at": date, "authenticated_at": date,
             "expires_at": date, "idle_expires_at": date, "last_interacted_at": date,
+            "session_metadata": .map(.string()),
             "clients": .array(.object(["client_id": .string()], required: ["client_id"])),
             "authentication": .object(["methods": .array(.object(["name": .string(), "timestamp": date], required: ["name"]))]),
         ], required: ["id", "user_id", "created_at", "authenticated_at", "expires_at", "clients"])
@@ -59,7 +65,7 @@ struct SessionEndpoints {
             "id": .string(), "user_id": .string(), "client_id": .string(), "session_id": .nullable(.string()), "created_at": date,
             "expires_at": .nullable(date), "idle_expires_at": .nullable(date), "rotating": .boolean,
             "resource_servers": .array(.object(["audience": .string(), "scopes": .string()], required: ["audience"])),
-            "last_exchanged_at": date,
+            "last_exchanged_at": date, "refresh_token_metadata": .map(.string()),
         ], required: ["id", "user_id", "client_id", "created_at", "rotating", "resource_servers"])
 
     /// Whether `clientID`'s refresh tokens rotate (Auth0 shows it per token).
@@ -175,6 +181,6 @@ struct SessionEndpoints {
     }
 
     static func isUsable(_ token: RefreshTokenRecord, now: EpochMillis = Timestamp.nowMillis()) -> Bool {
-        token.rotated_at == nil && token.revoked_at == nil && (token.expires_at.map { $0 > now } ?? true)
+        token.rotated_at == nil && token.revoked_at == nil && (token.endsAt.map { $0 > now } ?? true)
     }
 }

@@ -18,7 +18,7 @@ struct RefreshTokenGrant: GrantHandler {
         guard token.revoked_at == nil else {
             throw OAuthError(.invalidGrant, "Unknown or invalid refresh token.", status: 403)
         }
-        if let expiresAt = token.expires_at, expiresAt <= now {
+        if let expiresAt = token.endsAt, expiresAt <= now {
             throw OAuthError(.invalidGrant, "The refresh token has expired.", status: 403)
         }
         let rotating = request.client.refresh_token.rotation_type == "rotating"

@@ -8,7 +8,8 @@ public struct ActionEventRequest: Sendable {
     public var hostname: String?
     public var userAgent: String?
     public var language: String?
-    /// The `/authorize` query of browser logins; `nil` for the token endpoint.
+    /// The `/authorize` query of browser logins; `nil` for the token endpoint (an empty
+    /// `event.request.query` for post-login).
     public var query: [String: String]?
     /// The form or JSON body, without secrets (`client_secret`, `password`, …).
     public var body: [String: String]
@@ -31,16 +32,19 @@ public struct ActionEventRequest: Sendable {
         self.body = body.filter { !Self.secretParameters.contains($0.key) }
     }
 
-    /// `event.request`, with `geoip` when a GeoIP database is configured and knows the address.
-    func json(geoip database: MaxMindDatabase?) -> JSONValue {
+    /// `event.request`. `geoip` is always an object, as on Auth0: its fields are there when a
+    /// GeoIP database is configured and knows the address, absent otherwise. `query` is always
+    /// an object for `post-login` (`includeQuery`; empty on back-channel grants, which have no
+    /// `/authorize` query) and absent for `credentials-exchange` (§2.3).
+    func json(geoip database: MaxMindDatabase?, includeQuery: Bool = false) -> JSONValue {
         var request: [String: JSONValue] = [
             "ip": .string(ip), "method": .string(method), "body": .object(body.mapValues(JSONValue.string)),
+            "geoip": database?.geoip(for: ip) ?? .object([:]),
         ]
-        if let query { request["query"] = .object(query.mapValues(JSONValue.string)) }
+        if includeQuery { request["query"] = .object((query ?? [:]).mapValues(JSONValue.string)) }
         if let hostname { request["hostname"] = .string(hostname) }
         if let userAgent { request["user_agent"] = .string(userAgent) }
         if let language { request["language"] = .string(language) }
-        if let geoip = database?.geoip(for: ip) { request["geoip"] = geoip }
         return .object(request)
     }
 }

@@ -13,7 +13,7 @@ extension PostLoginContext {
                 "metadata": .object(client.client_metadata.mapValues(JSONValue.string)),
             ]),
             "tenant": .object(["id": .string(tenant)]),
-            "request": request.json(geoip: geoip),
+            "request": request.json(geoip: geoip, includeQuery: true),
             "transaction": transactionJSON,
             "authentication": .object([
                 "methods": .array([
@@ -31,7 +31,11 @@ extension PostLoginContext {
             event["connection"] = .object(["name": .string(user.connection), "strategy": "auth0"])
         }
         if let audience { event["resource_server"] = .object(["identifier": .string(audience)]) }
-        if let sessionID { event["session"] = .object(["id": .string(sessionID)]) }
+        if let session {
+            event["session"] = Self.sessionJSON(session)
+        } else if let sessionID {
+            event["session"] = .object(["id": .string(sessionID)])
+        }
         if let refreshToken {
             var token: [String: JSONValue] = [
                 "id": .string(refreshToken.id), "client_id": .string(refreshToken.client_id),
@@ -39,6 +43,8 @@ extension PostLoginContext {
                 "rotating": .bool(client.refresh_token.rotation_type == "rotating"),
             ]
             if let expiresAt = refreshToken.expires_at { token["expires_at"] = .string(Timestamp.iso8601(expiresAt)) }
+            if let idle = refreshToken.idle_expires_at { token["idle_expires_at"] = .string(Timestamp.iso8601(idle)) }
+            token["metadata"] = .object((refreshToken.refresh_token_metadata ?? [:]).mapValues(JSONValue.string))
             if let session = refreshToken.session_id { token["session_id"] = .string(session) }
             if let audience = refreshToken.audience {
                 token["resource_servers"] = .array([
@@ -76,11 +82,34 @@ extension PostLoginContext {
         return .object(profile)
     }
 
+    /// `event.session` (§2.2) for a session the login holds: its id, times and metadata
+    /// (`api.session.setMetadata` of earlier logins; `{}` when none).
+    static func sessionJSON(_ session: SessionRecord) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(session.id), "user_id": .string(session.user_id),
+            "created_at": .string(Timestamp.iso8601(session.created_at)),
+            "authenticated_at": .string(Timestamp.iso8601(session.authenticated_at)),
+            "expires_at": .string(Timestamp.iso8601(session.expires_at)),
+            "clients": .array(session.clients.map { .object(["client_id": .string($0)]) }),
+            "metadata": .object((session.session_metadata ?? [:]).mapValues(JSONValue.string)),
+        ]
+        if let idle = session.idle_expires_at { fields["idle_expires_at"] = .string(Timestamp.iso8601(idle)) }
+        return .object(fields)
+    }
+
+    /// `event.transaction` (§2.2). `acr_values`, `ui_locales` and `prompt` are always arrays
+    /// (empty when not requested, and on back-channel grants) and `locale` is always set, as
+    /// Auth0 provides them and real actions read them without guards.
     private var transactionJSON: JSONValue {
+        func words(_ value: String?) -> JSONValue {
+            .array((value ?? "").split(separator: " ").map { .string(String($0)) })
+        }
         var fields: [String: JSONValue] = [
             "protocol": .string(loginProtocol.rawValue),
             "requested_scopes": .array(requestedScopes.values.map(JSONValue.string)),
             "metadata": .object([:]),
+            "acr_values": words(transaction?.query["acr_values"]), "ui_locales": words(transaction?.ui_locales),
+            "prompt": words(transaction?.prompt), "locale": .string(Self.locale(uiLocales: transaction?.ui_locales)),
         ]
         if let transaction {
             fields["id"] = .string(transaction.id)
@@ -88,15 +117,14 @@ extension PostLoginContext {
             fields["response_type"] = .array(transaction.response_type.split(separator: " ").map { .string(String($0)) })
             fields["response_mode"] = .string(transaction.response_mode)
             if let state = transaction.state { fields["state"] = .string(state) }
-            if let locales = transaction.ui_locales {
-                fields["ui_locales"] = .array(locales.split(separator: " ").map { .string(String($0)) })
-            }
-            if let prompt = transaction.prompt { fields["prompt"] = .array(prompt.split(separator: " ").map { .string(String($0)) }) }
             if let hint = transaction.login_hint { fields["login_hint"] = .string(hint) }
-            if let acr = transaction.query["acr_values"] {
-                fields["acr_values"] = .array(acr.split(separator: " ").map { .string(String($0)) })
-            }
         }
         return .object(fields)
+    }
+
+    /// `event.transaction.locale`: the first of the `ui_locales` the client asked for (OIDC Core
+    /// §3.1.2.1), `en` otherwise, Auth0's default tenant language.
+    static func locale(uiLocales: String?) -> String {
+        (uiLocales ?? "").split(separator: " ").first.map(String.init) ?? "en"
     }
 }

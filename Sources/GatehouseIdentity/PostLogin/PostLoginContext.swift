@@ -29,6 +29,9 @@ public struct PostLoginContext: Sendable {
     /// When the user authenticated (`event.authentication.methods[].timestamp`).
     public var authenticatedAt: EpochMillis
     public var sessionID: String?
+    /// The session itself, when the login has it (new or re-used): `event.session` then carries
+    /// its metadata and expiry (`auth0-actions.md` §2.2); otherwise only `sessionID` is shown.
+    public var session: SessionRecord?
     /// The refresh token being exchanged, for `oauth2-refresh-token`.
     public var refreshToken: RefreshTokenRecord?
     /// The configuration version the request was served with (selects the bindings).
@@ -37,8 +40,9 @@ public struct PostLoginContext: Sendable {
     public init(
         loginProtocol: LoginProtocol, user: UserRecord, client: ClientRecord, request: ActionEventRequest,
         transaction: LoginTransactionRecord? = nil, requestedScopes: ScopeList, audience: String?, authenticatedAt: EpochMillis,
-        sessionID: String?, refreshToken: RefreshTokenRecord? = nil, configurationVersion: Int64
+        sessionID: String?, refreshToken: RefreshTokenRecord? = nil, configurationVersion: Int64, session: SessionRecord? = nil
     ) {
+        self.session = session
         self.loginProtocol = loginProtocol
         self.user = user
         self.client = client

@@ -197,12 +197,14 @@ public struct UserDirectory: Sendable {
         if let error = Self.passwordTooLong(password) { throw error }
         let hash = try await passwords.hash(password)
         let now = Timestamp.iso8601(Timestamp.nowMillis())
+        let name = profile.name ?? email
+        let picture = profile.picture ?? (configuration.defaultPictures ? DefaultPicture.gravatar(email: email, name: name) : nil)
         let user = UserRecord(
             user_id: "auth0|" + RandomIdentifier.hex(byteCount: 12), connection: connection.name, email: email,
             email_verified: profile.email_verified ?? false, username: username, phone_number: profile.phone_number,
-            name: profile.name ?? email, nickname: profile.nickname ?? String(email.split(separator: "@").first ?? ""),
+            name: name, nickname: profile.nickname ?? String(email.split(separator: "@").first ?? ""),
             given_name: profile.given_name, family_name: profile.family_name,
-            picture: profile.picture, app_metadata: .object(profile.app_metadata ?? [:]),
+            picture: picture, app_metadata: .object(profile.app_metadata ?? [:]),
             user_metadata: .object(profile.user_metadata ?? [:]), blocked: profile.blocked ?? false,
             created_at: now, updated_at: now)
         do {

@@ -10,10 +10,15 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var created_at: EpochMillis
     public var expires_at: EpochMillis
     public var clients: [String]
+    /// Set by `api.session.setIdleExpiresAt` (`auth0-actions.md` §3.1); `nil` when no action
+    /// asked. The `expires_at` column holds the earlier of the two (`endsAt`).
+    public var idle_expires_at: EpochMillis?
+    /// `api.session.setMetadata` (Auth0's `session_metadata`); `nil` when never set.
+    public var session_metadata: [String: String]?
 
     public init(
         id: String, user_id: String, connection: String, authenticated_at: EpochMillis, created_at: EpochMillis,
-        expires_at: EpochMillis, clients: [String]
+        expires_at: EpochMillis, clients: [String], idle_expires_at: EpochMillis? = nil, session_metadata: [String: String]? = nil
     ) {
         self.id = id
         self.user_id = user_id
@@ -22,7 +27,12 @@ public struct SessionRecord: Codable, Sendable, Equatable {
         self.created_at = created_at
         self.expires_at = expires_at
         self.clients = clients
+        self.idle_expires_at = idle_expires_at
+        self.session_metadata = session_metadata
     }
+
+    /// When the session stops being usable: the earlier of its absolute and idle expiry.
+    public var endsAt: EpochMillis { min(expires_at, idle_expires_at ?? expires_at) }
 }
 
 /// A validated `/authorize` request waiting for the user to log in (the `state` of `/u/login`).
@@ -149,12 +159,20 @@ public struct RefreshTokenRecord: Codable, Sendable, Equatable {
     public var expires_at: EpochMillis?
     public var rotated_at: EpochMillis?
     public var revoked_at: EpochMillis?
+    /// Set by `api.refreshToken.setIdleExpiresAt` (`auth0-actions.md` §3.1); `nil` when no
+    /// action asked. The `expires_at` column holds the earlier of the two (`endsAt`).
+    public var idle_expires_at: EpochMillis?
+    /// `api.refreshToken.setMetadata` (Auth0's `refresh_token_metadata`); `nil` when never set.
+    public var refresh_token_metadata: [String: String]?
 
     public init(
         id: String, family_id: String, client_id: String, user_id: String, scope: String, audience: String?,
         session_id: String?, auth_time: Int64, created_at: EpochMillis, expires_at: EpochMillis?,
-        rotated_at: EpochMillis? = nil, revoked_at: EpochMillis? = nil
+        rotated_at: EpochMillis? = nil, revoked_at: EpochMillis? = nil, idle_expires_at: EpochMillis? = nil,
+        refresh_token_metadata: [String: String]? = nil
     ) {
+        self.idle_expires_at = idle_expires_at
+        self.refresh_token_metadata = refresh_token_metadata
         self.id = id
         self.family_id = family_id
         self.client_id = client_id
@@ -167,6 +185,15 @@ public struct RefreshTokenRecord: Codable, Sendable, Equatable {
         self.expires_at = expires_at
         self.rotated_at = rotated_at
         self.revoked_at = revoked_at
+    }
+
+    /// When the token stops being exchangeable: the earlier of its absolute and idle expiry,
+    /// `nil` for a token that never expires.
+    public var endsAt: EpochMillis? {
+        switch (expires_at, idle_expires_at) {
+        case (let absolute?, let idle?): min(absolute, idle)
+        case (let absolute, let idle): absolute ?? idle
+        }
     }
 }
 

@@ -13,6 +13,11 @@ public protocol SessionRepository: Sendable {
     func insert(_ session: SessionRecord, secretHash: String) async throws
     func update(_ session: SessionRecord) async throws
     func revoke(_ id: String, at: EpochMillis) async throws
+    /// Applies what post-login actions asked for the session (`api.session.setMetadata`,
+    /// `setExpiresAt`, …; `SessionChanges`) and returns it as stored, or `nil` when no session
+    /// that is not revoked has this id. Throws `SessionMetadataError` (nothing written) when
+    /// the metadata would break Auth0's limits.
+    func apply(_ changes: SessionChanges, toSession id: String) async throws -> SessionRecord?
     /// The user's sessions that are neither revoked nor expired at `now`, newest first.
     func active(userID: String, now: EpochMillis) async throws -> [SessionRecord]
     /// Deletes sessions that expired, or were revoked, before `before`.
@@ -44,13 +49,27 @@ struct SQLSessionRepository: SessionRepository {
         try await db.insert(into: "sessions").columns("id", "user_id", "document", "created_at", "expires_at", "secret_hash")
             .values(
                 SQLBind(session.id), SQLBind(session.user_id), SQLBind(document), SQLBind(session.created_at),
-                SQLBind(session.expires_at), SQLBind(secretHash)
+                SQLBind(session.endsAt), SQLBind(secretHash)
             ).run()
     }
 
+    /// The `expires_at` column is when the session ends (`endsAt`: absolute or idle expiry,
+    /// whichever comes first), so every lookup honours both.
     func update(_ session: SessionRecord) async throws {
         try await db.update("sessions").set("document", to: try DocumentCoding.encode(session))
-            .set("expires_at", to: session.expires_at).where("id", .equal, session.id).run()
+            .set("expires_at", to: session.endsAt).where("id", .equal, session.id).run()
+    }
+
+    func apply(_ changes: SessionChanges, toSession id: String) async throws -> SessionRecord? {
+        guard
+            let row = try await db.select().columns("id", "document").from("sessions").where("id", .equal, id)
+                .where("revoked_at", .is, SQLLiteral.null).first()
+        else { return nil }
+        let session = try DocumentCoding.decode(SessionRecord.self, from: row, table: "sessions", id: id)
+        guard !changes.isEmpty else { return session }
+        let changed = try session.applying(changes)
+        try await update(changed)
+        return changed
     }
 
     func revoke(_ id: String, at: EpochMillis) async throws {
@@ -164,6 +183,11 @@ public protocol RefreshTokenRepository: Sendable {
     func markRotated(id: String, at: EpochMillis) async throws -> Bool
     func revokeFamily(_ familyID: String, at: EpochMillis) async throws
     func revoke(id: String, at: EpochMillis) async throws
+    /// Applies what post-login actions asked for the token (`api.refreshToken.setMetadata`,
+    /// `setExpiresAt`, …; `SessionChanges`) and returns it as stored, or `nil` when no token
+    /// has this id. Throws `SessionMetadataError` (nothing written) when the metadata would
+    /// break Auth0's limits.
+    func apply(_ changes: SessionChanges, toToken id: String) async throws -> RefreshTokenRecord?
     /// The token with this id, as `find` returns it.
     func get(id: String) async throws -> RefreshTokenRecord?
     /// The user's refresh tokens that can still be exchanged at `now` (not rotated, revoked or
@@ -185,8 +209,19 @@ struct SQLRefreshTokenRepository: RefreshTokenRepository {
             .columns("id", "token_hash", "family_id", "client_id", "user_id", "document", "created_at", "expires_at")
             .values(
                 SQLBind(token.id), SQLBind(tokenHash), SQLBind(token.family_id), SQLBind(token.client_id),
-                SQLBind(token.user_id), SQLBind(document), SQLBind(token.created_at), SQLBind(token.expires_at)
+                SQLBind(token.user_id), SQLBind(document), SQLBind(token.created_at), SQLBind(token.endsAt)
             ).run()
+    }
+
+    /// The `expires_at` column is when the token ends (`endsAt`), so listings and purges
+    /// honour an idle expiry too.
+    func apply(_ changes: SessionChanges, toToken id: String) async throws -> RefreshTokenRecord? {
+        guard let token = try await get(id: id) else { return nil }
+        guard !changes.isEmpty else { return token }
+        let changed = try token.applying(changes)
+        try await db.update("refresh_tokens").set("document", to: try DocumentCoding.encode(changed))
+            .set("expires_at", to: changed.endsAt).where("id", .equal, id).run()
+        return changed
     }
 
     func find(tokenHash: String) async throws -> RefreshTokenRecord? {

@@ -125,7 +125,7 @@ extension LoginCompletion {
         }
         var event = suspended.suspension.event
         if case .object(var fields) = event {
-            fields["request"] = request.json(geoip: geoip)
+            fields["request"] = request.json(geoip: geoip, includeQuery: true)
             event = .object(fields)
         }
         return try await proceed(

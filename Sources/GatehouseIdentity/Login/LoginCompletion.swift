@@ -57,7 +57,7 @@ public struct LoginCompletion: Sendable {
             loginProtocol: attempt.loginProtocol, user: user, client: client, request: request, transaction: attempt.transaction,
             requestedScopes: ScopeList(attempt.requestedScope), audience: attempt.audience, authenticatedAt: attempt.authenticatedAt,
             sessionID: attempt.session?.id ?? attempt.refreshToken?.session_id, refreshToken: attempt.refreshToken,
-            configurationVersion: configurationVersion)
+            configurationVersion: configurationVersion, session: attempt.session)
         let outcome: Outcome
         do {
             if let postLogin {

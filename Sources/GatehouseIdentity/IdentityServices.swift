@@ -26,6 +26,8 @@ public struct IdentityServices: Sendable {
     public let flows: FlowRunner?
     /// The `post-login` trigger of every kind of login; `nil` without Actions.
     public let postLogin: PostLoginFlow?
+    /// Guardian factors, users' authenticators, code checks and remembered browsers.
+    public let multifactor: MultifactorService
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -53,6 +55,9 @@ public struct IdentityServices: Sendable {
             }
         }
         self.postLogin = postLogin
+        multifactor = MultifactorService(
+            storage: storage, issuerName: tenantName,
+            phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
         grants = GrantRegistry(handlers: [
             ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName, geoip: geoip),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),

@@ -64,7 +64,8 @@ struct GuardianEndpoints {
     static let date = JSONSchema.string(format: "date-time")
     static let enrollmentSchema = JSONSchema.object(
         [
-            "id": .string(), "status": .string(["pending", "confirmed"]), "type": .string(), "auth_method": .string(["authenticator", "sms"]),
+            "id": .string(), "status": .string(["pending", "confirmed"]), "type": .string(),
+            "auth_method": .string(["authenticator", "sms"]),
             "name": .string(), "phone_number": .string(), "enrolled_at": date, "last_auth": date,
         ], required: ["id", "status"])
 
@@ -89,7 +90,9 @@ struct GuardianEndpoints {
                 response: .value(.object(["enabled": .boolean], required: ["enabled"]))
             ) { request, context in
                 let body = try await context.body(GuardianFactorBody.self, from: request)
-                let enabled = try await Self.mapping { try await multifactor.setFactor(try context.parameter("name"), enabled: body.enabled) }
+                let enabled = try await Self.mapping {
+                    try await multifactor.setFactor(try context.parameter("name"), enabled: body.enabled)
+                }
                 return try JSONResponse.make(JSONValue.object(["enabled": .bool(enabled)]))
             },
             ManagementEndpoint(

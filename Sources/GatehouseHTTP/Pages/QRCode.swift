@@ -1,5 +1,5 @@
-import Foundation
 import CQRCodeGen
+import Foundation
 
 /// A QR code (ISO/IEC 18004, Model 2) encoded by Nayuki's QR Code generator, the C library
 /// Debian ships as `libqrcodegen-dev`: the TOTP enrolment page shows the `otpauth://` URI as one.

@@ -28,16 +28,10 @@ public protocol MultifactorRepository: Sendable {
     func delete(_ id: String) async throws -> Bool
     /// Deletes the user's authenticators of `kinds` (all of them when `nil`), with their codes;
     /// returns how many went.
-    func deleteAll(userID: String, kinds: [MultifactorEnrollmentRecord.Kind]?) async throws -> Int {
-        var query = db.select().column("id").from("mfa_enrollments").where("user_id", .equal, userID)
-        if let kinds { query = query.where("type", .in, kinds.map(\.rawValue)) }
-        let ids = try await query.limit(1_000).all().map { try $0.decode(column: "id", as: String.self) }
-        guard !ids.isEmpty else { return 0 }
-        try await db.delete(from: "mfa_codes").where("enrollment_id", .in, ids).run()
-        try await db.delete(from: "mfa_enrollments").where("id", .in, ids).run()
-        return ids.count
-    }
+    func deleteAll(userID: String, kinds: [MultifactorEnrollmentRecord.Kind]?) async throws -> Int
 
+    /// Stores the code just sent for an authenticator, replacing any earlier one (so only the
+    /// latest code works) and starting its attempt count at 0.
     func storeCode(_ code: MultifactorCodeRecord) async throws
     /// Counts one guess at the authenticator's code and returns the code with the count
     /// including it, if it has not expired and had fewer than `maxAttempts` guesses before.
@@ -132,7 +126,8 @@ struct SQLMultifactorRepository: MultifactorRepository {
     {
         try await db.update("mfa_enrollments").set("secret_hash", to: newHash).set("last_auth_at", to: at)
             .where("user_id", .equal, userID).where("type", .equal, MultifactorEnrollmentRecord.Kind.recoveryCode.rawValue)
-            .where("secret_hash", .equal, oldHash).returning(Self.columns.map { SQLColumn($0) as any SQLExpression }).first().map(Self.enrollment)
+            .where("secret_hash", .equal, oldHash).returning(Self.columns.map { SQLColumn($0) as any SQLExpression }).first().map(
+                Self.enrollment)
     }
 
     func touch(_ id: String, at: EpochMillis) async throws {
@@ -145,18 +140,13 @@ struct SQLMultifactorRepository: MultifactorRepository {
     }
 
     func deleteAll(userID: String, kinds: [MultifactorEnrollmentRecord.Kind]?) async throws -> Int {
-        var codes = db.delete(from: "mfa_codes").where("user_id", .equal, userID)
-        var enrollments = db.delete(from: "mfa_enrollments").where("user_id", .equal, userID)
-        if let kinds {
-            let names = kinds.map(\.rawValue)
-            codes = codes.where(
-                "enrollment_id", .in,
-                SQLGroupExpression(
-                    db.select().column("id").from("mfa_enrollments").where("user_id", .equal, userID).where("type", .in, names).query))
-            enrollments = enrollments.where("type", .in, names)
-        }
-        try await codes.run()
-        return try await enrollments.returning("id").all().count
+        var query = db.select().column("id").from("mfa_enrollments").where("user_id", .equal, userID)
+        if let kinds { query = query.where("type", .in, kinds.map(\.rawValue)) }
+        let ids = try await query.limit(1_000).all().map { try $0.decode(column: "id", as: String.self) }
+        guard !ids.isEmpty else { return 0 }
+        try await db.delete(from: "mfa_codes").where("enrollment_id", .in, ids).run()
+        try await db.delete(from: "mfa_enrollments").where("id", .in, ids).run()
+        return ids.count
     }
 
     func storeCode(_ code: MultifactorCodeRecord) async throws {

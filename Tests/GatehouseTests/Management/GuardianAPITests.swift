@@ -31,7 +31,8 @@ struct GuardianAPITests {
                     .put, "/api/v2/guardian/factors/\(factor)", .object(["enabled": false]), token: fixtures.token)
                 #expect(disabled.status == .ok && disabled.json == .object(["enabled": false]))
             }
-            let unknown = try await client.json(.put, "/api/v2/guardian/factors/carrier-pigeon", .object(["enabled": true]), token: fixtures.token)
+            let unknown = try await client.json(
+                .put, "/api/v2/guardian/factors/carrier-pigeon", .object(["enabled": true]), token: fixtures.token)
             #expect(unknown.status == .badRequest && unknown.json["message"]?.stringValue?.contains("not a factor") == true)
             for body: JSONValue in [.object([:]), .object(["enabled": "yes"]), .object(["enabled": true, "extra": 1])] {
                 let bad = try await client.json(.put, "/api/v2/guardian/factors/otp", body, token: fixtures.token)
@@ -92,7 +93,8 @@ struct GuardianAPITests {
             let methodID = "totp%7C\(start.enrollmentID)"
             let one = try await client.json(.get, "/api/v2/users/\(user)/authentication-methods/\(methodID)", token: fixtures.token)
             #expect(one.status == .ok && one.json["type"] == "totp", "\(one.text)")
-            let missing = try await client.json(.get, "/api/v2/users/\(user)/authentication-methods/totp%7Cdev_nothing", token: fixtures.token)
+            let missing = try await client.json(
+                .get, "/api/v2/users/\(user)/authentication-methods/totp%7Cdev_nothing", token: fixtures.token)
             #expect(missing.status == .notFound && missing.json["errorCode"] == "authentication_method_not_found")
 
             let regenerated = try await client.json(.post, "/api/v2/users/\(user)/recovery-code-regeneration", token: fixtures.token)

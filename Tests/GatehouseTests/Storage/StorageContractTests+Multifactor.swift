@@ -95,7 +95,9 @@ extension StorageContractTests {
             let attempts = try await withThrowingTaskGroup(of: MultifactorCodeRecord?.self) { group in
                 for _ in 0..<9 {
                     group.addTask {
-                        try await storage.transaction { try await $0.multifactor.attemptCode(enrollmentID: phone.id, maxAttempts: 5, now: 4_000) }
+                        try await storage.transaction {
+                            try await $0.multifactor.attemptCode(enrollmentID: phone.id, maxAttempts: 5, now: 4_000)
+                        }
                     }
                 }
                 return try await group.reduce(into: [MultifactorCodeRecord]()) { if let code = $1 { $0.append(code) } }
@@ -104,13 +106,16 @@ extension StorageContractTests {
             #expect(attempts.allSatisfy { $0.code_hash == "new" })
             try await store("fresh", at: 5_000)
             // Expired: no guess is granted.
-            #expect(try await storage.read { try await $0.multifactor.attemptCode(enrollmentID: phone.id, maxAttempts: 5, now: 305_000) } == nil)
+            #expect(
+                try await storage.read { try await $0.multifactor.attemptCode(enrollmentID: phone.id, maxAttempts: 5, now: 305_000) } == nil
+            )
             #expect(try await storage.read { try await $0.multifactor.consumeCode(enrollmentID: phone.id, codeHash: "wrong") } == false)
             #expect(try await storage.read { try await $0.multifactor.consumeCode(enrollmentID: phone.id, codeHash: "fresh") })
             #expect(try await storage.read { try await $0.multifactor.consumeCode(enrollmentID: phone.id, codeHash: "fresh") } == false)
             try await store("later", at: 10_000)
             try await storage.read { try await $0.multifactor.purgeCodes(expiredBefore: 400_000) }
-            #expect(try await storage.read { try await $0.multifactor.attemptCode(enrollmentID: phone.id, maxAttempts: 5, now: 11_000) } == nil)
+            #expect(
+                try await storage.read { try await $0.multifactor.attemptCode(enrollmentID: phone.id, maxAttempts: 5, now: 11_000) } == nil)
         }
     }
 
@@ -123,13 +128,21 @@ extension StorageContractTests {
                 try await repositories.rememberedBrowsers.remember(tokenHash: "c", userID: "auth0|john", createdAt: 0, expiresAt: 9_000)
             }
             #expect(try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "a", userID: "auth0|jane", now: 500) })
-            #expect(try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "a", userID: "auth0|jane", now: 1_000) } == false)
-            #expect(try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "c", userID: "auth0|jane", now: 500) } == false)
+            #expect(
+                try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "a", userID: "auth0|jane", now: 1_000) }
+                    == false)
+            #expect(
+                try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "c", userID: "auth0|jane", now: 500) }
+                    == false)
             try await storage.read { try await $0.rememberedBrowsers.forget(userID: "auth0|jane") }
-            #expect(try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "b", userID: "auth0|jane", now: 500) } == false)
+            #expect(
+                try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "b", userID: "auth0|jane", now: 500) }
+                    == false)
             #expect(try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "c", userID: "auth0|john", now: 500) })
             try await storage.read { try await $0.rememberedBrowsers.purge(expiredBefore: 10_000) }
-            #expect(try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "c", userID: "auth0|john", now: 500) } == false)
+            #expect(
+                try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: "c", userID: "auth0|john", now: 500) }
+                    == false)
 
             #expect(try await storage.read { try await $0.guardianSettings.all() } == [:])
             try await storage.read { try await $0.guardianSettings.set("factor.otp", "true") }

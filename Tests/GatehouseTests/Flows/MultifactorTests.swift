@@ -321,6 +321,14 @@ enum AuthenticatorApp {
                 .post, "/api/v2/users/\(userID)/multifactor/actions/invalidate-remember-browser", token: fixtures.token)
             #expect(reply.status == .noContent, "\(reply.text)")
             #expect(try await mfa.isBrowserRemembered(userID: userID, token: token) == false)
+
+            // Deleting the user deletes their authenticators and remembered browsers.
+            let kept = try await mfa.rememberBrowser(userID: userID)
+            _ = try await mfa.regenerateRecoveryCode(userID: userID)
+            let deleted = try await client.json(.delete, "/api/v2/users/\(userID)", token: fixtures.token)
+            #expect(deleted.status == .noContent)
+            #expect(try await mfa.isBrowserRemembered(userID: userID, token: kept) == false)
+            #expect(try await client.server.services.storage.read { try await $0.multifactor.enrollments(userID: userID) } == [])
         }
     }
 }

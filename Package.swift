@@ -54,9 +54,12 @@ let package = Package(
                 "GatehouseActions",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],
             swiftSettings: swiftSettings
         ),
+        // QR codes for the TOTP enrolment page: Debian's `libqrcodegen-dev` (Nayuki's encoder).
+        .systemLibrary(name: "CQRCodeGen", pkgConfig: "qrcodegen", providers: [.apt(["libqrcodegen-dev"])]),
         // The few C calls Swift cannot make itself (prctl is variadic).
         .target(name: "CGatehouseSystem"),
         // The Actions sandbox: trigger catalog, Node.js worker pool, flow messages. The runner
@@ -88,6 +91,7 @@ let package = Package(
                 "GatehouseIdentity",
                 "GatehouseSandbox",
                 "GatehouseActions",
+                "CQRCodeGen",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -28,6 +28,8 @@ public struct IdentityServices: Sendable {
     public let postLogin: PostLoginFlow?
     /// Where every login ends (issued, refused or suspended).
     public let loginCompletion: LoginCompletion
+    /// Guardian factors, users' authenticators, code checks and remembered browsers.
+    public let multifactor: MultifactorService
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -57,6 +59,9 @@ public struct IdentityServices: Sendable {
         self.postLogin = postLogin
         let completion = LoginCompletion(storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip)
         loginCompletion = completion
+        multifactor = MultifactorService(
+            storage: storage, issuerName: tenantName,
+            phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
         grants = GrantRegistry(handlers: [
             ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName, geoip: geoip),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),

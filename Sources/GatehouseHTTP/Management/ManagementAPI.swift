@@ -16,6 +16,7 @@ struct ManagementAPI {
             + UserEndpoints(services: services).endpoints + ConnectionEndpoints(services: services).endpoints
             + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions, recorder: services.flows?.recorder).endpoints
             + AttackProtectionEndpoints(services: services).endpoints + SessionEndpoints(services: services).endpoints
+            + GuardianEndpoints(services: services).endpoints + AuthenticationMethodEndpoints(services: services).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

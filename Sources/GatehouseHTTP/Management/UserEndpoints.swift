@@ -191,6 +191,7 @@ struct UserEndpoints {
                 let deleted = try await storage.transaction { repositories in
                     guard try await repositories.users.delete(id) else { return false }
                     try await repositories.loginAttempts.clear(userIDs: [id], identifiers: [])
+                    try await MultifactorService.userWasDeleted(id, in: repositories)
                     return true
                 }
                 guard deleted else { throw Self.notFound }

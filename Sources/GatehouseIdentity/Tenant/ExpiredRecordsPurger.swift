@@ -8,7 +8,7 @@ import Synchronization
 /// once expired; suspended logins an hour after their expiry (until then a replayed `state` is
 /// told it was already used); authorization codes an hour after their expiry (a replay within that hour still
 /// revokes what the code issued); sessions and refresh tokens a day after they expired or were
-/// revoked. Brute-force counters and IP buckets are purged where they are counted
+/// revoked; one-time MFA codes and remembered browsers once expired. Brute-force counters and IP buckets are purged where they are counted
 /// (`AttackProtection`); execution records and tenant logs by their retention.
 ///
 /// Every instance purges on its own; the deletes are idempotent, so instances sharing a
@@ -35,6 +35,8 @@ public final class ExpiredRecordsPurger: Sendable {
             try await repositories.authorizationCodes.purge(expiredBefore: now - Self.codeReplayWindow)
             try await repositories.sessions.purge(endedBefore: now - Self.endedRowsKept)
             try await repositories.refreshTokens.purge(endedBefore: now - Self.endedRowsKept)
+            try await repositories.multifactor.purgeCodes(expiredBefore: now)
+            try await repositories.rememberedBrowsers.purge(expiredBefore: now)
         }
     }
 

@@ -8,7 +8,8 @@ public enum ManagementScopes {
             "read:client_keys", "update:client_keys", "read:logs", "read:logs_users", "read:role_members", "read:sessions",
             "delete:sessions",
             "read:refresh_tokens", "delete:refresh_tokens", "read:attack_protection",
-            "update:attack_protection",
+            "update:attack_protection", "read:guardian_factors", "update:guardian_factors", "read:guardian_enrollments",
+            "delete:guardian_enrollments", "read:authentication_methods", "delete:authentication_methods",
         ]
 
     static let resources = [

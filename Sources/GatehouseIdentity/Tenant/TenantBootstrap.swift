@@ -74,7 +74,7 @@ public struct TenantBootstrap: Sendable {
             generatedSecret: configuration.bootstrapClientSecret == nil ? secret : nil)
     }
 
-    /// Management scopes added in a later version (sessions, refresh tokens, attack protection)
+    /// Management scopes added in a later version (sessions, refresh tokens, attack protection, MFA)
     /// join the Management API of an existing tenant, and every client grant that held all of its
     /// scopes (the bootstrap client's, unless an operator narrowed it) keeps holding all of them.
     func addNewManagementScopes() async throws {

@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions,
+        loginSuspensions, multifactor,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -212,6 +212,37 @@ extension Migration {
                 expires_at BIGINT NOT NULL, consumed_at BIGINT)
             """,
             "CREATE INDEX login_suspensions_expiry ON login_suspensions (expires_at)",
+        ]
+    )
+
+    /// Multi-factor authentication: each user's authenticators (TOTP secrets sealed with the
+    /// master key, recovery codes and one-time SMS codes stored only as their SHA-256), the
+    /// pending one-time codes with their attempt count, the browsers a user asked to be
+    /// remembered (by the SHA-256 of their cookie), and the tenant's Guardian factor settings.
+    static let multifactor = Migration(
+        version: 9,
+        name: "multifactor",
+        statements: [
+            """
+            CREATE TABLE mfa_enrollments (
+                id TEXT PRIMARY KEY, user_id TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+                sealed_secret TEXT, secret_hash TEXT, phone_number TEXT, last_used_step BIGINT,
+                created_at BIGINT NOT NULL, last_auth_at BIGINT)
+            """,
+            "CREATE INDEX mfa_enrollments_user ON mfa_enrollments (user_id)",
+            """
+            CREATE TABLE mfa_codes (
+                enrollment_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, code_hash TEXT NOT NULL, attempts BIGINT NOT NULL,
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX mfa_codes_expiry ON mfa_codes (expires_at)",
+            """
+            CREATE TABLE mfa_remembered_browsers (
+                token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX mfa_remembered_browsers_user ON mfa_remembered_browsers (user_id)",
+            "CREATE INDEX mfa_remembered_browsers_expiry ON mfa_remembered_browsers (expires_at)",
+            "CREATE TABLE guardian_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ]
     )
 }

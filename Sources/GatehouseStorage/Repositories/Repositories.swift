@@ -22,6 +22,9 @@ public struct Repositories: Sendable {
     public let actions: any ActionRepository
     public let observability: any ObservabilityRepository
     public let actionCache: any ActionCacheRepository
+    public let multifactor: any MultifactorRepository
+    public let rememberedBrowsers: any RememberedBrowserRepository
+    public let guardianSettings: any GuardianSettingsRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -42,6 +45,9 @@ public struct Repositories: Sendable {
         actions = SQLActionRepository(db: db, masterKey: masterKey)
         observability = SQLObservabilityRepository(db: db)
         actionCache = SQLActionCacheRepository(db: db)
+        multifactor = SQLMultifactorRepository(db: db, masterKey: masterKey)
+        rememberedBrowsers = SQLRememberedBrowserRepository(db: db)
+        guardianSettings = SQLGuardianSettingsRepository(db: db)
     }
 }
 

@@ -57,11 +57,13 @@ public struct IdentityServices: Sendable {
             }
         }
         self.postLogin = postLogin
-        let completion = LoginCompletion(storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip)
-        loginCompletion = completion
-        multifactor = MultifactorService(
+        let multifactor = MultifactorService(
             storage: storage, issuerName: tenantName,
             phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
+        self.multifactor = multifactor
+        let completion = LoginCompletion(
+            storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip, multifactor: multifactor)
+        loginCompletion = completion
         grants = GrantRegistry(handlers: [
             ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName, geoip: geoip),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),

@@ -141,6 +141,7 @@ public struct GatehouseServer: Sendable {
         LogoutRoutes(services: services, pages: pages, responder: responder, authorization: authorization, cookies: cookies)
             .register(on: router)
         ContinueRoutes(services: services, pages: pages, responder: responder).register(on: router)
+        MultifactorPageRoutes(services: services, pages: pages, responder: responder, cookies: cookies).register(on: router)
         ManagementAPI(services: services, actions: actions).register(on: router)
         return router
     }

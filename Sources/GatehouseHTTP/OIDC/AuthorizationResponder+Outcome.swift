@@ -29,7 +29,8 @@ extension AuthorizationResponder {
             loginProtocol: .browser, userID: login.user.user_id, clientID: login.client.client_id, transaction: transaction,
             session: login.session, isNewSession: login.authenticated, requestedScope: transaction.scope,
             audience: transaction.audience, authenticatedAt: login.session.authenticated_at, freshAuthentication: login.authenticated,
-            countsAsLogin: login.authenticated, browserHash: SecretComparison.digest(browser.secret))
+            countsAsLogin: login.authenticated, browserHash: SecretComparison.digest(browser.secret),
+            rememberedBrowserHash: request.cookies[SessionCookies.rememberBrowserName].map { SecretComparison.digest($0.value) })
         let eventRequest = ActionEventRequest(
             ip: context.remoteIP, method: request.method.rawValue, hostname: request.head.authority,
             userAgent: request.headers[.userAgent], language: RequestParameters.language(request), query: transaction.query, body: form)
@@ -68,6 +69,12 @@ extension AuthorizationResponder {
             var response = Response(
                 status: .found,
                 headers: [.location: URLComponents.appending(parameters.map { ($0, $1) }, to: url), .cacheControl: "no-store"])
+            if browser.isNew { response.headers.append(HTTPField(name: .setCookie, value: cookies.browser(browser.secret))) }
+            return response
+        case .multifactor(let state):
+            var response = Response(
+                status: .found,
+                headers: [.location: URLComponents.appending([("state", state)], to: "/u/mfa"), .cacheControl: "no-store"])
             if browser.isNew { response.headers.append(HTTPField(name: .setCookie, value: cookies.browser(browser.secret))) }
             return response
         case .tokens:

@@ -37,29 +37,33 @@ struct ContinueRoutes {
                 configurationVersion: try await services.configurationCache.snapshot().version)
             return responder.render(outcome, request: request, browser: browser)
         } catch let failure as LoginCompletion.ResumeFailure {
-            return page(for: failure)
+            return pages.page(for: failure)
         } catch let error as OAuthError where error.code == .temporarilyUnavailable {
             return responder.unavailable(error)
         }
     }
+}
 
-    private func page(for failure: LoginCompletion.ResumeFailure) -> Response {
+extension PageRenderer {
+    /// The page for a `state` that continues no login: missing or unknown, expired, used, or
+    /// from another browser (`/continue` and the MFA page).
+    func page(for failure: LoginCompletion.ResumeFailure) -> Response {
         switch failure {
         case .unknown:
-            return pages.errorPage(
+            return errorPage(
                 title: "invalid_request",
                 description: "This link does not continue any login: its state parameter is missing or unknown."
                     + " Go back to the application and log in again.")
         case .expired:
-            return pages.errorPage(
+            return errorPage(
                 title: "Your login session has expired",
                 description: "The login waited too long to continue. Go back to the application and log in again.")
         case .used:
-            return pages.errorPage(
+            return errorPage(
                 title: "This login was already continued",
                 description: "A login continues only once. Go back to the application and log in again.")
         case .otherBrowser:
-            return pages.errorPage(
+            return errorPage(
                 title: "Continue in the browser you started in",
                 description: "This login was started in another browser (or this browser's cookies were cleared), so it cannot"
                     + " continue here. Go back to the application and log in again.", status: .forbidden)

@@ -7,6 +7,7 @@ import Hummingbird
 struct SessionCookies: Sendable {
     static let sessionName = "gatehouse_session"
     static let csrfName = "gatehouse_csrf"
+    static let rememberBrowserName = "gatehouse_mfa_remember"
 
     let secure: Bool
     /// The issuer is `http://localhost`, `127.0.0.1` or `[::1]` (development).
@@ -41,6 +42,15 @@ struct SessionCookies: Sendable {
         let crossSite = secure || loopback
         return Cookie(
             name: BrowserCookie.name, value: secret, path: "/", secure: crossSite, httpOnly: true, sameSite: crossSite ? .none : .lax
+        ).description
+    }
+
+    /// "Remember this browser" after MFA (when the action allowed it): the browser's token for
+    /// the user (`MultifactorService.rememberBrowser`; only its SHA-256 is stored), 30 days.
+    func rememberBrowser(_ token: String) -> String {
+        Cookie(
+            name: Self.rememberBrowserName, value: token, maxAge: Int(MultifactorService.rememberBrowserLifetime / 1000), path: "/",
+            secure: secure, httpOnly: true, sameSite: .lax
         ).description
     }
 }

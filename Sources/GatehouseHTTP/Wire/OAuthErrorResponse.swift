@@ -12,7 +12,9 @@ extension OAuthError: HTTPResponseError {
 
     /// The error as the token endpoint answers it.
     func jsonResponse() -> Response {
-        let body = JSONLiteral.object(["error": .string(code.rawValue), "error_description": .string(description)])
+        var fields: [String: JSONLiteral] = ["error": .string(code.rawValue), "error_description": .string(description)]
+        if let mfaToken { fields["mfa_token"] = .string(mfaToken) }
+        let body = JSONLiteral.object(fields)
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache",
         ]

@@ -27,13 +27,29 @@ public struct LoginAttempt: Sendable, Codable, Equatable {
     public var countsAsLogin: Bool
     /// SHA-256 of the browser cookie a suspension of this login is bound to (browser logins).
     public var browserHash: String?
+    /// SHA-256 of the browser's "remember this browser" cookie, when it sent one: MFA that an
+    /// action allowed to be remembered is skipped for a browser the user asked to remember.
+    public var rememberedBrowserHash: String?
+    /// How the user authenticated so far (`event.authentication.methods`); `pwd` at
+    /// `authenticatedAt` until something else is known. `mfa` joins it once a factor is proved.
+    public var authenticationMethods: [AuthenticationMethodRecord]
+    /// The factors proved in this login transaction (`otp`, `phone`, `recovery-code`): a later
+    /// challenge they satisfy is not shown again. A re-used session's earlier MFA does not count:
+    /// as on Auth0, every login an action asks MFA for is challenged, unless the browser is
+    /// remembered (actions that want less read `event.authentication.methods`).
+    public var provedFactors: [String] = []
 
     public init(
         loginProtocol: PostLoginContext.LoginProtocol, userID: String, clientID: String, transaction: LoginTransactionRecord? = nil,
         session: SessionRecord? = nil, isNewSession: Bool = false, requestedScope: String, audience: String?,
         authenticatedAt: EpochMillis, refreshToken: RefreshTokenRecord? = nil, freshAuthentication: Bool, countsAsLogin: Bool,
-        browserHash: String? = nil
+        browserHash: String? = nil, rememberedBrowserHash: String? = nil, authenticationMethods: [AuthenticationMethodRecord]? = nil
     ) {
+        self.rememberedBrowserHash = rememberedBrowserHash
+        self.authenticationMethods =
+            authenticationMethods ?? session?.authentication_methods ?? [
+                AuthenticationMethodRecord(name: "pwd", timestamp: authenticatedAt)
+            ]
         self.loginProtocol = loginProtocol
         self.userID = userID
         self.clientID = clientID

@@ -19,8 +19,8 @@ extension LoginCompletion {
     /// redirect (the token endpoint, `prompt=none`) is refused instead: `interaction_required`
     /// for `prompt=none` (`auth0-actions.md` §7), `access_denied` otherwise.
     func suspend(
-        _ attempt: LoginAttempt, user: UserRecord, request: ActionEventRequest, progress: PostLoginProgress,
-        suspension: PostLoginSuspension
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
+        progress: PostLoginProgress, suspension: PostLoginSuspension
     ) async throws -> Outcome {
         guard let postLogin else { throw OAuthError(.serverError, "A login suspended without a post-login flow.") }
         switch suspension.reason {
@@ -51,22 +51,33 @@ extension LoginCompletion {
             }
             return .redirect(url: target, parameters: parameters)
         case .mfa:
-            throw postLogin.refusal(
-                "The action '\(suspension.actionName)' called \(suspension.method), but multi-factor authentication is not"
-                    + " enabled on this server; the login was not completed.", progress: progress)
+            guard
+                let requirement = try await requirement(
+                    forChallenge: suspension, attempt: attempt, user: user, progress: progress, postLogin: postLogin)
+            else {
+                // Already met in this login: the actions after the one that asked go on.
+                return try await goOn(
+                    attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
+                    progress: progress, suspension: suspension)
+            }
+            return try await suspendForMultifactor(
+                attempt, user: user, request: request, progress: progress, suspension: suspension, requirement: requirement)
         }
     }
 
     /// Writes the suspension with its new `state` (returned; only its SHA-256 is stored), and
     /// counts the login now if it was not yet counted: the person did log in.
-    func store(_ suspended: SuspendedLogin, user: UserRecord, request: ActionEventRequest, browserHash: String?) async throws -> String {
+    func store(
+        _ suspended: SuspendedLogin, user: UserRecord, request: ActionEventRequest, browserHash: String?,
+        lifetime: EpochMillis = suspensionLifetimeMillis
+    ) async throws -> String {
         let state = RandomIdentifier.token(byteCount: 32)
         var stored = suspended
         stored.attempt.countsAsLogin = false
         let now = Timestamp.nowMillis()
         let record = LoginSuspensionRecord(
             user_id: user.user_id, client_id: suspended.attempt.clientID, browser_hash: browserHash,
-            reason: suspended.suspension.reason.rawValue, created_at: now, expires_at: now + Self.suspensionLifetimeMillis,
+            reason: suspended.suspension.reason.rawValue, created_at: now, expires_at: now + lifetime,
             login: try JSONValue(encoding: stored))
         let count = UserDirectory.LoginUpdate(userID: user.user_id, ip: request.ip, countsAsLogin: suspended.attempt.countsAsLogin)
         let transaction = suspended.attempt.transaction?.id
@@ -85,26 +96,32 @@ extension LoginCompletion {
     public func resume(
         state: String?, browserSecret: String?, request: ActionEventRequest, configurationVersion: Int64
     ) async throws -> Outcome {
-        guard let state, !state.isEmpty, state.utf8.count <= 256 else { throw ResumeFailure.unknown }
-        let hash = SecretComparison.digest(state)
-        let now = Timestamp.nowMillis()
-        let found = try await storage.read { try await $0.loginSuspensions.find(stateHash: hash, now: now) }
-        let record: LoginSuspensionRecord
-        switch found {
-        case .unknown: throw ResumeFailure.unknown
-        case .expired: throw ResumeFailure.expired
-        case .consumed: throw ResumeFailure.used
-        case .live(let live): record = live
-        }
-        guard record.reason == PostLoginSuspension.Reason.redirect.rawValue else { throw ResumeFailure.unknown }
+        let (hash, record) = try await liveSuspension(state: state, reason: .redirect)
         guard let expected = record.browser_hash, let browserSecret, !browserSecret.isEmpty,
             SecretComparison.equal(SecretComparison.digest(browserSecret), expected)
         else { throw ResumeFailure.otherBrowser }
-        guard let claimed = try await storage.read({ try await $0.loginSuspensions.consume(stateHash: hash, now: now) }) else {
+        guard let claimed = try await storage.read({ try await $0.loginSuspensions.consume(stateHash: hash, now: Timestamp.nowMillis()) })
+        else {
             throw ResumeFailure.used
         }
         let suspended = try claimed.login.decoded(as: SuspendedLogin.self)
         return try await resume(suspended, request: request, configurationVersion: configurationVersion)
+    }
+
+    /// The live suspension `state` names, suspended for `reason` (any other reason reads as
+    /// unknown: an MFA `state` does not work at `/continue`, nor the reverse).
+    func liveSuspension(state: String?, reason: PostLoginSuspension.Reason) async throws -> (hash: String, LoginSuspensionRecord) {
+        guard let state, !state.isEmpty, state.utf8.count <= 256 else { throw ResumeFailure.unknown }
+        let hash = SecretComparison.digest(state)
+        let found = try await storage.read { try await $0.loginSuspensions.find(stateHash: hash, now: Timestamp.nowMillis()) }
+        switch found {
+        case .unknown: throw ResumeFailure.unknown
+        case .expired: throw ResumeFailure.expired
+        case .consumed: throw ResumeFailure.used
+        case .live(let record):
+            guard record.reason == reason.rawValue else { throw ResumeFailure.unknown }
+            return (hash, record)
+        }
     }
 
     /// Goes on with a suspended login whose reason is settled (the browser came back, or the
@@ -119,17 +136,29 @@ extension LoginCompletion {
                 OAuthError(.accessDenied, "The user or the application of this login no longer exists or is blocked.", status: 403),
                 transaction: attempt.transaction)
         }
-        guard let step = suspended.suspension.resumption else {
-            let decision = try postLogin?.decide(suspended.progress) ?? .none
-            return try await issue(attempt, user: user, client: client, request: request, decision: decision)
+        return try await goOn(
+            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
+            progress: suspended.progress, suspension: suspended.suspension)
+    }
+
+    /// Goes on from `suspension`: the step it names runs with the event the suspended run left
+    /// (and a fresh `request`), or, with no step left, the flow ends.
+    func goOn(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
+        progress: PostLoginProgress, suspension: PostLoginSuspension
+    ) async throws -> Outcome {
+        guard let step = suspension.resumption else {
+            return try await end(
+                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress)
         }
-        var event = suspended.suspension.event
+        var event = suspension.event
         if case .object(var fields) = event {
             fields["request"] = request.json(geoip: geoip, includeQuery: true)
+            fields["authentication"] = PostLoginContext.authenticationJSON(attempt.authenticationMethods)
             event = .object(fields)
         }
         return try await proceed(
-            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
-            progress: suspended.progress, resuming: (step, event))
+            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress,
+            resuming: (step, event))
     }
 }

@@ -23,6 +23,9 @@ public struct LoginCompletion: Sendable {
         case refused(OAuthError, transaction: LoginTransactionRecord?)
         /// `api.redirect.sendUserTo`: send the browser to `url` with `parameters` (`state` first).
         case redirect(url: String, parameters: [(String, String)])
+        /// The login waits for a second factor: a browser goes to the MFA page with `state`; the
+        /// token endpoint answers `mfa_required` with `state` as the `mfa_token`.
+        case multifactor(state: String)
     }
 
     let storage: Storage
@@ -30,8 +33,13 @@ public struct LoginCompletion: Sendable {
     let loginTokens: LoginTokenIssuer
     let authorization: AuthorizationService
     let geoip: MaxMindDatabase?
+    let multifactor: MultifactorService
 
-    init(storage: Storage, postLogin: PostLoginFlow?, loginTokens: LoginTokenIssuer, geoip: MaxMindDatabase?) {
+    init(
+        storage: Storage, postLogin: PostLoginFlow?, loginTokens: LoginTokenIssuer, geoip: MaxMindDatabase?,
+        multifactor: MultifactorService
+    ) {
+        self.multifactor = multifactor
         self.storage = storage
         self.postLogin = postLogin
         self.loginTokens = loginTokens
@@ -53,24 +61,11 @@ public struct LoginCompletion: Sendable {
         _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
         progress: PostLoginProgress, resuming: (step: FlowRunner.Resumption, event: JSONValue)?
     ) async throws -> Outcome {
-        let context = PostLoginContext(
-            loginProtocol: attempt.loginProtocol, user: user, client: client, request: request, transaction: attempt.transaction,
-            requestedScopes: ScopeList(attempt.requestedScope), audience: attempt.audience, authenticatedAt: attempt.authenticatedAt,
-            sessionID: attempt.session?.id ?? attempt.refreshToken?.session_id, refreshToken: attempt.refreshToken,
-            configurationVersion: configurationVersion, session: attempt.session)
         let outcome: Outcome
         do {
-            if let postLogin {
-                switch try await postLogin.run(context, after: progress, resuming: resuming) {
-                case .completed(let progress):
-                    outcome = try await issue(
-                        attempt, user: user, client: client, request: request, decision: try postLogin.decide(progress))
-                case .suspended(let progress, let suspension):
-                    return try await suspend(attempt, user: user, request: request, progress: progress, suspension: suspension)
-                }
-            } else {
-                outcome = try await issue(attempt, user: user, client: client, request: request, decision: .none)
-            }
+            outcome = try await runFlow(
+                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress,
+                resuming: resuming)
         } catch let refusal as PostLoginRefusal {
             try await write(refusal, for: attempt, user: user, client: client, request: request)
             outcome = .refused(refusal.error, transaction: attempt.transaction)
@@ -79,13 +74,66 @@ public struct LoginCompletion: Sendable {
         return outcome
     }
 
+    /// The flow's part of `proceed`: runs the actions left, then ends or suspends the login.
+    /// Throws `PostLoginRefusal` when the login is refused.
+    private func runFlow(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
+        progress: PostLoginProgress, resuming: (step: FlowRunner.Resumption, event: JSONValue)?
+    ) async throws -> Outcome {
+        guard let postLogin else { return try await issue(attempt, user: user, client: client, request: request, decision: .none) }
+        var context = PostLoginContext(
+            loginProtocol: attempt.loginProtocol, user: user, client: client, request: request, transaction: attempt.transaction,
+            requestedScopes: ScopeList(attempt.requestedScope), audience: attempt.audience, authenticatedAt: attempt.authenticatedAt,
+            sessionID: attempt.session?.id ?? attempt.refreshToken?.session_id, refreshToken: attempt.refreshToken,
+            configurationVersion: configurationVersion, session: attempt.session)
+        context.authenticationMethods = attempt.authenticationMethods
+        switch try await postLogin.run(context, after: progress, resuming: resuming) {
+        case .completed(let progress):
+            return try await end(
+                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress)
+        case .suspended(let progress, let suspension):
+            return try await suspend(
+                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress,
+                suspension: suspension)
+        }
+    }
+
+    /// Every action ran: the MFA an action asked for with `api.multifactor.enable` comes now
+    /// (`auth0-actions.md` §3.1: deferred to the end of the flow), then the login is issued.
+    func end(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
+        progress: PostLoginProgress
+    ) async throws -> Outcome {
+        let decision = try postLogin?.decide(progress) ?? .none
+        var attempt = attempt
+        // `api.authentication.recordMethod(url)` (continue handlers): a method of the session.
+        for command in progress.commands where command.method == "api.authentication.recordMethod" {
+            if let url = command.args.first?.stringValue, !attempt.authenticationMethods.contains(where: { $0.name == url }) {
+                attempt.authenticationMethods.append(AuthenticationMethodRecord(name: url, timestamp: Timestamp.nowMillis()))
+            }
+        }
+        if let multifactor = decision.multifactor,
+            let requirement = try await requirement(for: multifactor, attempt: attempt, user: user, progress: progress)
+        {
+            let suspension = PostLoginSuspension(
+                reason: .mfa, method: "api.multifactor.enable", args: [.string(multifactor.provider)], actionName: "",
+                resumption: nil, event: .null)
+            return try await suspendForMultifactor(
+                attempt, user: user, request: request, progress: progress, suspension: suspension, requirement: requirement)
+        }
+        return try await issue(attempt, user: user, client: client, request: request, decision: decision)
+    }
+
     /// Issues what the login ends with: a code for a browser, tokens for the token endpoint.
     func issue(
         _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, decision: PostLoginDecision
     ) async throws -> Outcome {
         let update = UserDirectory.LoginUpdate(
             userID: user.user_id, ip: request.ip, countsAsLogin: attempt.countsAsLogin, metadata: decision.metadata)
-        if attempt.loginProtocol.isBrowser, let transaction = attempt.transaction, let session = attempt.session {
+        var decision = decision
+        if !attempt.provedFactors.isEmpty { decision.tokens.amr = ["mfa"] }
+        if attempt.loginProtocol.isBrowser, let transaction = attempt.transaction, var session = attempt.session {
+            session.authentication_methods = attempt.authenticationMethods
             let secret = attempt.isNewSession ? RandomIdentifier.token(byteCount: 32) : nil
             let code = try await authorization.issueCode(
                 for: transaction, session: session, newSessionSecret: secret, customization: decision.tokens, login: update)
@@ -147,6 +195,12 @@ public struct LoginCompletion: Sendable {
         switch try await complete(attempt, user: user, client: client, request: request, configurationVersion: configurationVersion) {
         case .tokens(let response): return response
         case .refused(let error, _): throw error
+        case .multifactor(let mfaToken):
+            // Auth0's answer to a back-channel login that needs MFA; the MFA API and the
+            // `mfa-otp` / `mfa-oob` / `mfa-recovery-code` grants continue it.
+            var error = OAuthError(.mfaRequired, "Multifactor authentication required", status: 403)
+            error.mfaToken = mfaToken
+            throw error
         case .code, .redirect: throw OAuthError(.serverError, "A token-endpoint login ended as a browser login.")
         }
     }

@@ -44,4 +44,37 @@ struct SuspendedLogin: Sendable, Codable, Equatable {
     var attempt: LoginAttempt
     var progress: PostLoginProgress
     var suspension: PostLoginSuspension
+    /// What a login waiting on MFA must prove (`reason == .mfa`).
+    var multifactor: MultifactorRequirement?
+}
+
+/// What a login waiting on MFA must prove, and how far the person got: kept with the
+/// suspension, so the MFA page and the MFA API can be served by any instance.
+public struct MultifactorRequirement: Sendable, Codable, Equatable {
+    public enum Mode: String, Sendable, Codable {
+        /// Prove one of `factors` with an authenticator the user has.
+        case challenge
+        /// Enrol one of `factors` (the user has none of them yet), then the login goes on.
+        case enroll
+    }
+
+    public var mode: Mode
+    /// The factors that meet it, in order of preference (`MultifactorFactor` raw values).
+    public var factors: [String]
+    /// Whether the person may ask to skip MFA in this browser next time.
+    public var allowRememberBrowser: Bool
+    /// The pending authenticator this login's enrolment started: only it can be confirmed here.
+    public var enrollmentID: String?
+    /// Set once a factor was proved; the login then only waits for the person to go on (after
+    /// noting a recovery code on the page).
+    public var provedFactor: String?
+
+    public init(mode: Mode, factors: [MultifactorFactor], allowRememberBrowser: Bool) {
+        self.mode = mode
+        self.factors = factors.map(\.rawValue)
+        self.allowRememberBrowser = allowRememberBrowser
+    }
+
+    /// `factors`, typed.
+    public var factorList: [MultifactorFactor] { factors.compactMap(MultifactorFactor.init(rawValue:)) }
 }

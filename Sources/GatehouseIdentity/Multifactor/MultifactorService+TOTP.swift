@@ -41,9 +41,25 @@ extension MultifactorService {
             for pending in existing { _ = try await repositories.multifactor.delete(pending.id) }
             try await repositories.multifactor.insert(enrollment, totpSecret: key, secretHash: nil)
         }
+        return start(enrollmentID: enrollment.id, key: key, accountName: accountName)
+    }
+
+    /// A TOTP enrolment of the user still waiting for its first code, shown again (after a
+    /// wrong first code); `nil` when there is no such pending enrolment.
+    public func pendingTOTP(enrollmentID: String, userID: String, accountName: String) async throws -> TOTPEnrollmentStart? {
+        let key = try await storage.read { repositories -> String? in
+            guard let enrollment = try await repositories.multifactor.get(enrollmentID), enrollment.user_id == userID,
+                enrollment.kind == .totp, enrollment.status == .pending
+            else { return nil }
+            return try await repositories.multifactor.totpSecret(enrollmentID)
+        }
+        return key.map { start(enrollmentID: enrollmentID, key: $0, accountName: accountName) }
+    }
+
+    private func start(enrollmentID: String, key: String, accountName: String) -> TOTPEnrollmentStart {
         let uri = TOTP(secret: key).createAuthenticatorURL(label: "\(issuerName):\(accountName)", issuer: issuerName)
         let secret = URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value ?? ""
-        return TOTPEnrollmentStart(enrollmentID: enrollment.id, secret: secret, uri: uri)
+        return TOTPEnrollmentStart(enrollmentID: enrollmentID, secret: secret, uri: uri)
     }
 
     /// Confirms a TOTP enrolment with the first code from the app; the authenticator becomes

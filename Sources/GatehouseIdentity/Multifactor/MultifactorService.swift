@@ -181,9 +181,12 @@ public struct MultifactorService: Sendable {
     /// Whether the browser holding `token` was remembered for this user and still is.
     public func isBrowserRemembered(userID: String, token: String?, now: EpochMillis = Timestamp.nowMillis()) async throws -> Bool {
         guard let token, !token.isEmpty, token.utf8.count <= 256 else { return false }
-        return try await storage.read {
-            try await $0.rememberedBrowsers.isRemembered(tokenHash: SecretComparison.digest(token), userID: userID, now: now)
-        }
+        return try await isBrowserRemembered(userID: userID, tokenHash: SecretComparison.digest(token), now: now)
+    }
+
+    /// `isBrowserRemembered` for the SHA-256 of the cookie (what a login attempt keeps).
+    public func isBrowserRemembered(userID: String, tokenHash: String, now: EpochMillis = Timestamp.nowMillis()) async throws -> Bool {
+        try await storage.read { try await $0.rememberedBrowsers.isRemembered(tokenHash: tokenHash, userID: userID, now: now) }
     }
 
     /// Forgets every remembered browser of the user (`POST /api/v2/users/{id}/multifactor/actions/

@@ -21,6 +21,10 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let interactionRequired = Code("interaction_required")
         public static let invalidToken = Code("invalid_token")
         public static let tooManyAttempts = Code("too_many_attempts")
+        /// Auth0: a back-channel login needs a second factor (with `mfa_token`).
+        public static let mfaRequired = Code("mfa_required")
+        /// Auth0: the `mfa_token` is past its lifetime.
+        public static let expiredToken = Code("expired_token")
     }
 
     public var code: Code
@@ -35,6 +39,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var logType: String?
     /// `Retry-After` seconds, for errors the client may simply try again.
     public var retryAfterSeconds: Int?
+    /// `mfa_required`: the token that continues the login through the MFA API (Auth0's field).
+    public var mfaToken: String?
 
     /// 503 `temporarily_unavailable` with `Retry-After`: the platform failed (no Actions worker
     /// could run the flow, or one was killed from outside), not the request.

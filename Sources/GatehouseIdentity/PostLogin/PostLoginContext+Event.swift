@@ -4,9 +4,14 @@ import GatehouseStorage
 extension PostLoginContext {
     /// The `post-login` event (`auth0-actions.md` §2.1–§2.2), without `secrets` (each action
     /// gets its own from the runner).
-    func event(connection: ConnectionRecord?, roles: [String], tenant: String, geoip: MaxMindDatabase?) -> JSONValue {
+    func event(
+        connection: ConnectionRecord?, roles: [String], tenant: String, geoip: MaxMindDatabase?,
+        enrollments: [MultifactorEnrollmentRecord] = []
+    ) -> JSONValue {
+        let methods =
+            authenticationMethods.isEmpty ? [AuthenticationMethodRecord(name: "pwd", timestamp: authenticatedAt)] : authenticationMethods
         var event: [String: JSONValue] = [
-            "user": Self.profile(user),
+            "user": Self.profile(user, enrollments: enrollments),
             "stats": .object(["logins_count": .number(Double(user.logins_count))]),
             "client": .object([
                 "client_id": .string(client.client_id), "name": .string(client.name),
@@ -15,11 +20,7 @@ extension PostLoginContext {
             "tenant": .object(["id": .string(tenant)]),
             "request": request.json(geoip: geoip, includeQuery: true),
             "transaction": transactionJSON,
-            "authentication": .object([
-                "methods": .array([
-                    .object(["name": "pwd", "timestamp": .string(Timestamp.iso8601(authenticatedAt))])
-                ])
-            ]),
+            "authentication": Self.authenticationJSON(methods),
             "authorization": .object(["roles": .array(roles.map(JSONValue.string))]),
         ]
         if let connection {
@@ -56,9 +57,17 @@ extension PostLoginContext {
         return .object(event)
     }
 
+    /// `event.authentication` (§2.2): each method with its ISO-8601 timestamp.
+    static func authenticationJSON(_ methods: [AuthenticationMethodRecord]) -> JSONValue {
+        .object([
+            "methods": .array(
+                methods.map { .object(["name": .string($0.name), "timestamp": .string(Timestamp.iso8601($0.timestamp))]) })
+        ])
+    }
+
     /// The user's full profile shape (§2.1): metadata always objects, one database identity,
-    /// no MFA enrolments (Gatehouse has no MFA yet).
-    static func profile(_ user: UserRecord) -> JSONValue {
+    /// `multifactor` and `enrolledFactors` from the user's confirmed authenticators.
+    static func profile(_ user: UserRecord, enrollments: [MultifactorEnrollmentRecord] = []) -> JSONValue {
         var profile: [String: JSONValue] = [
             "user_id": .string(user.user_id), "email_verified": .bool(user.email_verified),
             "created_at": .string(user.created_at), "updated_at": .string(user.updated_at),
@@ -70,8 +79,8 @@ extension PostLoginContext {
                     "isSocial": false,
                 ])
             ]),
-            "multifactor": .array([]), "enrolledFactors": .array([]),
         ]
+        profile.merge(MultifactorService.eventFields(enrollments)) { $1 }
         let optional: [(String, String?)] = [
             ("email", user.email), ("username", user.username), ("name", user.name), ("nickname", user.nickname),
             ("given_name", user.given_name), ("family_name", user.family_name), ("picture", user.picture),

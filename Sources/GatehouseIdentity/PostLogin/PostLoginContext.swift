@@ -36,6 +36,8 @@ public struct PostLoginContext: Sendable {
     public var refreshToken: RefreshTokenRecord?
     /// The configuration version the request was served with (selects the bindings).
     public var configurationVersion: Int64
+    /// `event.authentication.methods`; `pwd` at `authenticatedAt` when empty.
+    public var authenticationMethods: [AuthenticationMethodRecord] = []
 
     public init(
         loginProtocol: LoginProtocol, user: UserRecord, client: ClientRecord, request: ActionEventRequest,

@@ -8,8 +8,18 @@ public struct PostLoginDecision: Sendable {
     public var metadata: MetadataChanges
     /// The execution record of the flow, for the tenant log (`details.actions.executions`).
     public var executionIDs: [String]
+    /// `api.multifactor.enable` (the last call): the challenge that comes after the flow.
+    public var multifactor: MultifactorRequest?
 
     public static let none = PostLoginDecision(tokens: TokenCustomization(), metadata: MetadataChanges(), executionIDs: [])
+}
+
+/// `api.multifactor.enable(provider, {allowRememberBrowser})` (`auth0-actions.md` §3.1).
+public struct MultifactorRequest: Sendable, Codable, Equatable {
+    /// `none`, `any`, `guardian`, `google-authenticator` or `duo`.
+    public var provider: String
+    /// Whether the person may tick "remember this browser" (Auth0's default: no).
+    public var allowRememberBrowser: Bool
 }
 
 /// Why a `post-login` flow refused a login. Browser flows deliver it to the client's

@@ -49,13 +49,15 @@ public struct PostLoginFlow: Sendable {
                 trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller, resuming: resuming?.step
             ) {
                 if let resuming { return resuming.event }
-                let (connection, roles) = try await storage.read { repositories in
+                let (connection, roles, enrollments) = try await storage.read { repositories in
                     (
                         try await repositories.connections.get(name: context.user.connection),
-                        try await repositories.roles.roles(ofUser: userID).map(\.name)
+                        try await repositories.roles.roles(ofUser: userID).map(\.name),
+                        try await repositories.multifactor.enrollments(userID: userID)
                     )
                 }
-                return context.event(connection: connection, roles: roles, tenant: tenantName, geoip: geoip)
+                return context.event(
+                    connection: connection, roles: roles, tenant: tenantName, geoip: geoip, enrollments: enrollments)
             }
         } catch is FlowRunner.StepGone {
             throw refusal(
@@ -149,19 +151,16 @@ public struct PostLoginFlow: Sendable {
     /// claims, scope changes and metadata from every run's commands, in call order.
     public func decide(_ progress: PostLoginProgress) throws -> PostLoginDecision {
         let commands = progress.commands
-        for command in commands {
-            switch command.method {
-            case "api.multifactor.enable" where command.args.first?.stringValue != "none":
-                throw refusal(
-                    "An action requires multi-factor authentication (api.multifactor.enable), which this server does not offer yet;"
-                        + " the login was not completed.", progress: progress)
-            case "api.authentication.setPrimaryUser":
-                throw refusal(
-                    "An action called api.authentication.setPrimaryUser (account linking), which Gatehouse does not support;"
-                        + " the login was not completed.", progress: progress)
-            default:
-                continue
-            }
+        if commands.contains(where: { $0.method == "api.authentication.setPrimaryUser" }) {
+            throw refusal(
+                "An action called api.authentication.setPrimaryUser (account linking), which Gatehouse does not support;"
+                    + " the login was not completed.", progress: progress)
+        }
+        // `api.multifactor.enable`: the last call wins (`enable('none')` after it suppresses MFA).
+        let multifactor = commands.last { $0.method == "api.multifactor.enable" }.map { command in
+            MultifactorRequest(
+                provider: command.args.first?.stringValue ?? "any",
+                allowRememberBrowser: command.args.dropFirst().first?["allowRememberBrowser"] == .bool(true))
         }
         let idToken = policy.claims(from: commands, method: "api.idToken.setCustomClaim")
         let accessToken = policy.claims(from: commands, method: "api.accessToken.setCustomClaim")
@@ -189,6 +188,6 @@ public struct PostLoginFlow: Sendable {
         return PostLoginDecision(
             tokens: TokenCustomization(
                 id_token_claims: idToken.claims, access_token_claims: accessToken.claims, added_scopes: added, removed_scopes: removed),
-            metadata: MetadataChanges(commands: commands), executionIDs: progress.executionIDs)
+            metadata: MetadataChanges(commands: commands), executionIDs: progress.executionIDs, multifactor: multifactor)
     }
 }

@@ -79,7 +79,7 @@ public struct LoginTokenIssuer: Sendable {
         if scope.contains("openid") {
             response.id_token = try await tokens.idToken(
                 user: grant.user, client: grant.client, scope: scope, nonce: grant.nonce, authTime: grant.authTime,
-                sessionID: grant.sessionID, extraClaims: customization.id_token_claims)
+                sessionID: grant.sessionID, extraClaims: customization.idTokenClaims)
         }
         if scope.contains("offline_access") {
             response.refresh_token = try await mintRefreshToken(grant, scope: scope)
@@ -110,5 +110,14 @@ public struct LoginTokenIssuer: Sendable {
             expires_at: expiresAt)
         try await storage.read { try await $0.refreshTokens.insert(tokenHash: SecretComparison.digest(token), record) }
         return token
+    }
+}
+
+extension TokenCustomization {
+    /// The ID token's extra claims: the actions' custom claims and, after MFA, `amr`.
+    var idTokenClaims: [String: JSONValue] {
+        var claims = id_token_claims
+        if let amr { claims["amr"] = .array(amr.map(JSONValue.string)) }
+        return claims
     }
 }

@@ -15,11 +15,18 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var idle_expires_at: EpochMillis?
     /// `api.session.setMetadata` (Auth0's `session_metadata`); `nil` when never set.
     public var session_metadata: [String: String]?
+    /// How the user authenticated in this session (Auth0's `authentication.methods`): `pwd`,
+    /// then `mfa` once a second factor was proved, and URLs an action recorded with
+    /// `api.authentication.recordMethod`. `nil` for sessions older than this field: `pwd` at
+    /// `authenticated_at`.
+    public var authentication_methods: [AuthenticationMethodRecord]?
 
     public init(
         id: String, user_id: String, connection: String, authenticated_at: EpochMillis, created_at: EpochMillis,
-        expires_at: EpochMillis, clients: [String], idle_expires_at: EpochMillis? = nil, session_metadata: [String: String]? = nil
+        expires_at: EpochMillis, clients: [String], idle_expires_at: EpochMillis? = nil, session_metadata: [String: String]? = nil,
+        authentication_methods: [AuthenticationMethodRecord]? = nil
     ) {
+        self.authentication_methods = authentication_methods
         self.id = id
         self.user_id = user_id
         self.connection = connection
@@ -33,6 +40,18 @@ public struct SessionRecord: Codable, Sendable, Equatable {
 
     /// When the session stops being usable: the earlier of its absolute and idle expiry.
     public var endsAt: EpochMillis { min(expires_at, idle_expires_at ?? expires_at) }
+}
+
+/// One way the user proved who they are in a login (`event.authentication.methods[]`,
+/// `auth0-actions.md` §2.2): `pwd`, `mfa`, or an action's `recordMethod` URL.
+public struct AuthenticationMethodRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var timestamp: EpochMillis
+
+    public init(name: String, timestamp: EpochMillis) {
+        self.name = name
+        self.timestamp = timestamp
+    }
 }
 
 /// A validated `/authorize` request waiting for the user to log in (the `state` of `/u/login`).
@@ -132,6 +151,8 @@ public struct TokenCustomization: Codable, Sendable, Equatable {
     public var access_token_claims: [String: JSONValue]
     public var added_scopes: [String]
     public var removed_scopes: [String]
+    /// The ID token's `amr` (RFC 8176): `["mfa"]` when a second factor was proved in the login.
+    public var amr: [String]?
 
     public init(
         id_token_claims: [String: JSONValue] = [:], access_token_claims: [String: JSONValue] = [:], added_scopes: [String] = [],

@@ -291,6 +291,9 @@ public protocol LoginSuspensionRepository: Sendable {
     /// Marks the suspension used and returns it, once: a second call returns `nil`, as does an
     /// expired suspension. The conditional update is the lock between concurrent resumes.
     func consume(stateHash: String, now: EpochMillis) async throws -> LoginSuspensionRecord?
+    /// Replaces the stored login of a live suspension (an MFA step met, a code sent); `false`
+    /// when it was used or expired meanwhile.
+    func update(stateHash: String, login: JSONValue, now: EpochMillis) async throws -> Bool
     /// Deletes suspensions that expired before `before`.
     func purge(expiredBefore before: EpochMillis) async throws
 }
@@ -321,6 +324,15 @@ struct SQLLoginSuspensionRepository: LoginSuspensionRepository {
             .where("state_hash", .equal, stateHash).where("consumed_at", .is, SQLLiteral.null)
             .where("expires_at", .greaterThan, now).returning("document").first()
         return try claimed.map { try DocumentCoding.decode(LoginSuspensionRecord.self, from: $0, table: "login_suspensions", id: "state") }
+    }
+
+    func update(stateHash: String, login: JSONValue, now: EpochMillis) async throws -> Bool {
+        guard case .live(var record) = try await find(stateHash: stateHash, now: now) else { return false }
+        record.login = login
+        let updated = try await db.update("login_suspensions").set("document", to: try DocumentCoding.encode(record))
+            .where("state_hash", .equal, stateHash).where("consumed_at", .is, SQLLiteral.null)
+            .where("expires_at", .greaterThan, now).returning("state_hash").all()
+        return !updated.isEmpty
     }
 
     func purge(expiredBefore before: EpochMillis) async throws {

@@ -30,7 +30,9 @@ struct SessionEndpoints {
             "last_interacted_at": iso(session.created_at),
             "clients": .array(session.clients.map { .object(["client_id": .string($0)]) }),
             "authentication": .object([
-                "methods": .array([.object(["name": "pwd", "timestamp": iso(session.authenticated_at)])])
+                "methods": .array(
+                    (session.authentication_methods ?? [AuthenticationMethodRecord(name: "pwd", timestamp: session.authenticated_at)])
+                        .map { .object(["name": .string($0.name), "timestamp": iso($0.timestamp)]) })
             ]),
         ])
     }

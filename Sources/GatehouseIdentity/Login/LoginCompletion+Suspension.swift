@@ -136,13 +136,15 @@ extension LoginCompletion {
                 OAuthError(.accessDenied, "The user or the application of this login no longer exists or is blocked.", status: 403),
                 transaction: attempt.transaction)
         }
-        return try await goOn(
-            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
-            progress: suspended.progress, suspension: suspended.suspension)
+        return try await concluding(attempt, user: user, client: client, request: request) {
+            try await goOn(
+                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
+                progress: suspended.progress, suspension: suspended.suspension)
+        }
     }
 
     /// Goes on from `suspension`: the step it names runs with the event the suspended run left
-    /// (and a fresh `request`), or, with no step left, the flow ends.
+    /// (and a fresh `request`), or, with no step left, the flow ends. Inside `concluding`.
     func goOn(
         _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
         progress: PostLoginProgress, suspension: PostLoginSuspension
@@ -157,7 +159,7 @@ extension LoginCompletion {
             fields["authentication"] = PostLoginContext.authenticationJSON(attempt.authenticationMethods)
             event = .object(fields)
         }
-        return try await proceed(
+        return try await runFlow(
             attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress,
             resuming: (step, event))
     }

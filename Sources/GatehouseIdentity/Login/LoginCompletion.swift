@@ -51,21 +51,22 @@ public struct LoginCompletion: Sendable {
     public func complete(
         _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64
     ) async throws -> Outcome {
-        try await proceed(
-            attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
-            progress: PostLoginProgress(), resuming: nil)
+        try await concluding(attempt, user: user, client: client, request: request) {
+            try await runFlow(
+                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion,
+                progress: PostLoginProgress(), resuming: nil)
+        }
     }
 
-    /// Runs (the rest of) the flow and turns its end into the outcome.
-    func proceed(
-        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
-        progress: PostLoginProgress, resuming: (step: FlowRunner.Resumption, event: JSONValue)?
+    /// Runs `body`, which ends the login or suspends it; writes the refusal it may throw, and
+    /// logs how a browser login ended.
+    func concluding(
+        _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest,
+        _ body: () async throws -> Outcome
     ) async throws -> Outcome {
         let outcome: Outcome
         do {
-            outcome = try await runFlow(
-                attempt, user: user, client: client, request: request, configurationVersion: configurationVersion, progress: progress,
-                resuming: resuming)
+            outcome = try await body()
         } catch let refusal as PostLoginRefusal {
             try await write(refusal, for: attempt, user: user, client: client, request: request)
             outcome = .refused(refusal.error, transaction: attempt.transaction)
@@ -74,9 +75,9 @@ public struct LoginCompletion: Sendable {
         return outcome
     }
 
-    /// The flow's part of `proceed`: runs the actions left, then ends or suspends the login.
+    /// Runs the actions left, then ends or suspends the login.
     /// Throws `PostLoginRefusal` when the login is refused.
-    private func runFlow(
+    func runFlow(
         _ attempt: LoginAttempt, user: UserRecord, client: ClientRecord, request: ActionEventRequest, configurationVersion: Int64,
         progress: PostLoginProgress, resuming: (step: FlowRunner.Resumption, event: JSONValue)?
     ) async throws -> Outcome {

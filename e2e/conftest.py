@@ -526,3 +526,15 @@ def bind_actions(mgmt: Auth0) -> Iterator[Callable[..., list[DeployedAction]]]:
             problems.append(f"deleting action {action_id}: {e!r}")
     if problems:
         pytest.fail("bind_actions cleanup failed: " + "; ".join(problems))
+
+
+@pytest.fixture
+def factors_restored(mgmt: Auth0) -> Iterator[None]:
+    """Leaves the tenant's MFA factors and phone provider as the test found them (the suite
+    shares one server)."""
+    before = {factor.name: factor.enabled for factor in mgmt.guardian.factors.list()}
+    provider = mgmt.guardian.factors.phone.get_selected_provider().provider
+    yield
+    for name in ("otp", "sms", "recovery-code"):
+        mgmt.guardian.factors.set(name, enabled=before[name])
+    mgmt.guardian.factors.phone.set_provider(provider=provider)

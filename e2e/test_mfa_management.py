@@ -4,24 +4,13 @@ users.authentication_methods, users.multifactor): Auth0's paths, shapes and erro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from auth0.management import Auth0
 from auth0.management.core.api_error import ApiError
 
 from support import User
-
-
-@pytest.fixture
-def factors_restored(mgmt: Auth0) -> Iterator[None]:
-    """Leaves the tenant's factors and phone provider as the test found them."""
-    before = {factor.name: factor.enabled for factor in mgmt.guardian.factors.list()}
-    provider = mgmt.guardian.factors.phone.get_selected_provider().provider
-    yield
-    for name in ("otp", "sms", "recovery-code"):
-        mgmt.guardian.factors.set(name, enabled=before[name])
-    mgmt.guardian.factors.phone.set_provider(provider=provider)
 
 
 def test_factors_and_phone_provider(mgmt: Auth0, factors_restored: None) -> None:

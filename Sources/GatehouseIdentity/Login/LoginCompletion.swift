@@ -135,25 +135,60 @@ public struct LoginCompletion: Sendable {
         if !attempt.provedFactors.isEmpty { decision.tokens.amr = ["mfa"] }
         if attempt.loginProtocol.isBrowser, let transaction = attempt.transaction, var session = attempt.session {
             session.authentication_methods = attempt.authenticationMethods
+            let current = session
+            session = try await refusing { try current.applying(decision.sessions.session) }
             let secret = attempt.isNewSession ? RandomIdentifier.token(byteCount: 32) : nil
             let code = try await authorization.issueCode(
                 for: transaction, session: session, newSessionSecret: secret, customization: decision.tokens, login: update)
             return .code(code, sessionSecret: secret, transaction: transaction, executionIDs: decision.executionIDs)
         }
-        if !update.isEmpty {
-            _ = try await storage.transaction { try await UserDirectory.write(update, in: $0) }
+        let rotating = client.refresh_token.rotation_type == "rotating"
+        let sessionID = attempt.session?.id ?? attempt.refreshToken?.session_id
+        let changes = decision.sessions
+        // What a token-endpoint login writes besides its tokens: the user's login and metadata,
+        // and what actions asked for the session of a refresh token and for a refresh token kept
+        // as it is (a rotated one passes its metadata and the changes to its successor).
+        let keepsToken = attempt.refreshToken != nil && !rotating && !changes.refreshToken.isEmpty
+        if !update.isEmpty || (sessionID != nil && !changes.session.isEmpty) || keepsToken {
+            try await refusing {
+                try await storage.transaction { repositories in
+                    try await UserDirectory.write(update, in: repositories)
+                    if let sessionID, !changes.session.isEmpty {
+                        _ = try await repositories.sessions.apply(changes.session, toSession: sessionID)
+                    }
+                    if let token = attempt.refreshToken, keepsToken {
+                        _ = try await repositories.refreshTokens.apply(changes.refreshToken, toToken: token.id)
+                    }
+                }
+            }
         }
         var scope = ScopeList(attempt.requestedScope)
-        let rotating = client.refresh_token.rotation_type == "rotating"
         if attempt.loginProtocol == .refreshToken && !rotating { scope = scope.filter { $0 != "offline_access" } }
-        var response = try await loginTokens.issue(
-            LoginGrant(
-                user: user, client: client, requestedScope: scope, audience: attempt.audience, nonce: nil,
-                authTime: attempt.authenticatedAt / 1000, sessionID: attempt.session?.id ?? attempt.refreshToken?.session_id,
-                refreshFamilyID: attempt.refreshToken?.family_id, customization: decision.tokens))
+        var grant = LoginGrant(
+            user: user, client: client, requestedScope: scope, audience: attempt.audience, nonce: nil,
+            authTime: attempt.authenticatedAt / 1000, sessionID: sessionID, refreshFamilyID: attempt.refreshToken?.family_id,
+            customization: decision.tokens)
+        if let token = attempt.refreshToken {
+            grant.refreshMetadata = token.refresh_token_metadata
+            grant.refreshChanges = changes.refreshToken
+        }
+        let issued = grant
+        var response = try await refusing { try await loginTokens.issue(issued) }
         if attempt.loginProtocol == .refreshToken && !rotating { response.refresh_token = nil }
         response.executionIDs = decision.executionIDs
         return .tokens(response)
+    }
+
+    /// Runs `body`; metadata it cannot store under Auth0's limits (`SessionMetadataError`)
+    /// refuses the login with Auth0's text, as an invalid call does.
+    func refusing<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SessionMetadataError {
+            throw PostLoginRefusal(
+                error: OAuthError(.accessDenied, error.message, status: 403), metadata: MetadataChanges(), revokesSession: false,
+                revokesRefreshToken: false)
+        }
     }
 
     /// Writes what a refused login keeps (Auth0 keeps those side effects): the user's login and

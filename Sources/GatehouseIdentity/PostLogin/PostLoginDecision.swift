@@ -10,6 +10,9 @@ public struct PostLoginDecision: Sendable {
     public var executionIDs: [String]
     /// `api.multifactor.enable` (the last call): the challenge that comes after the flow.
     public var multifactor: MultifactorRequest?
+    /// `api.session.*` and `api.refreshToken.*`: metadata and expiry for the login's session
+    /// and the refresh token being exchanged.
+    public var sessions = SessionCommands(commands: [])
 
     public static let none = PostLoginDecision(tokens: TokenCustomization(), metadata: MetadataChanges(), executionIDs: [])
 }

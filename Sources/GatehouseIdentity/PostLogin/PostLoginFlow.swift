@@ -156,6 +156,11 @@ public struct PostLoginFlow: Sendable {
                 "An action called api.authentication.setPrimaryUser (account linking), which Gatehouse does not support;"
                     + " the login was not completed.", progress: progress)
         }
+        let sessions = SessionCommands(commands: commands)
+        if let invalid = sessions.invalid {
+            // Auth0 refuses the login, keeping the user metadata asked for before.
+            throw refusal(invalid.message, progress: progress, metadata: MetadataChanges(commands: commands))
+        }
         // `api.multifactor.enable`: the last call wins (`enable('none')` after it suppresses MFA).
         let multifactor = commands.last { $0.method == "api.multifactor.enable" }.map { command in
             MultifactorRequest(
@@ -188,6 +193,7 @@ public struct PostLoginFlow: Sendable {
         return PostLoginDecision(
             tokens: TokenCustomization(
                 id_token_claims: idToken.claims, access_token_claims: accessToken.claims, added_scopes: added, removed_scopes: removed),
-            metadata: MetadataChanges(commands: commands), executionIDs: progress.executionIDs, multifactor: multifactor)
+            metadata: MetadataChanges(commands: commands), executionIDs: progress.executionIDs, multifactor: multifactor,
+            sessions: sessions)
     }
 }

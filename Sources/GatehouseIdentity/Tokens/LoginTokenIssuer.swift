@@ -14,6 +14,10 @@ public struct LoginGrant: Sendable {
     public var refreshFamilyID: String?
     /// Claims and scope changes from the post-login flow.
     public var customization: TokenCustomization?
+    /// When rotating a refresh token: its metadata, which the new token keeps.
+    public var refreshMetadata: [String: String]?
+    /// `api.refreshToken.*` of the flow, for the new refresh token.
+    public var refreshChanges = SessionChanges()
 
     public init(
         user: UserRecord, client: ClientRecord, requestedScope: ScopeList, audience: String?, nonce: String?,
@@ -103,11 +107,12 @@ public struct LoginTokenIssuer: Sendable {
         let expiresAt: EpochMillis? =
             policy.expiration_type == "expiring" && !policy.infinite_token_lifetime
             ? now + EpochMillis(policy.token_lifetime) * 1000 : nil
-        let record = RefreshTokenRecord(
+        let record = try RefreshTokenRecord(
             id: RandomIdentifier.token(byteCount: 16), family_id: grant.refreshFamilyID ?? RandomIdentifier.token(byteCount: 16),
             client_id: grant.client.client_id, user_id: grant.user.user_id, scope: scope.string,
             audience: grant.audience, session_id: grant.sessionID, auth_time: grant.authTime, created_at: now,
-            expires_at: expiresAt)
+            expires_at: expiresAt, refresh_token_metadata: grant.refreshMetadata
+        ).applying(grant.refreshChanges)
         try await storage.read { try await $0.refreshTokens.insert(tokenHash: SecretComparison.digest(token), record) }
         return token
     }

@@ -242,4 +242,36 @@ import Testing
             #expect(silent.redirectQuery["state"] == "s2")
         }
     }
+
+    @Test("api.authentication.recordMethod in onContinuePostLogin: the method stays with the session for its later logins")
+    func recordMethod() async throws {
+        try await TestServer.run { client in
+            let fixtures = try await Fixtures.make(client)
+            let app = try await fixtures.createApp()
+            _ = try await fixtures.createUser()
+            let recording = Code(
+                name: "idv-recorder",
+                code: """
+                    exports.onExecutePostLogin = async (event, api) => {
+                      api.idToken.setCustomClaim('https://example.com/methods', event.authentication.methods.map((m) => m.name));
+                      if (!event.authentication.methods.some((m) => m.name === 'https://idv.example/')) {
+                        api.redirect.sendUserTo('https://idv.example/verify');
+                      }
+                    };
+                    exports.onContinuePostLogin = async (event, api) => {
+                      api.authentication.recordMethod('https://idv.example/');
+                    };
+                    """)
+            try await fixtures.bind([recording], to: "post-login", version: "v3")
+            let pkce = PKCEPair.make()
+            let away = try await AuthorizationCodeFlowTests.login(client, app: app, pkce: pkce, scope: "openid")
+            let state = try #require(away.redirectQuery["state"], "\(away.location ?? away.text)")
+            let back = try await client.request(.get, "/continue?state=\(state)")
+            #expect(back.redirectQuery["code"] != nil, "\(back.location ?? back.text)")
+            // The next login in this browser: the recorded method is there, no redirect.
+            let again = try await AuthorizationCodeFlowTests.login(client, app: app, pkce: pkce, scope: "openid")
+            let claims = try await MultifactorLoginTests.idTokenClaims(client, app, again, verifier: pkce.verifier)
+            #expect(claims["https://example.com/methods"] == .array(["pwd", "https://idv.example/"]))
+        }
+    }
 }

@@ -270,6 +270,9 @@ extension LoginCompletion {
         }
         suspended.attempt.provedFactors.append(factor)
         suspended.attempt.authenticationMethods.append(AuthenticationMethodRecord(name: "mfa", timestamp: now))
-        return try await resume(suspended, request: request, configurationVersion: configurationVersion)
+        let resuming = suspended
+        return try await releasingOnPlatformFailure(pending.stateHash) {
+            try await resume(resuming, request: request, configurationVersion: configurationVersion)
+        }
     }
 }

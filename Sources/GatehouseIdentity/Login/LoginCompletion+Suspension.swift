@@ -105,7 +105,21 @@ extension LoginCompletion {
             throw ResumeFailure.used
         }
         let suspended = try claimed.login.decoded(as: SuspendedLogin.self)
-        return try await resume(suspended, request: request, configurationVersion: configurationVersion)
+        return try await releasingOnPlatformFailure(hash) {
+            try await resume(suspended, request: request, configurationVersion: configurationVersion)
+        }
+    }
+
+    /// Runs `body`, which resumes the suspension `hash` names; when the Actions platform fails
+    /// (`temporarily_unavailable`, nothing written), the suspension is made live again, so the
+    /// page's "try again" works instead of "already continued".
+    func releasingOnPlatformFailure(_ hash: String, _ body: () async throws -> Outcome) async throws -> Outcome {
+        do {
+            return try await body()
+        } catch let error as OAuthError where error.code == .temporarilyUnavailable {
+            try? await storage.read { try await $0.loginSuspensions.release(stateHash: hash) }
+            throw error
+        }
     }
 
     /// The live suspension `state` names, suspended for `reason` (any other reason reads as

@@ -294,6 +294,9 @@ public protocol LoginSuspensionRepository: Sendable {
     /// Replaces the stored login of a live suspension (an MFA step met, a code sent); `false`
     /// when it was used or expired meanwhile.
     func update(stateHash: String, login: JSONValue, now: EpochMillis) async throws -> Bool
+    /// Makes a consumed suspension live again: the resume that consumed it could not run the
+    /// flow (the Actions platform failed), and the person may simply try again.
+    func release(stateHash: String) async throws
     /// Deletes suspensions that expired before `before`.
     func purge(expiredBefore before: EpochMillis) async throws
 }
@@ -333,6 +336,11 @@ struct SQLLoginSuspensionRepository: LoginSuspensionRepository {
             .where("state_hash", .equal, stateHash).where("consumed_at", .is, SQLLiteral.null)
             .where("expires_at", .greaterThan, now).returning("state_hash").all()
         return !updated.isEmpty
+    }
+
+    func release(stateHash: String) async throws {
+        try await db.update("login_suspensions").set("consumed_at", to: SQLLiteral.null).where("state_hash", .equal, stateHash)
+            .run()
     }
 
     func purge(expiredBefore before: EpochMillis) async throws {

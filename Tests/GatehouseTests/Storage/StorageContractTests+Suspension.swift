@@ -13,7 +13,8 @@ import Testing
     }
 
     @Test(
-        "a suspension is found, consumed once (even by concurrent resumes), expires, and is purged", arguments: StorageContractTests.engines
+        "a suspension is found, updated while live, consumed once (even by concurrent resumes), released, expires, and is purged",
+        arguments: StorageContractTests.engines
     )
     func consumeOnce(engine: String) async throws {
         try await StorageContractTests.withStorage(engine) { storage in
@@ -33,6 +34,17 @@ import Testing
             }
             #expect(claims == [record])
             #expect(try await storage.read { try await $0.loginSuspensions.find(stateHash: "live", now: now) } == .consumed)
+            // A consumed or expired suspension is not updated; a released one is live again.
+            #expect(try await storage.read { try await $0.loginSuspensions.update(stateHash: "live", login: "x", now: now) } == false)
+            #expect(try await storage.read { try await $0.loginSuspensions.update(stateHash: "old", login: "x", now: now) } == false)
+            try await storage.read { try await $0.loginSuspensions.release(stateHash: "live") }
+            let updated = LoginSuspensionRecord(
+                user_id: record.user_id, client_id: record.client_id, browser_hash: record.browser_hash, reason: record.reason,
+                created_at: record.created_at, expires_at: record.expires_at, login: .object(["step": "proved"]))
+            #expect(
+                try await storage.read { try await $0.loginSuspensions.update(stateHash: "live", login: updated.login, now: now) })
+            #expect(try await storage.read { try await $0.loginSuspensions.find(stateHash: "live", now: now) } == .live(updated))
+            #expect(try await storage.read { try await $0.loginSuspensions.consume(stateHash: "live", now: now) } == updated)
             try await storage.read { try await $0.loginSuspensions.purge(expiredBefore: now + 120_000) }
             #expect(try await storage.read { try await $0.loginSuspensions.find(stateHash: "live", now: now) } == .unknown)
         }

@@ -45,12 +45,13 @@ public struct IdentityServices: Sendable {
         passwords = PasswordHasher(cost: configuration.bcryptCost)
         let attackProtection = AttackProtection(storage: storage, configuration: configuration, logger: logger)
         self.attackProtection = attackProtection
+        let tenantName = Self.tenantName(configuration.issuer)
         users = UserDirectory(
-            storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection)
+            storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection,
+            preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) })
         configurationCache = ConfigurationCache(storage: storage)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
-        let tenantName = Self.tenantName(configuration.issuer)
         let postLogin = flows.flatMap { flows in
             policy.map {
                 PostLoginFlow(flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger, geoip: geoip)

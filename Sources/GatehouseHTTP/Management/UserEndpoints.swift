@@ -140,9 +140,16 @@ struct UserEndpoints {
                 profile.app_metadata = body.app_metadata?.filter { $0.value != .null }
                 profile.user_metadata = body.user_metadata?.filter { $0.value != .null }
                 do {
+                    // Auth0 runs pre-user-registration here too, without a client or a transaction.
+                    let origin = RegistrationOrigin(
+                        client: nil,
+                        request: ActionEventRequest(
+                            ip: context.remoteIP, method: "POST", hostname: request.head.authority,
+                            userAgent: request.headers[.userAgent], language: nil),
+                        configurationVersion: try await services.configurationCache.snapshot().version)
                     let user = try await services.users.register(
                         connectionName: connection, email: body.email, username: body.username, password: password,
-                        profile: profile, viaSignup: false)
+                        profile: profile, viaSignup: false, origin: origin)
                     return try JSONResponse.make(Self.view(user), status: .created)
                 } catch let error as UserDirectory.RegistrationError {
                     switch error.kind {
@@ -150,6 +157,9 @@ struct UserEndpoints {
                     case .connectionNotFound:
                         throw ManagementAPIError.badRequest("The connection does not exist.", errorCode: "inexistent_connection")
                     case .invalid, .signupDisabled, .passwordTooLong, .tooManySignups: throw ManagementAPIError.badRequest(error.message)
+                    case .deniedByAction:
+                        throw ManagementAPIError.badRequest(error.message, errorCode: error.code ?? "extensibility_error")
+                    case .unavailable: throw ManagementAPIError(status: .serviceUnavailable, message: error.message)
                     }
                 }
             },

@@ -47,8 +47,7 @@ struct DatabaseSignupRoutes {
             } catch {
                 throw SignupError(code: "invalid_body", description: "The request body must be a JSON object.")
             }
-            guard let clientID = body.client_id,
-                try await services.storage.read({ try await $0.clients.get(clientID) }) != nil
+            guard let clientID = body.client_id, let client = try await services.storage.read({ try await $0.clients.get(clientID) })
             else { throw SignupError(code: "invalid_client", description: "Unknown client: \(body.client_id ?? "")") }
             guard let connectionName = body.connection,
                 let connection = try await services.storage.read({ try await $0.connections.get(name: connectionName) })
@@ -68,9 +67,18 @@ struct DatabaseSignupRoutes {
             profile.user_metadata = body.user_metadata
             let user: UserRecord
             do {
+                var fields = ["client_id": clientID, "connection": connection.name]
+                fields["email"] = body.email
+                fields["username"] = body.username
+                let origin = RegistrationOrigin(
+                    client: client,
+                    request: ActionEventRequest(
+                        ip: context.remoteIP, method: "POST", hostname: request.head.authority, userAgent: request.headers[.userAgent],
+                        language: RequestParameters.language(request), body: fields),
+                    configurationVersion: try await services.configurationCache.snapshot().version)
                 user = try await services.users.register(
                     connectionName: connection.name, email: body.email, username: body.username, password: password,
-                    profile: profile, viaSignup: true, ip: context.remoteIP)
+                    profile: profile, viaSignup: true, ip: context.remoteIP, origin: origin)
             } catch let error as UserDirectory.RegistrationError {
                 switch error.kind {
                 case .exists: throw SignupError(code: "user_exists", description: error.message)
@@ -81,6 +89,13 @@ struct DatabaseSignupRoutes {
                 case .tooManySignups:
                     throw SignupError(
                         name: "TooManyRequestsError", code: "too_many_attempts", description: error.message, status: .tooManyRequests)
+                case .deniedByAction:
+                    // Auth0's answer when a pre-user-registration action refuses: the user message.
+                    throw SignupError(name: "ExtensibilityError", code: "extensibility_error", description: error.message)
+                case .unavailable:
+                    throw SignupError(
+                        name: "ServiceUnavailableError", code: "temporarily_unavailable", description: error.message,
+                        status: .serviceUnavailable)
                 case .invalid:
                     throw SignupError(
                         name: error.message.hasPrefix("Password") ? "PasswordStrengthError" : "BadRequestError",

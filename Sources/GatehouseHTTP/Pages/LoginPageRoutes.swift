@@ -125,9 +125,16 @@ struct LoginPageRoutes {
         do {
             let email = form["email"]?.trimmingCharacters(in: .whitespaces)
             let username = form["username"].flatMap { $0.isEmpty ? nil : $0 }
+            let origin = RegistrationOrigin(
+                client: screen.client,
+                request: ActionEventRequest(
+                    ip: context.remoteIP, method: request.method.rawValue, hostname: request.head.authority,
+                    userAgent: request.headers[.userAgent], language: RequestParameters.language(request),
+                    query: screen.transaction.query, body: form),
+                transaction: screen.transaction, configurationVersion: try await services.configurationCache.snapshot().version)
             let user = try await services.users.register(
                 connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
-                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP)
+                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP, origin: origin)
             var loggedIn = user
             loggedIn.logins_count += 1
             return try await finish(screen, user: loggedIn, request: request, context: context, form: form)
@@ -142,8 +149,16 @@ struct LoginPageRoutes {
                     "This password is too long: choose one of at most \(PasswordHasher.maximumPasswordBytes) bytes (\(PasswordHasher.maximumPasswordBytes) letters without accents; fewer with accented letters or emoji)."
                 case .tooManySignups: "Too many sign-ups from your network. Wait a minute and try again."
                 case .signupDisabled, .connectionNotFound: "Sign-up is not available for this application."
+                // What the pre-user-registration action chose to tell the person.
+                case .deniedByAction, .unavailable: error.message
                 }
-            let status: HTTPResponse.Status = error.kind == .tooManySignups ? .tooManyRequests : .badRequest
+            let status: HTTPResponse.Status =
+                switch error.kind {
+                case .tooManySignups: .tooManyRequests
+                case .unavailable: .serviceUnavailable
+                case .deniedByAction: .forbidden
+                default: .badRequest
+                }
             return pages.render("signup", values(screen, error: message, form: form), status: status)
         }
     }

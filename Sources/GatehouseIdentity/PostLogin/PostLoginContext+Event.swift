@@ -13,24 +13,14 @@ extension PostLoginContext {
         var event: [String: JSONValue] = [
             "user": Self.profile(user, enrollments: enrollments),
             "stats": .object(["logins_count": .number(Double(user.logins_count))]),
-            "client": .object([
-                "client_id": .string(client.client_id), "name": .string(client.name),
-                "metadata": .object(client.client_metadata.mapValues(JSONValue.string)),
-            ]),
+            "client": EventParts.client(client),
+            "connection": EventParts.connection(connection, name: user.connection),
             "tenant": .object(["id": .string(tenant)]),
             "request": request.json(geoip: geoip, includeQuery: true),
             "transaction": transactionJSON,
             "authentication": Self.authenticationJSON(methods),
             "authorization": .object(["roles": .array(roles.map(JSONValue.string))]),
         ]
-        if let connection {
-            event["connection"] = .object([
-                "id": .string(connection.id), "name": .string(connection.name), "strategy": .string(connection.strategy),
-                "metadata": .object(connection.metadata.mapValues(JSONValue.string)),
-            ])
-        } else {
-            event["connection"] = .object(["name": .string(user.connection), "strategy": "auth0"])
-        }
         if let audience { event["resource_server"] = .object(["identifier": .string(audience)]) }
         if let session {
             event["session"] = Self.sessionJSON(session)
@@ -110,11 +100,16 @@ extension PostLoginContext {
     /// (empty when not requested, and on back-channel grants) and `locale` is always set, as
     /// Auth0 provides them and real actions read them without guards.
     private var transactionJSON: JSONValue {
+        Self.transactionJSON(protocol: loginProtocol.rawValue, requestedScopes: requestedScopes, transaction: transaction)
+    }
+
+    /// `event.transaction` of a login or a sign-up (`pre-user-registration` shares its fields).
+    static func transactionJSON(protocol: String, requestedScopes: ScopeList, transaction: LoginTransactionRecord?) -> JSONValue {
         func words(_ value: String?) -> JSONValue {
             .array((value ?? "").split(separator: " ").map { .string(String($0)) })
         }
         var fields: [String: JSONValue] = [
-            "protocol": .string(loginProtocol.rawValue),
+            "protocol": .string(`protocol`),
             "requested_scopes": .array(requestedScopes.values.map(JSONValue.string)),
             "metadata": .object([:]),
             "acr_values": words(transaction?.query["acr_values"]), "ui_locales": words(transaction?.ui_locales),

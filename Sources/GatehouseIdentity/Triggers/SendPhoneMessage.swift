@@ -108,12 +108,7 @@ public struct SendPhoneMessage: TriggerFlow {
             "tenant": .object(["id": .string(tenantName)]),
             "transaction": .object([:]),
         ]
-        if let client = context.origin.client {
-            event["client"] = .object([
-                "client_id": .string(client.client_id), "name": .string(client.name),
-                "metadata": .object(client.client_metadata.mapValues(JSONValue.string)),
-            ])
-        }
+        if let client = context.origin.client { event["client"] = EventParts.client(client) }
         return .object(event)
     }
 

@@ -9,6 +9,8 @@ public struct UserDirectory: Sendable {
     let configuration: GatehouseConfiguration
     let logger: Logger
     let attackProtection: AttackProtection
+    /// `pre-user-registration`; `nil` without Actions.
+    let preRegistration: PreUserRegistration?
 
     /// Why a password login failed, in words safe to show the person who typed it.
     public enum LoginFailure: Error, Equatable, Sendable {
@@ -141,10 +143,25 @@ public struct UserDirectory: Sendable {
             case passwordTooLong
             /// Suspicious-IP throttling of sign-ups (`pre-user-registration`).
             case tooManySignups
+            /// A `pre-user-registration` action refused the sign-up (or failed): `message` is
+            /// what the person may be shown.
+            case deniedByAction
+            /// The Actions platform could not run `pre-user-registration`; try again.
+            case unavailable
         }
 
         public var kind: Kind
+        /// What the caller may show or answer.
         public var message: String
+        /// For the tenant log: the action's reason (`api.access.deny`), or why it failed.
+        public var logDescription: String?
+        /// `api.validation.error`'s code.
+        public var code: String?
+
+        public init(kind: Kind, message: String) {
+            self.kind = kind
+            self.message = message
+        }
     }
 
     /// The refusal of a password bcrypt would not read in full (see `PasswordHasher.maximumPasswordBytes`).
@@ -163,7 +180,7 @@ public struct UserDirectory: Sendable {
     /// `pre-user-registration` bucket (suspicious-IP throttling).
     public func register(
         connectionName: String, email: String?, username: String?, password: String, profile: UserProfileFields,
-        viaSignup: Bool, ip: String? = nil
+        viaSignup: Bool, ip: String? = nil, origin: RegistrationOrigin? = nil
     ) async throws -> UserRecord {
         if viaSignup, let ip, try await !attackProtection.reserveSignup(ip: ip) {
             logger.notice("sign-up throttled", metadata: ["ip": "\(ip)"])
@@ -195,11 +212,10 @@ public struct UserDirectory: Sendable {
                 message: "PasswordStrengthError: Password is too weak (at least \(connection.options.password_min_length) characters).")
         }
         if let error = Self.passwordTooLong(password) { throw error }
-        let hash = try await passwords.hash(password)
         let now = Timestamp.iso8601(Timestamp.nowMillis())
         let name = profile.name ?? email
         let picture = profile.picture ?? (configuration.defaultPictures ? DefaultPicture.gravatar(email: email, name: name) : nil)
-        let user = UserRecord(
+        var user = UserRecord(
             user_id: "auth0|" + RandomIdentifier.hex(byteCount: 12), connection: connection.name, email: email,
             email_verified: profile.email_verified ?? false, username: username, phone_number: profile.phone_number,
             name: name, nickname: profile.nickname ?? String(email.split(separator: "@").first ?? ""),
@@ -207,8 +223,28 @@ public struct UserDirectory: Sendable {
             picture: picture, app_metadata: .object(profile.app_metadata ?? [:]),
             user_metadata: .object(profile.user_metadata ?? [:]), blocked: profile.blocked ?? false,
             created_at: now, updated_at: now)
+        if let preRegistration, let origin {
+            do {
+                let decision = try await preRegistration.run(
+                    PreUserRegistration.Context(user: user, connection: connection, origin: origin))
+                user = decision.metadata.applied(to: user, at: Timestamp.nowMillis())
+                user.updated_at = now
+            } catch let refusal as RegistrationError where refusal.kind == .deniedByAction {
+                // Auth0's tenant log `fs` (failed sign-up), with the action's reason.
+                await preRegistration.flows.recorder.record(logs: [
+                    LogRecord(
+                        log_id: RandomIdentifier.hex(byteCount: 16), date: Timestamp.iso8601(Timestamp.nowMillis()), type: "fs",
+                        description: refusal.logDescription ?? refusal.message, client_id: origin.client?.client_id,
+                        client_name: origin.client?.name, ip: origin.request?.ip, user_agent: origin.request?.userAgent,
+                        user_name: email, details: .object(["connection": .string(connection.name)]))
+                ])
+                throw refusal
+            }
+        }
+        let hash = try await passwords.hash(password)
+        let created = user
         do {
-            try await storage.read { try await $0.users.insert(user, passwordHash: hash) }
+            try await storage.read { try await $0.users.insert(created, passwordHash: hash) }
         } catch StorageError.conflict {
             throw RegistrationError(kind: .exists, message: "The user already exists.")
         }

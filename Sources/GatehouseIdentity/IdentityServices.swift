@@ -30,6 +30,8 @@ public struct IdentityServices: Sendable {
     public let loginCompletion: LoginCompletion
     /// Guardian factors, users' authenticators, code checks and remembered browsers.
     public let multifactor: MultifactorService
+    /// Auth0's MFA API for back-channel logins (`/mfa/*` and the `mfa-*` grants).
+    public let multifactorAPI: MultifactorAPI
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -65,12 +67,17 @@ public struct IdentityServices: Sendable {
         let completion = LoginCompletion(
             storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip, multifactor: multifactor)
         loginCompletion = completion
+        let multifactorAPI = MultifactorAPI(completion: completion, multifactor: multifactor)
+        self.multifactorAPI = multifactorAPI
         grants = GrantRegistry(handlers: [
             ClientCredentialsGrant(tokens: tokens, flows: flows, policy: policy, tenantName: tenantName, geoip: geoip),
             AuthorizationCodeGrant(storage: storage, loginTokens: loginTokens),
             RefreshTokenGrant(storage: storage, completion: completion),
             PasswordGrant(users: users, storage: storage, completion: completion, realmRequired: false),
             PasswordGrant(users: users, storage: storage, completion: completion, realmRequired: true),
+            MultifactorOTPGrant(api: multifactorAPI),
+            MultifactorOOBGrant(api: multifactorAPI),
+            MultifactorRecoveryCodeGrant(api: multifactorAPI),
         ])
     }
 

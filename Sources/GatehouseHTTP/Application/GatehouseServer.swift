@@ -129,6 +129,7 @@ public struct GatehouseServer: Sendable {
         HealthRoutes(database: database).register(on: router)
         DiscoveryRoutes(services: services).register(on: router)
         TokenRoutes(services: services).register(on: router)
+        MultifactorAPIRoutes(services: services).register(on: router)
         RevocationRoutes(services: services).register(on: router)
         UserInfoRoutes(services: services).register(on: router)
         DatabaseSignupRoutes(services: services).register(on: router)

@@ -37,7 +37,8 @@ struct ClientEndpoints {
     static let authMethods: [String] = ["none", "client_secret_post", "client_secret_basic"]
     static let grantTypes: [String] = [
         "authorization_code", "implicit", "refresh_token", "client_credentials", "password",
-        "http://auth0.com/oauth/grant-type/password-realm",
+        "http://auth0.com/oauth/grant-type/password-realm", MultifactorAPI.otpGrantType, MultifactorAPI.oobGrantType,
+        MultifactorAPI.recoveryCodeGrantType,
     ]
 
     /// Auth0's defaults per application type.

@@ -57,6 +57,9 @@ struct TokenRoutes {
         "refresh_token": ("sertft", "fertft", "Refresh Token for an Access Token"),
         "password": ("sepft", "fepft", "Password for an Access Token"),
         "http://auth0.com/oauth/grant-type/password-realm": ("sepft", "fepft", "Password for an Access Token"),
+        MultifactorAPI.otpGrantType: ("seotpft", "feotpft", "Password and OTP Challenge for an Access Token"),
+        MultifactorAPI.oobGrantType: ("seoobft", "feoobft", "Password and OOB Challenge for an Access Token"),
+        MultifactorAPI.recoveryCodeGrantType: ("sercft", "fercft", "Password and MFA Recovery code for an Access Token"),
     ]
 
     /// Records the exchange in the tenant log, linking the executions of any Actions that ran

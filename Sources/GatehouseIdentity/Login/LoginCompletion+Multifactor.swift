@@ -230,9 +230,15 @@ extension LoginCompletion {
                 throw MultifactorError(.enrollmentNotFound, "This enrolment was not started for this login; start it again.")
             }
             let confirmation: MultifactorConfirmation
+            // A recovery code already shown by `/mfa/associate` is the one that becomes the user's.
+            let shown = pending.requirement.recoveryCodeHash
             switch enrollment.kind {
-            case .totp: confirmation = try await multifactor.confirmTOTPEnrollment(userID: userID, enrollmentID: id, code: code, now: now)
-            case .phone: confirmation = try await multifactor.confirmPhoneEnrollment(userID: userID, enrollmentID: id, code: code, now: now)
+            case .totp:
+                confirmation = try await multifactor.confirmTOTPEnrollment(
+                    userID: userID, enrollmentID: id, code: code, recoveryCodeHash: shown, now: now)
+            case .phone:
+                confirmation = try await multifactor.confirmPhoneEnrollment(
+                    userID: userID, enrollmentID: id, code: code, recoveryCodeHash: shown, now: now)
             case .recoveryCode: throw MultifactorError(.enrollmentNotFound, "A recovery code is not enrolled on its own.")
             }
             proved = MultifactorProved(
@@ -243,7 +249,7 @@ extension LoginCompletion {
         return proved
     }
 
-    private func save(_ pending: PendingMultifactor) async throws {
+    func save(_ pending: PendingMultifactor) async throws {
         var suspended = pending.suspended
         suspended.multifactor = pending.requirement
         let login = try JSONValue(encoding: suspended)

@@ -68,6 +68,12 @@ public struct MultifactorRequirement: Sendable, Codable, Equatable {
     /// Set once a factor was proved; the login then only waits for the person to go on (after
     /// noting a recovery code on the page).
     public var provedFactor: String?
+    /// The MFA API (`/mfa/associate`, `/mfa/challenge`): the SHA-256 of the last `oob_code`
+    /// handed out for this login, which the `mfa-oob` grant must present with the SMS code.
+    public var oobCodeHash: String?
+    /// The MFA API: the SHA-256 of the recovery code `/mfa/associate` showed (Auth0 shows it at
+    /// association); it becomes the user's recovery code when this login's enrolment is confirmed.
+    public var recoveryCodeHash: String?
 
     public init(mode: Mode, factors: [MultifactorFactor], allowRememberBrowser: Bool) {
         self.mode = mode

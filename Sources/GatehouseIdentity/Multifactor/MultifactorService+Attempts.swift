@@ -81,9 +81,13 @@ extension MultifactorService {
 
     /// Confirms a pending authenticator and, when the recovery-code factor is enabled and the
     /// user has none yet, issues their recovery code (returned once, as Auth0 does at the first
-    /// enrolment).
-    func confirm(_ enrollment: MultifactorEnrollmentRecord, now: EpochMillis) async throws -> MultifactorConfirmation {
+    /// enrolment). With `recoveryCodeHash` (the digest of a code already shown, by `/mfa/associate`)
+    /// that code becomes the user's and none is returned.
+    func confirm(_ enrollment: MultifactorEnrollmentRecord, recoveryCodeHash: String? = nil, now: EpochMillis) async throws
+        -> MultifactorConfirmation
+    {
         let recoveryCode = Self.newRecoveryCode()
+        let digest = recoveryCodeHash ?? Self.digest(recoveryCode: recoveryCode)
         let issued = try await storage.transaction { repositories -> Bool in
             guard try await repositories.multifactor.confirm(enrollment.id, at: now) else {
                 throw MultifactorError(.enrollmentNotFound, "This enrolment is already confirmed.")
@@ -95,13 +99,13 @@ extension MultifactorService {
                 MultifactorEnrollmentRecord(
                     id: MultifactorEnrollmentRecord.newID(), user_id: enrollment.user_id, kind: .recoveryCode, status: .confirmed,
                     created_at: now),
-                totpSecret: nil, secretHash: Self.digest(recoveryCode: recoveryCode))
+                totpSecret: nil, secretHash: digest)
             return true
         }
         var confirmed = enrollment
         confirmed.status = .confirmed
         confirmed.last_auth_at = now
-        return MultifactorConfirmation(enrollment: confirmed, recoveryCode: issued ? recoveryCode : nil)
+        return MultifactorConfirmation(enrollment: confirmed, recoveryCode: issued && recoveryCodeHash == nil ? recoveryCode : nil)
     }
 }
 

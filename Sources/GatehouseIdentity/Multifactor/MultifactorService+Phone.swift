@@ -41,12 +41,12 @@ extension MultifactorService {
     /// Confirms an SMS enrolment with the code that was sent; the recovery code is issued with it
     /// (see `confirm`). A wrong code counts towards brute-force protection.
     public func confirmPhoneEnrollment(
-        userID: String, enrollmentID: String, code: String, now: EpochMillis = Timestamp.nowMillis()
+        userID: String, enrollmentID: String, code: String, recoveryCodeHash: String? = nil, now: EpochMillis = Timestamp.nowMillis()
     ) async throws -> MultifactorConfirmation {
         let enrollment = try await pending(enrollmentID, kind: .phone, of: userID)
         return try await checkingCode(userID: userID, now: now) {
             try await self.checkPhoneCode(code, enrollmentID: enrollment.id, now: now)
-            return try await self.confirm(enrollment, now: now)
+            return try await self.confirm(enrollment, recoveryCodeHash: recoveryCodeHash, now: now)
         }
     }
 

@@ -42,6 +42,22 @@ extension MultifactorService {
         }
     }
 
+    /// A recovery code to show when an enrolment starts (`/mfa/associate`, as Auth0 does), with
+    /// its digest to keep until the enrolment is confirmed (`confirm(_:recoveryCodeHash:now:)`):
+    /// `nil` when the recovery-code factor is disabled or the user already has one. Nothing is
+    /// stored here, so an enrolment never confirmed leaves no working recovery code behind.
+    public func recoveryCodeForNewEnrollment(userID: String) async throws -> (code: String, digest: String)? {
+        let (settings, enrollments) = try await storage.read { repositories in
+            (
+                GuardianFactorSettings(stored: try await repositories.guardianSettings.all()),
+                try await repositories.multifactor.enrollments(userID: userID)
+            )
+        }
+        guard settings.isEnabled(.recoveryCode), !enrollments.contains(where: { $0.kind == .recoveryCode }) else { return nil }
+        let code = Self.newRecoveryCode()
+        return (code, Self.digest(recoveryCode: code))
+    }
+
     /// Replaces the user's recovery code with a new one, returned once (`POST /api/v2/users/{id}/
     /// recovery-code-regeneration`); `nil` when the user does not exist.
     public func regenerateRecoveryCode(userID: String, now: EpochMillis = Timestamp.nowMillis()) async throws -> String? {

@@ -64,14 +64,14 @@ extension MultifactorService {
 
     /// Confirms a TOTP enrolment with the first code from the app; the authenticator becomes
     /// confirmed and the user's recovery code is issued with it (see `confirm`). A wrong code
-    /// counts towards brute-force protection.
+    /// counts towards brute-force protection. `recoveryCodeHash`: see `confirm`.
     public func confirmTOTPEnrollment(
-        userID: String, enrollmentID: String, code: String, now: EpochMillis = Timestamp.nowMillis()
+        userID: String, enrollmentID: String, code: String, recoveryCodeHash: String? = nil, now: EpochMillis = Timestamp.nowMillis()
     ) async throws -> MultifactorConfirmation {
         let enrollment = try await pending(enrollmentID, kind: .totp, of: userID)
         return try await checkingCode(userID: userID, now: now) {
             try await self.checkTOTP(code, enrollmentID: enrollment.id, now: now)
-            return try await self.confirm(enrollment, now: now)
+            return try await self.confirm(enrollment, recoveryCodeHash: recoveryCodeHash, now: now)
         }
     }
 

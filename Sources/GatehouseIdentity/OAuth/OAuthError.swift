@@ -25,6 +25,9 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let mfaRequired = Code("mfa_required")
         /// Auth0: the `mfa_token` is past its lifetime.
         public static let expiredToken = Code("expired_token")
+        /// Auth0's `/mfa/challenge`: none of the requested challenge types can be used (also
+        /// "User is not enrolled.", which Auth0's SDKs read as "associate an authenticator").
+        public static let unsupportedChallengeType = Code("unsupported_challenge_type")
     }
 
     public var code: Code

@@ -8,6 +8,9 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var scope: String?
     public var expires_in: Int
     public var token_type: String
+    /// `mfa-recovery-code` grant: the user's new recovery code, replacing the one just used
+    /// (Auth0's field; shown once).
+    public var recovery_code: String?
     /// Executions of Actions that shaped this response, for the tenant log (not part of the body).
     public var executionIDs: [String] = []
     /// The user the tokens were issued to, for the tenant log (not part of the body).
@@ -16,7 +19,7 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var userName: String?
 
     enum CodingKeys: String, CodingKey {
-        case access_token, id_token, refresh_token, scope, expires_in, token_type
+        case access_token, id_token, refresh_token, scope, expires_in, token_type, recovery_code
     }
 
     public init(

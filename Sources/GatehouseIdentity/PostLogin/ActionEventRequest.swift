@@ -17,6 +17,8 @@ public struct ActionEventRequest: Sendable {
     /// Parameters that never reach an action.
     static let secretParameters: Set<String> = [
         "client_secret", "client_assertion", "password", "refresh_token", "code", "code_verifier", "_csrf",
+        // The MFA grants' bearer token and codes.
+        "mfa_token", "otp", "oob_code", "binding_code", "recovery_code",
     ]
 
     public init(

@@ -21,6 +21,10 @@ struct ConnectionEndpoints {
             var disable_signup: Bool?
             var brute_force_protection: Bool?
             var password_complexity_options: Complexity?
+            var passwordPolicy: String?
+            var password_history: ConnectionRecord.Options.PasswordHistory?
+            var password_no_personal_info: ConnectionRecord.Options.Toggle?
+            var password_dictionary: ConnectionRecord.Options.PasswordDictionary?
 
             struct Complexity: Codable {
                 var min_length: Int?
@@ -45,6 +49,28 @@ struct ConnectionEndpoints {
                         "Payload validation error: password_complexity_options.min_length must be 1 to 128.")
                 }
                 connection.options.password_min_length = value
+            }
+            if let value = options.passwordPolicy {
+                guard PasswordPolicy.Level(rawValue: value) != nil else {
+                    throw ManagementAPIError.badRequest(
+                        "Payload validation error: passwordPolicy must be one of none, low, fair, good, excellent.")
+                }
+                connection.options.passwordPolicy = value
+            }
+            if let value = options.password_history {
+                guard (1...24).contains(value.size ?? 5) else {
+                    throw ManagementAPIError.badRequest("Payload validation error: password_history.size must be 1 to 24.")
+                }
+                connection.options.password_history = value
+            }
+            if let value = options.password_no_personal_info { connection.options.password_no_personal_info = value }
+            if let value = options.password_dictionary {
+                let words = value.dictionary ?? []
+                guard words.count <= 2000, words.allSatisfy({ !$0.isEmpty && $0.count <= 50 }) else {
+                    throw ManagementAPIError.badRequest(
+                        "Payload validation error: password_dictionary.dictionary holds at most 2000 words of 1 to 50 characters.")
+                }
+                connection.options.password_dictionary = value
             }
         }
     }

@@ -63,8 +63,16 @@ struct UserEndpoints {
     func update(_ id: String, with body: UserBody) async throws -> UserRecord {
         var hash: String?
         if let password = body.password {
-            if let error = UserDirectory.passwordTooLong(password) { throw ManagementAPIError.badRequest(error.message) }
-            hash = try await services.passwords.hash(password)
+            guard let user = try await services.storage.read({ try await $0.users.get(id) }) else { throw Self.notFound }
+            do {
+                hash = try await services.users.hashForNewPassword(password, of: user)
+            } catch let error as UserDirectory.PasswordChangeError {
+                switch error {
+                case .userNotFound: throw Self.notFound
+                case .tooLong(let message): throw ManagementAPIError.badRequest(message)
+                case .policy(let policy): throw ManagementAPIError.badRequest("\(policy.name): \(policy.message)")
+                }
+            }
         }
         if let email = body.email, !EmailAddress.isPlausible(email) {
             throw ManagementAPIError.badRequest(
@@ -86,13 +94,8 @@ struct UserEndpoints {
             if let value = body.blocked { user.blocked = value }
             if let patch = body.app_metadata { user.app_metadata = user.app_metadata.mergingMetadata(patch) }
             if let patch = body.user_metadata { user.user_metadata = user.user_metadata.mergingMetadata(patch) }
-            let now = Timestamp.iso8601(Timestamp.nowMillis())
-            user.updated_at = now
-            if let hash = hashToStore {
-                try await repositories.users.setPasswordHash(id, hash)
-                try await AttackProtection.passwordWasReset(userID: id, in: repositories)
-                user.last_password_reset = now
-            }
+            user.updated_at = Timestamp.iso8601(Timestamp.nowMillis())
+            if let hash = hashToStore { try await UserDirectory.storeNewPassword(hash, for: &user, in: repositories) }
             do {
                 try await repositories.users.update(user)
             } catch StorageError.conflict {
@@ -160,6 +163,10 @@ struct UserEndpoints {
                     case .deniedByAction:
                         throw ManagementAPIError.badRequest(error.message, errorCode: error.code ?? "extensibility_error")
                     case .unavailable: throw ManagementAPIError(status: .serviceUnavailable, message: error.message)
+                    case .weakPassword:
+                        // Auth0's text, e.g. "PasswordStrengthError: Password is too weak".
+                        throw ManagementAPIError.badRequest(
+                            error.passwordPolicy.map { "\($0.name): \($0.message)" } ?? error.message)
                     }
                 }
             },

@@ -29,13 +29,21 @@ struct DatabaseSignupRoutes {
         var code: String
         var description: String
         var status: HTTPResponse.Status = .badRequest
+        /// A password the policy refused: Auth0's `message`, `description` (`{rules, verified}`
+        /// for strength) and `policy`, which clients such as Lock show.
+        var password: PasswordPolicyError?
 
         func response(from request: Request, context: some RequestContext) throws -> Response {
-            JSONResponse.raw(
-                JSONLiteral.object([
-                    "name": .string(name), "code": .string(code), "description": .string(description),
-                    "message": .string(description), "statusCode": .int(status.code),
-                ]).text, status: status)
+            var body: [String: JSONValue] = [
+                "name": .string(name), "code": .string(code), "description": .string(description),
+                "message": .string(description), "statusCode": .number(Double(status.code)),
+            ]
+            if let password {
+                body["message"] = .string(password.message)
+                body["description"] = password.descriptionJSON
+                body["policy"] = .string(password.policy)
+            }
+            return try JSONResponse.make(JSONValue.object(body), status: status)
         }
     }
 
@@ -89,6 +97,10 @@ struct DatabaseSignupRoutes {
                 case .tooManySignups:
                     throw SignupError(
                         name: "TooManyRequestsError", code: "too_many_attempts", description: error.message, status: .tooManyRequests)
+                case .weakPassword:
+                    throw SignupError(
+                        name: error.passwordPolicy?.name ?? "PasswordStrengthError", code: "invalid_password",
+                        description: error.message, password: error.passwordPolicy)
                 case .deniedByAction:
                     // Auth0's answer when a pre-user-registration action refuses: the user message.
                     throw SignupError(name: "ExtensibilityError", code: "extensibility_error", description: error.message)

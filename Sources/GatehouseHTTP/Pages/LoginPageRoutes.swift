@@ -42,13 +42,18 @@ struct LoginPageRoutes {
             description: "This login link is no longer valid. Go back to the application and start the login again.")
     }
 
-    private func values(_ screen: Screen, error: String? = nil, form: [String: String] = [:]) -> [String: Any] {
+    private func values(_ screen: Screen, template: String = "login", error: String? = nil, form: [String: String] = [:])
+        -> [String: Any]
+    {
         var values: [String: Any] = [
-            "title": "Log in", "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
+            "title": template == "signup" ? "Sign up" : "Log in", "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
             "client_name": screen.client.name, "username": form["username"] ?? screen.transaction.login_hint ?? "",
             "email": form["email"] ?? "", "signup_allowed": !screen.connection.options.disable_signup,
             "requires_username": screen.connection.options.requires_username,
-            "min_length": screen.connection.options.password_min_length,
+            "min_length": PasswordPolicy(screen.connection.options).length,
+            "password_rules": PasswordPolicy(screen.connection.options).rules().map { rule -> [String: Any] in
+                ["text": rule.text, "items": rule.items.map(\.text), "has_items": !rule.items.isEmpty]
+            },
         ]
         if let error { values["error"] = error }
         return values
@@ -60,7 +65,7 @@ struct LoginPageRoutes {
             return pages.errorPage(title: "Sign-up is disabled", description: "Ask your administrator for an account.", status: .forbidden)
         }
         return pages.render(
-            template, values(screen), headers: [.setCookie: cookies.csrf(screen.transaction.csrf_token)])
+            template, values(screen, template: template), headers: [.setCookie: cookies.csrf(screen.transaction.csrf_token)])
     }
 
     /// The form, after checking that it came from the page this browser was shown.
@@ -142,8 +147,7 @@ struct LoginPageRoutes {
             let message =
                 switch error.kind {
                 case .exists: "An account with this email address already exists. Log in instead."
-                case .invalid where error.message.hasPrefix("Password"):
-                    "Choose a password of at least \(screen.connection.options.password_min_length) characters."
+                case .weakPassword: error.message
                 case .invalid: "Enter a valid email address."
                 case .passwordTooLong:
                     "This password is too long: choose one of at most \(PasswordHasher.maximumPasswordBytes) bytes (\(PasswordHasher.maximumPasswordBytes) letters without accents; fewer with accented letters or emoji)."
@@ -159,7 +163,7 @@ struct LoginPageRoutes {
                 case .deniedByAction: .forbidden
                 default: .badRequest
                 }
-            return pages.render("signup", values(screen, error: message, form: form), status: status)
+            return pages.render("signup", values(screen, template: "signup", error: message, form: form), status: status)
         }
     }
 }

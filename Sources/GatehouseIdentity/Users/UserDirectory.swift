@@ -148,6 +148,8 @@ public struct UserDirectory: Sendable {
             case deniedByAction
             /// The Actions platform could not run `pre-user-registration`; try again.
             case unavailable
+            /// The connection's password policy refuses the password (`passwordPolicy`).
+            case weakPassword
         }
 
         public var kind: Kind
@@ -157,6 +159,8 @@ public struct UserDirectory: Sendable {
         public var logDescription: String?
         /// `api.validation.error`'s code.
         public var code: String?
+        /// `weakPassword`: which rule failed, in Auth0's terms.
+        public var passwordPolicy: PasswordPolicyError?
 
         public init(kind: Kind, message: String) {
             self.kind = kind
@@ -206,12 +210,15 @@ public struct UserDirectory: Sendable {
         if connection.options.requires_username && (username ?? "").isEmpty {
             throw RegistrationError(kind: .invalid, message: "Payload validation error: 'Missing required property: username'.")
         }
-        guard password.count >= connection.options.password_min_length else {
-            throw RegistrationError(
-                kind: .invalid,
-                message: "PasswordStrengthError: Password is too weak (at least \(connection.options.password_min_length) characters).")
-        }
         if let error = Self.passwordTooLong(password) { throw error }
+        do {
+            try PasswordPolicy(connection.options).check(
+                password, personal: [email, username, profile.name, profile.nickname, profile.given_name, profile.family_name])
+        } catch {
+            var refusal = RegistrationError(kind: .weakPassword, message: error.explanation)
+            refusal.passwordPolicy = error
+            throw refusal
+        }
         let now = Timestamp.iso8601(Timestamp.nowMillis())
         let name = profile.name ?? email
         let picture = profile.picture ?? (configuration.defaultPictures ? DefaultPicture.gravatar(email: email, name: name) : nil)

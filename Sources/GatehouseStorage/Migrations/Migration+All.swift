@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor,
+        loginSuspensions, multifactor, passwordHistory,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -243,6 +243,17 @@ extension Migration {
             "CREATE INDEX mfa_remembered_browsers_user ON mfa_remembered_browsers (user_id)",
             "CREATE INDEX mfa_remembered_browsers_expiry ON mfa_remembered_browsers (expires_at)",
             "CREATE TABLE guardian_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ]
+    )
+
+    /// Earlier password hashes of each user (Auth0's `password_history`: a database connection
+    /// may refuse the last N passwords), the last 24 kept.
+    static let passwordHistory = Migration(
+        version: 12,
+        name: "password history",
+        statements: [
+            "CREATE TABLE password_history (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, password_hash TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            "CREATE INDEX password_history_user ON password_history (user_id, created_at)",
         ]
     )
 }

@@ -18,15 +18,52 @@ public struct ConnectionRecord: Codable, Sendable, Equatable {
         public var brute_force_protection: Bool
         /// Minimum password length (Auth0's `password_complexity_options.min_length`).
         public var password_min_length: Int
+        /// Auth0's `passwordPolicy`: `none`, `low`, `fair`, `good` or `excellent` (`nil`: `none`,
+        /// with `password_min_length` as the only rule).
+        public var passwordPolicy: String?
+        /// Auth0's `password_history`: the last `size` passwords (up to 24) may not be used again.
+        public var password_history: PasswordHistory?
+        /// Auth0's `password_no_personal_info`: no name, username, nickname or e-mail in the password.
+        public var password_no_personal_info: Toggle?
+        /// Auth0's `password_dictionary`: no common password and none of the tenant's words.
+        public var password_dictionary: PasswordDictionary?
+
+        public struct PasswordHistory: Codable, Sendable, Equatable {
+            public var enable: Bool
+            public var size: Int?
+            public init(enable: Bool, size: Int? = nil) {
+                self.enable = enable
+                self.size = size
+            }
+        }
+
+        public struct Toggle: Codable, Sendable, Equatable {
+            public var enable: Bool
+            public init(enable: Bool) { self.enable = enable }
+        }
+
+        public struct PasswordDictionary: Codable, Sendable, Equatable {
+            public var enable: Bool
+            public var dictionary: [String]?
+            public init(enable: Bool, dictionary: [String]? = nil) {
+                self.enable = enable
+                self.dictionary = dictionary
+            }
+        }
 
         public init(
             requires_username: Bool = false, disable_signup: Bool = false, brute_force_protection: Bool = true,
-            password_min_length: Int = 8
+            password_min_length: Int = 8, passwordPolicy: String? = nil, password_history: PasswordHistory? = nil,
+            password_no_personal_info: Toggle? = nil, password_dictionary: PasswordDictionary? = nil
         ) {
             self.requires_username = requires_username
             self.disable_signup = disable_signup
             self.brute_force_protection = brute_force_protection
             self.password_min_length = password_min_length
+            self.passwordPolicy = passwordPolicy
+            self.password_history = password_history
+            self.password_no_personal_info = password_no_personal_info
+            self.password_dictionary = password_dictionary
         }
     }
 

@@ -10,7 +10,11 @@ public protocol UserRepository: Sendable {
     func insert(_ user: UserRecord, passwordHash: String?) async throws
     func update(_ user: UserRecord) async throws
     func passwordHash(_ userID: String) async throws -> String?
+    /// Replaces the user's password hash; the one it replaces joins the user's password history
+    /// (Auth0's `password_history`), which keeps the last 24.
     func setPasswordHash(_ userID: String, _ hash: String) async throws
+    /// The user's earlier password hashes, newest first (at most `limit`).
+    func passwordHistory(_ userID: String, limit: Int) async throws -> [String]
     func delete(_ userID: String) async throws -> Bool
 }
 
@@ -70,13 +74,33 @@ struct SQLUserRepository: UserRepository {
             .decode(column: "password_hash", as: String?.self)
     }
 
+    /// How many earlier hashes are kept: Auth0's largest `password_history.size`.
+    static let historyKept = 24
+
     func setPasswordHash(_ userID: String, _ hash: String) async throws {
+        if let previous = try await passwordHash(userID) {
+            let now = Timestamp.nowMillis()
+            try await db.insert(into: "password_history").columns("id", "user_id", "password_hash", "created_at")
+                .values(SQLBind(RandomIdentifier.hex(byteCount: 12)), SQLBind(userID), SQLBind(previous), SQLBind(now)).run()
+            let kept = try await db.select().column("id").from("password_history").where("user_id", .equal, userID)
+                .orderBy("created_at", .descending).orderBy("id", .descending).limit(Self.historyKept).all()
+                .map { try $0.decode(column: "id", as: String.self) }
+            try await db.delete(from: "password_history").where("user_id", .equal, userID)
+                .where("id", .notIn, kept).run()
+        }
         try await db.update("users").set("password_hash", to: hash).where("user_id", .equal, userID).run()
+    }
+
+    func passwordHistory(_ userID: String, limit: Int) async throws -> [String] {
+        try await db.select().column("password_hash").from("password_history").where("user_id", .equal, userID)
+            .orderBy("created_at", .descending).orderBy("id", .descending).limit(max(0, limit)).all()
+            .map { try $0.decode(column: "password_hash", as: String.self) }
     }
 
     func delete(_ userID: String) async throws -> Bool {
         guard try await get(userID) != nil else { return false }
         try await db.delete(from: "user_roles").where("user_id", .equal, userID).run()
+        try await db.delete(from: "password_history").where("user_id", .equal, userID).run()
         try await db.delete(from: "sessions").where("user_id", .equal, userID).run()
         try await db.delete(from: "refresh_tokens").where("user_id", .equal, userID).run()
         try await db.delete(from: "users").where("user_id", .equal, userID).run()

@@ -30,6 +30,8 @@ public struct IdentityServices: Sendable {
     public let loginCompletion: LoginCompletion
     /// Guardian factors, users' authenticators, code checks and remembered browsers.
     public let multifactor: MultifactorService
+    /// Password-change and e-mail-verification links.
+    public let tickets: AccountTickets
     /// Auth0's MFA API for back-channel logins (`/mfa/*` and the `mfa-*` grants).
     public let multifactorAPI: MultifactorAPI
 
@@ -51,6 +53,7 @@ public struct IdentityServices: Sendable {
         users = UserDirectory(
             storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection,
             preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) })
+        tickets = AccountTickets(storage: storage, users: users, issuer: configuration.issuer)
         configurationCache = ConfigurationCache(storage: storage)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)

@@ -32,6 +32,7 @@ public final class ExpiredRecordsPurger: Sendable {
         try await storage.transaction { repositories in
             try await repositories.loginTransactions.purgeExpired(now: now)
             try await repositories.loginSuspensions.purge(expiredBefore: now - Self.codeReplayWindow)
+            try await repositories.accountTickets.purge(expiredBefore: now - Self.endedRowsKept)
             try await repositories.authorizationCodes.purge(expiredBefore: now - Self.codeReplayWindow)
             try await repositories.sessions.purge(endedBefore: now - Self.endedRowsKept)
             try await repositories.refreshTokens.purge(endedBefore: now - Self.endedRowsKept)

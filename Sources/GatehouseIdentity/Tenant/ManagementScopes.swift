@@ -10,6 +10,7 @@ public enum ManagementScopes {
             "read:refresh_tokens", "delete:refresh_tokens", "read:attack_protection",
             "update:attack_protection", "read:guardian_factors", "update:guardian_factors", "read:guardian_enrollments",
             "delete:guardian_enrollments", "read:authentication_methods", "delete:authentication_methods",
+            "create:user_tickets",
         ]
 
     static let resources = [

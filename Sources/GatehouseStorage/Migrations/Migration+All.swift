@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, passwordHistory,
+        loginSuspensions, multifactor, passwordHistory, accountTickets,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -254,6 +254,20 @@ extension Migration {
         statements: [
             "CREATE TABLE password_history (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, password_hash TEXT NOT NULL, created_at BIGINT NOT NULL)",
             "CREATE INDEX password_history_user ON password_history (user_id, created_at)",
+        ]
+    )
+
+    /// Password-change and e-mail-verification tickets, by the SHA-256 of their link's token.
+    static let accountTickets = Migration(
+        version: 13,
+        name: "account tickets",
+        statements: [
+            """
+            CREATE TABLE account_tickets (
+                token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, document TEXT NOT NULL, created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL, used_at BIGINT)
+            """,
+            "CREATE INDEX account_tickets_expiry ON account_tickets (expires_at)",
         ]
     )
 }

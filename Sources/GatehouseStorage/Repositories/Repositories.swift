@@ -25,6 +25,7 @@ public struct Repositories: Sendable {
     public let multifactor: any MultifactorRepository
     public let rememberedBrowsers: any RememberedBrowserRepository
     public let guardianSettings: any GuardianSettingsRepository
+    public let accountTickets: any AccountTicketRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -39,6 +40,7 @@ public struct Repositories: Sendable {
         loginTransactions = SQLLoginTransactionRepository(db: db)
         authorizationCodes = SQLAuthorizationCodeRepository(db: db)
         loginSuspensions = SQLLoginSuspensionRepository(db: db)
+        accountTickets = SQLAccountTicketRepository(db: db)
         refreshTokens = SQLRefreshTokenRepository(db: db)
         loginAttempts = SQLLoginAttemptRepository(db: db)
         ipThrottle = SQLIPThrottleRepository(db: db)

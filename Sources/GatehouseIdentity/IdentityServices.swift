@@ -53,7 +53,6 @@ public struct IdentityServices: Sendable {
         users = UserDirectory(
             storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection,
             preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) })
-        tickets = AccountTickets(storage: storage, users: users, issuer: configuration.issuer)
         configurationCache = ConfigurationCache(storage: storage)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
@@ -67,6 +66,11 @@ public struct IdentityServices: Sendable {
             storage: storage, issuerName: tenantName,
             phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
         self.multifactor = multifactor
+        tickets = AccountTickets(
+            storage: storage, users: users, issuer: configuration.issuer,
+            postChallenge: flows.map {
+                PasswordResetPostChallenge(flows: $0, storage: storage, tenantName: tenantName, geoip: geoip)
+            }, multifactor: multifactor)
         let completion = LoginCompletion(
             storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip, multifactor: multifactor)
         loginCompletion = completion

@@ -143,7 +143,7 @@ public struct GatehouseServer: Sendable {
             .register(on: router)
         ContinueRoutes(services: services, pages: pages, responder: responder).register(on: router)
         MultifactorPageRoutes(services: services, pages: pages, responder: responder, cookies: cookies).register(on: router)
-        AccountTicketRoutes(services: services, pages: pages).register(on: router)
+        AccountTicketRoutes(services: services, pages: pages, cookies: cookies).register(on: router)
         ManagementAPI(services: services, actions: actions).register(on: router)
         return router
     }

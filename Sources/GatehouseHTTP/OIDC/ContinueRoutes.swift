@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import GatehouseIdentity
 import Hummingbird
@@ -31,15 +32,46 @@ struct ContinueRoutes {
         let eventRequest = ActionEventRequest(
             ip: context.remoteIP, method: request.method.rawValue, hostname: request.head.authority,
             userAgent: request.headers[.userAgent], language: RequestParameters.language(request), query: query, body: body)
+        let state = body["state"] ?? query["state"]
+        let version = try await services.configurationCache.snapshot().version
         do {
             let outcome = try await services.loginCompletion.resume(
-                state: body["state"] ?? query["state"], browserSecret: browser.isNew ? nil : browser.secret, request: eventRequest,
-                configurationVersion: try await services.configurationCache.snapshot().version)
+                state: state, browserSecret: browser.isNew ? nil : browser.secret, request: eventRequest, configurationVersion: version)
             return responder.render(outcome, request: request, browser: browser)
+        } catch LoginCompletion.ResumeFailure.unknown where state != nil {
+            return try await resumePasswordReset(state, request: request, browser: browser, eventRequest: eventRequest, version: version)
         } catch let failure as LoginCompletion.ResumeFailure {
             return pages.page(for: failure)
         } catch let error as OAuthError where error.code == .temporarilyUnavailable {
             return responder.unavailable(error)
+        }
+    }
+
+    /// A password reset a `password-reset-post-challenge` action sent away (`onContinuePostChallenge`):
+    /// the browser goes back to the reset page, which shows the next step.
+    private func resumePasswordReset(
+        _ state: String?, request: Request, browser: BrowserCookie, eventRequest: ActionEventRequest, version: Int64
+    ) async throws -> Response {
+        do {
+            let step = try await services.tickets.resumeChallenge(
+                state: state, browserSecret: browser.isNew ? nil : browser.secret,
+                ticketToken: request.cookies[AccountTicketRoutes.resetCookie]?.value, request: eventRequest,
+                configurationVersion: version)
+            if case .redirect(let url, let parameters) = step {
+                return Response(
+                    status: .found,
+                    headers: [.location: URLComponents.appending(parameters.map { ($0, $1) }, to: url), .cacheControl: "no-store"])
+            }
+            return Response(status: .found, headers: [.location: "/u/reset-password", .cacheControl: "no-store"])
+        } catch let failure as LoginCompletion.ResumeFailure {
+            return pages.page(for: failure)
+        } catch AccountTickets.ChallengeFailure.failed(let message) {
+            return pages.errorPage(title: "The password cannot be reset", description: message, status: .forbidden)
+        } catch AccountTickets.ChallengeFailure.unavailable {
+            return pages.errorPage(
+                title: "Please try again", description: "The password reset could not go on just now.", status: .serviceUnavailable)
+        } catch is AccountTickets.Failure {
+            return pages.errorPage(title: "This link is no longer valid", description: "Ask for a new password-reset link.")
         }
     }
 }

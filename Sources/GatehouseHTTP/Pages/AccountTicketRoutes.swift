@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import GatehouseIdentity
 import GatehouseStorage
@@ -13,14 +14,20 @@ import Hummingbird
 struct AccountTicketRoutes {
     let services: IdentityServices
     let pages: PageRenderer
+    let cookies: SessionCookies
+
+    /// Holds the reset link's ticket while an action sends the browser away and `/continue` brings
+    /// it back to the reset page (the ticket itself never goes into the database).
+    static let resetCookie = "gatehouse_reset"
 
     func register(on router: Router<GatehouseRequestContext>) {
-        router.get("u/reset-password") { request, _ in
-            try await showReset(ticket: RequestParameters.query(request)["ticket"])
+        router.get("u/reset-password") { request, context in
+            let ticket = RequestParameters.query(request)["ticket"] ?? request.cookies[Self.resetCookie]?.value
+            return try await showReset(ticket: ticket, request: request, context: context)
         }
         router.post("u/reset-password") { request, context in
             let form = (try? await RequestParameters.body(request, context: context)) ?? [:]
-            return try await submitReset(form)
+            return try await submitReset(form, request: request, context: context)
         }
         router.get("u/email-verification") { request, _ in
             try await showVerification(ticket: RequestParameters.query(request)["ticket"])
@@ -31,17 +38,69 @@ struct AccountTicketRoutes {
         }
     }
 
-    private func showReset(ticket: String?, error: String? = nil) async throws -> Response {
-        let opened: AccountTickets.Opened
+    private func eventRequest(_ request: Request, _ context: GatehouseRequestContext) -> ActionEventRequest {
+        ActionEventRequest(
+            ip: context.remoteIP, method: request.method.rawValue, hostname: request.head.authority,
+            userAgent: request.headers[.userAgent], language: RequestParameters.language(request),
+            query: RequestParameters.query(request).filter { $0.key != "ticket" })
+    }
+
+    /// The reset page at its current step: the post-challenge flow runs on the first opening.
+    private func showReset(ticket: String?, request: Request, context: GatehouseRequestContext, error: String? = nil) async throws
+        -> Response
+    {
+        let browser = BrowserCookie(request)
         do {
-            opened = try await services.tickets.open(ticket, kind: .passwordChange)
+            let opened = try await services.tickets.open(ticket, kind: .passwordChange)
+            let step = try await services.tickets.step(
+                opened, token: ticket ?? "", request: eventRequest(request, context),
+                configurationVersion: try await services.configurationCache.snapshot().version,
+                browserHash: SecretComparison.digest(browser.secret))
+            var response = try await render(step, opened: opened, ticket: ticket ?? "", error: error)
+            response.headers.append(HTTPField(name: .setCookie, value: cookies.resetTicket(ticket ?? "")))
+            if browser.isNew { response.headers.append(HTTPField(name: .setCookie, value: cookies.browser(browser.secret))) }
+            return response
         } catch let failure as AccountTickets.Failure {
             return page(for: failure)
+        } catch let failure as AccountTickets.ChallengeFailure {
+            return page(for: failure)
         }
+    }
+
+    private func render(_ step: ResetStep, opened: AccountTickets.Opened, ticket: String, error: String?) async throws -> Response {
+        switch step {
+        case .setPassword:
+            return try await passwordForm(opened, ticket: ticket, error: error)
+        case .denied(let message):
+            return pages.errorPage(title: "The password cannot be reset", description: message, status: .forbidden)
+        case .redirect(let url, let parameters):
+            return Response(
+                status: .found,
+                headers: [.location: URLComponents.appending(parameters.map { ($0, $1) }, to: url), .cacheControl: "no-store"])
+        case .multifactor(let requirement, _):
+            var values: [String: Any] = [
+                "title": "Verify your identity", "heading": "Verify your identity before changing your password", "ticket": ticket,
+                "factors": requirement.factorList.map { factor -> [String: String] in
+                    let label =
+                        switch factor {
+                        case .otp: "the 6-digit code from your authenticator app"
+                        case .phone: "the code we sent by SMS (send it first)"
+                        case .recoveryCode: "your recovery code"
+                        }
+                    return ["factor": factor.rawValue, "label": label]
+                },
+                "phone": requirement.factorList.contains(.phone),
+            ]
+            if let error { values["error"] = error }
+            return pages.render("reset_challenge", values, status: error == nil ? .ok : .badRequest)
+        }
+    }
+
+    private func passwordForm(_ opened: AccountTickets.Opened, ticket: String, error: String?) async throws -> Response {
         let connection = try await services.storage.read { try await $0.connections.get(name: opened.user.connection) }
         let policy = PasswordPolicy(connection?.options ?? ConnectionRecord.Options())
         var values: [String: Any] = [
-            "title": "Change your password", "ticket": ticket ?? "", "email": opened.user.email ?? opened.user.username ?? "",
+            "title": "Change your password", "ticket": ticket, "email": opened.user.email ?? opened.user.username ?? "",
             "min_length": policy.length,
             "password_rules": policy.rules().map { rule -> [String: Any] in
                 ["text": rule.text, "items": rule.items.map(\.text), "has_items": !rule.items.isEmpty]
@@ -52,25 +111,67 @@ struct AccountTicketRoutes {
         return pages.render("reset_password", values, status: error == nil ? .ok : .badRequest)
     }
 
-    private func submitReset(_ form: [String: String]) async throws -> Response {
+    private func submitReset(_ form: [String: String], request: Request, context: GatehouseRequestContext) async throws -> Response {
         let ticket = form["ticket"]
+        if form["action"] == "send" {
+            // The SMS code for a phone challenge, sent when the person asks.
+            do {
+                let opened = try await services.tickets.open(ticket, kind: .passwordChange)
+                try await services.multifactor.sendPhoneChallenge(
+                    userID: opened.user.user_id,
+                    origin: SendPhoneMessage.Origin(
+                        client: opened.client, request: eventRequest(request, context),
+                        configurationVersion: try await services.configurationCache.snapshot().version))
+                return try await showReset(ticket: ticket, request: request, context: context)
+            } catch let error as MultifactorError {
+                return try await showReset(ticket: ticket, request: request, context: context, error: error.message)
+            } catch let failure as AccountTickets.Failure {
+                return page(for: failure)
+            }
+        }
+        if form["action"] == "verify" {
+            // A code for the factor the post-challenge action asked for.
+            do {
+                let step = try await services.tickets.proveFactor(
+                    token: ticket, factor: form["factor"].flatMap(MultifactorFactor.init(rawValue:)) ?? .otp, code: form["code"] ?? "",
+                    request: eventRequest(request, context),
+                    configurationVersion: try await services.configurationCache.snapshot().version,
+                    browserHash: SecretComparison.digest(BrowserCookie(request).secret))
+                let opened = try await services.tickets.open(ticket, kind: .passwordChange)
+                return try await render(step, opened: opened, ticket: ticket ?? "", error: nil)
+            } catch let error as MultifactorError {
+                return try await showReset(ticket: ticket, request: request, context: context, error: error.message)
+            } catch let failure as AccountTickets.Failure {
+                return page(for: failure)
+            } catch let failure as AccountTickets.ChallengeFailure {
+                return page(for: failure)
+            }
+        }
         let password = form["password"] ?? ""
         guard password == form["confirm"] else {
-            return try await showReset(ticket: ticket, error: "The two passwords are not the same. Type the new password twice.")
+            return try await showReset(
+                ticket: ticket, request: request, context: context,
+                error: "The two passwords are not the same. Type the new password twice.")
         }
         do {
             let (_, redirect) = try await services.tickets.resetPassword(ticket, to: password)
-            return done(
+            var response = done(
                 redirect: redirect, heading: "Password changed",
                 message: "Your password has been changed. You can now log in with the new password.")
+            response.headers.append(HTTPField(name: .setCookie, value: cookies.resetTicket(nil)))
+            return response
         } catch let failure as AccountTickets.Failure {
             return page(for: failure)
+        } catch let failure as AccountTickets.ChallengeFailure {
+            return page(for: failure)
         } catch let error as UserDirectory.PasswordChangeError {
+            let message: String
             switch error {
-            case .policy(let policy): return try await showReset(ticket: ticket, error: policy.explanation)
-            case .tooLong(let message): return try await showReset(ticket: ticket, error: message)
+            case .policy(let policy): message = policy.explanation
+            case .tooLong(let text): message = text
             case .userNotFound: return page(for: .userGone)
             }
+            return try await showReset(ticket: ticket, request: request, context: context, error: message)
         }
     }
 
@@ -103,6 +204,19 @@ struct AccountTicketRoutes {
             return Response(status: .found, headers: [.location: redirect, .cacheControl: "no-store"])
         }
         return pages.render("message", ["title": heading, "heading": heading, "message": message])
+    }
+
+    private func page(for failure: AccountTickets.ChallengeFailure) -> Response {
+        switch failure {
+        case .failed(let message):
+            return pages.errorPage(title: "The password cannot be reset", description: message, status: .forbidden)
+        case .unavailable:
+            var page = pages.errorPage(
+                title: "Please try again", description: "The password reset could not go on just now. Try again in a few seconds.",
+                status: .serviceUnavailable)
+            page.headers[.retryAfter] = "5"
+            return page
+        }
     }
 
     private func page(for failure: AccountTickets.Failure) -> Response {

@@ -53,4 +53,13 @@ struct SessionCookies: Sendable {
             secure: secure, httpOnly: true, sameSite: .lax
         ).description
     }
+
+    /// The reset link's ticket, for the reset page only, while an action sends the browser
+    /// away (`AccountTicketRoutes.resetCookie`); `nil` clears it.
+    func resetTicket(_ ticket: String?) -> String {
+        Cookie(
+            name: AccountTicketRoutes.resetCookie, value: ticket ?? "", maxAge: ticket == nil ? 0 : 3600, path: "/u/reset-password",
+            secure: secure, httpOnly: true, sameSite: .lax
+        ).description
+    }
 }

@@ -17,6 +17,9 @@ public struct AccountTickets: Sendable {
     let users: UserDirectory
     /// The issuer URL the links start with (ends with `/`).
     let issuer: String
+    /// `password-reset-post-challenge`; `nil` without Actions.
+    let postChallenge: PasswordResetPostChallenge?
+    let multifactor: MultifactorService
 
     /// Why a ticket cannot be used; each is shown to the person as a page.
     public enum Failure: Error, Equatable, Sendable {
@@ -83,6 +86,10 @@ public struct AccountTickets: Sendable {
     /// the e-mail marked verified. Returns where the browser goes (`nil`: a page says it worked).
     public func resetPassword(_ token: String?, to password: String) async throws -> (user: UserRecord, redirect: String?) {
         let opened = try await open(token, kind: .passwordChange)
+        let challenge = passedChallenge(opened.ticket)
+        guard challenge.passed else {
+            throw ChallengeFailure.failed("This password reset is not cleared to go on yet. Open the link again.")
+        }
         let hash = try await users.hashForNewPassword(password, of: opened.user)
         let tokenHash = SecretComparison.digest(token ?? "")
         let user = try await storage.transaction { repositories -> UserRecord in
@@ -94,11 +101,9 @@ public struct AccountTickets: Sendable {
             try await repositories.users.update(user)
             return user
         }
-        return (
-            user,
-            Self.result(
-                opened.ticket, user: user, message: "You can now login to the application with the new password.")
-        )
+        var ticket = opened.ticket
+        if let chosen = challenge.resultURL { ticket.result_url = chosen }
+        return (user, Self.result(ticket, user: user, message: "You can now login to the application with the new password."))
     }
 
     /// Marks the e-mail verified with an email-verification ticket (once). Returns where the

@@ -21,6 +21,9 @@ public struct AccountTicketRecord: Codable, Sendable, Equatable {
     public var include_email_in_redirect: Bool
     public var created_at: EpochMillis
     public var expires_at: EpochMillis
+    /// Password change: where the `password-reset-post-challenge` flow stands (the identity
+    /// layer's `ResetChallenge`, as JSON); `nil` until the link is first opened.
+    public var challenge: JSONValue?
 
     public init(
         kind: Kind, user_id: String, client_id: String? = nil, result_url: String? = nil, mark_email_as_verified: Bool = false,

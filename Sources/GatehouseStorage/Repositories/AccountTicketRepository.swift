@@ -9,6 +9,9 @@ public protocol AccountTicketRepository: Sendable {
     /// Marks the ticket used and returns it, once: the conditional update is the lock between
     /// two submissions of the same link.
     func use(tokenHash: String, now: EpochMillis) async throws -> AccountTicketRecord?
+    /// Replaces a live ticket's document (its challenge state); `false` when it was used or
+    /// expired meanwhile.
+    func update(tokenHash: String, _ ticket: AccountTicketRecord, now: EpochMillis) async throws -> Bool
     /// Deletes tickets that expired before `before`.
     func purge(expiredBefore before: EpochMillis) async throws
 }
@@ -39,6 +42,13 @@ struct SQLAccountTicketRepository: AccountTicketRepository {
             .where("token_hash", .equal, tokenHash).where("used_at", .is, SQLLiteral.null)
             .where("expires_at", .greaterThan, now).returning("document").first()
         return try used.map { try DocumentCoding.decode(AccountTicketRecord.self, from: $0, table: "account_tickets", id: "ticket") }
+    }
+
+    func update(tokenHash: String, _ ticket: AccountTicketRecord, now: EpochMillis) async throws -> Bool {
+        let updated = try await db.update("account_tickets").set("document", to: try DocumentCoding.encode(ticket))
+            .where("token_hash", .equal, tokenHash).where("used_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now)
+            .returning("token_hash").all()
+        return !updated.isEmpty
     }
 
     func purge(expiredBefore before: EpochMillis) async throws {

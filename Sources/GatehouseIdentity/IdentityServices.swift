@@ -30,6 +30,8 @@ public struct IdentityServices: Sendable {
     public let loginCompletion: LoginCompletion
     /// Guardian factors, users' authenticators, code checks and remembered browsers.
     public let multifactor: MultifactorService
+    /// The e-mail provider and templates; composing and delivering messages.
+    public let email: EmailService
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -61,6 +63,9 @@ public struct IdentityServices: Sendable {
             storage: storage, issuerName: tenantName,
             phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
         self.multifactor = multifactor
+        email = EmailService(
+            storage: storage, flows: flows, tenant: EmailService.TenantDetails(name: tenantName),
+            delivery: EmailService.DeliverySettings(trustedCAFile: configuration.smtpCAFile, clientName: tenantName), logger: logger)
         let completion = LoginCompletion(
             storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip, multifactor: multifactor)
         loginCompletion = completion

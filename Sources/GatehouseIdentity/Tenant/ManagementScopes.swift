@@ -10,6 +10,8 @@ public enum ManagementScopes {
             "read:refresh_tokens", "delete:refresh_tokens", "read:attack_protection",
             "update:attack_protection", "read:guardian_factors", "update:guardian_factors", "read:guardian_enrollments",
             "delete:guardian_enrollments", "read:authentication_methods", "delete:authentication_methods",
+            "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
+            "read:email_templates", "create:email_templates", "update:email_templates",
         ]
 
     static let resources = [

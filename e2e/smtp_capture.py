@@ -108,7 +108,8 @@ def main() -> None:
             and auth_data.login == arguments.user.encode()
             and auth_data.password == arguments.password.encode()
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers 535 itself (handled=True would leave the client waiting).
+        return AuthResult(success=ok, handled=False)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -52,7 +52,7 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
             throw MailFormatError(
                 "'\(trimmed.prefix(80))' is not an e-mail address this server can send to (expected local@domain in ASCII).")
         }
-        if let displayName, displayName.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        if let displayName, displayName.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw MailFormatError("A display name may not contain a line break.")
         }
         self.address = trimmed

@@ -143,6 +143,9 @@ struct SMTPDialogue {
         do {
             try await channel.writeAndFlush(ByteBuffer(string: text)).get()
         } catch {
+            // A write fails with "closed channel" when the connection ended under it (a TLS
+            // handshake that failed, a server that hung up); the reader holds the real cause.
+            _ = try await next(step: step, timeout: 5)
             throw Self.failure(error, step: step)
         }
     }

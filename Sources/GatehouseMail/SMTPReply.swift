@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// One SMTP reply (RFC 5321 §4.2): a three-digit code and its text lines.

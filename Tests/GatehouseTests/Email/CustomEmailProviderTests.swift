@@ -62,7 +62,8 @@ struct CustomEmailProviderTests {
             let entries = try await client.server.services.storage.read {
                 try await $0.actionCache.entries(trigger: CustomEmailProvider.trigger, now: Timestamp.nowMillis())
             }
-            let sent = try #require(JSONValue(jsonText: try #require(entries.first { $0.key == "last" }?.value)))
+            let recorded = try #require(entries.first { $0.key == "last" }?.value)
+            let sent = try #require(JSONValue(jsonText: recorded))
             let notification = try #require(sent["notification"]?.objectValue)
             #expect(notification["to"] == "jane@example.com" && notification["from"] == "\"Shop\" <no-reply@shop.example>")
             #expect(notification["message_type"] == "verify_email" && notification["locale"] == "fr")

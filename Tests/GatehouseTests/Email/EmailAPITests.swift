@@ -34,8 +34,8 @@ struct EmailAPITests {
             let row = try await client.server.services.storage.database.read { db in
                 try await db.raw("SELECT document, sealed_password FROM email_provider").first()
             }
-            let document = try #require(row?.decode(column: "document", as: String.self))
-            let sealed = try #require(row?.decode(column: "sealed_password", as: String.self))
+            let document = try #require(try row?.decode(column: "document", as: String.self))
+            let sealed = try #require(try row?.decode(column: "sealed_password", as: String.self))
             #expect(!document.contains("hunter2") && !sealed.contains("hunter2"))
             #expect(try await client.server.services.storage.read { try await $0.email.provider() }?.smtpPassword == "hunter2-very-secret")
 
@@ -61,6 +61,10 @@ struct EmailAPITests {
             #expect(
                 custom.json == .object(["name": "custom", "enabled": true, "default_from_address": "hello@example.com"]), "\(custom.text)")
             #expect(try await client.server.services.storage.read { try await $0.email.provider() }?.smtpPassword == nil)
+
+            // The write is in the tenant log, without its body.
+            let logs = try await client.json(.get, "/api/v2/logs?per_page=100", token: fixtures.token)
+            #expect(logs.text.contains("/api/v2/emails/provider") && !logs.text.contains("hunter2"))
 
             let deleted = try await client.json(.delete, "/api/v2/emails/provider", token: fixtures.token)
             #expect(deleted.status == .noContent)

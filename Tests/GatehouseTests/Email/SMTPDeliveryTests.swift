@@ -8,7 +8,7 @@ import Testing
 /// A real SMTP server (aiosmtpd, `e2e/smtp_capture.py`) on loopback, started per test from the
 /// end-to-end suite's virtual environment (`.venv-e2e`, see e2e/README.md). Skipped when it is
 /// not there.
-final class SMTPCaptureServer {
+final class SMTPCaptureServer: @unchecked Sendable {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let python = repository.appendingPathComponent(".venv-e2e/bin/python").path
@@ -109,7 +109,7 @@ struct SMTPDeliveryTests {
             let message = try #require(messages.first)
             #expect(messages.count == 1)
             #expect(message["tls"] == true && message["authenticated"] == true)
-            #expect(message["mail_from"] == "no-reply@gatehouse.example" && message["rcpt_tos"] == ["jane@example.org"])
+            #expect(message["mail_from"] == "no-reply@gatehouse.example" && message["rcpt_tos"] == .array(["jane@example.org"]))
             #expect(message["subject"] == "Vérifiez votre adresse, Zoë <Jane> ✓", "\(message)")
             #expect(message["from"] == "Gatehouse <no-reply@gatehouse.example>" && message["to"] == "jane@example.org")
             #expect(message["content_type"] == "multipart/alternative")

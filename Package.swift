@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Shared vocabulary: configuration, identifiers, secrets at rest, wire-independent errors.
@@ -45,6 +47,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // E-mail on the wire: MIME messages (RFC 5322, 2045-2047) and an SMTP client (RFC 5321,
+        // 3207, 4954) over SwiftNIO; no Swift SMTP library is available (docs/ARCHITECTURE.md).
+        .target(
+            name: "GatehouseMail",
+            dependencies: [
+                "GatehouseCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Identity domain: users, clients, APIs, sessions, grants, token minting.
         .target(
             name: "GatehouseIdentity",
@@ -52,6 +66,8 @@ let package = Package(
                 "GatehouseCore",
                 "GatehouseStorage",
                 "GatehouseActions",
+                "GatehouseMail",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
@@ -120,6 +136,7 @@ let package = Package(
             dependencies: [
                 "GatehouseHTTP",
                 "GatehouseSandbox",
+                "GatehouseMail",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

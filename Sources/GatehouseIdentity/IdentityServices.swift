@@ -34,6 +34,8 @@ public struct IdentityServices: Sendable {
     public let tickets: AccountTickets
     /// Auth0's MFA API for back-channel logins (`/mfa/*` and the `mfa-*` grants).
     public let multifactorAPI: MultifactorAPI
+    /// The e-mail provider and templates; composing and delivering messages.
+    public let email: EmailService
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -71,6 +73,9 @@ public struct IdentityServices: Sendable {
             postChallenge: flows.map {
                 PasswordResetPostChallenge(flows: $0, storage: storage, tenantName: tenantName, geoip: geoip)
             }, multifactor: multifactor)
+        email = EmailService(
+            storage: storage, flows: flows, tenant: EmailService.TenantDetails(name: tenantName),
+            delivery: EmailService.DeliverySettings(trustedCAFile: configuration.smtpCAFile, clientName: tenantName), logger: logger)
         let completion = LoginCompletion(
             storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip, multifactor: multifactor)
         loginCompletion = completion

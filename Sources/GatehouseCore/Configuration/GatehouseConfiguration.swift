@@ -78,6 +78,10 @@ public struct GatehouseConfiguration: Sendable {
     /// `gravatar`, the default, or `none`). Auth0 has no setting for this; a server option
     /// keeps e-mail hashes away from gravatar.com for those who must.
     public var defaultPictures = true
+    /// A PEM file of certificate authorities the SMTP client trusts besides the system's
+    /// (`GATEHOUSE_SMTP_CA_FILE`): a private CA, or a test's self-signed certificate. Certificate
+    /// verification cannot be turned off.
+    public var smtpCAFile: String?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text

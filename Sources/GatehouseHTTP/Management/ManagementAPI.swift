@@ -18,6 +18,7 @@ struct ManagementAPI {
             + AttackProtectionEndpoints(services: services).endpoints + SessionEndpoints(services: services).endpoints
             + GuardianEndpoints(services: services).endpoints + AuthenticationMethodEndpoints(services: services).endpoints
             + TicketEndpoints(services: services).endpoints
+            + EmailEndpoints(services: services).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

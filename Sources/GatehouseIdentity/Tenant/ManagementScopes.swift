@@ -11,6 +11,8 @@ public enum ManagementScopes {
             "update:attack_protection", "read:guardian_factors", "update:guardian_factors", "read:guardian_enrollments",
             "delete:guardian_enrollments", "read:authentication_methods", "delete:authentication_methods",
             "create:user_tickets",
+            "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
+            "read:email_templates", "create:email_templates", "update:email_templates",
         ]
 
     static let resources = [

@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, passwordHistory, accountTickets,
+        loginSuspensions, multifactor, emailDelivery, passwordHistory, accountTickets,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -243,6 +243,21 @@ extension Migration {
             "CREATE INDEX mfa_remembered_browsers_user ON mfa_remembered_browsers (user_id)",
             "CREATE INDEX mfa_remembered_browsers_expiry ON mfa_remembered_browsers (expires_at)",
             "CREATE TABLE guardian_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ]
+    )
+
+    /// E-mail delivery: the tenant's provider (one row; the SMTP password sealed with the master
+    /// key, apart from the document the API shows) and its e-mail templates by Auth0 name.
+    /// Numbered 11: migration 10 is the outbox's (another branch); versions apply by number.
+    static let emailDelivery = Migration(
+        version: 11,
+        name: "email delivery",
+        statements: [
+            """
+            CREATE TABLE email_provider (
+                id BIGINT PRIMARY KEY, document TEXT NOT NULL, sealed_password TEXT, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE TABLE email_templates (template TEXT PRIMARY KEY, document TEXT NOT NULL, updated_at BIGINT NOT NULL)",
         ]
     )
 

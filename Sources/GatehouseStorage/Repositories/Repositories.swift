@@ -26,6 +26,7 @@ public struct Repositories: Sendable {
     public let rememberedBrowsers: any RememberedBrowserRepository
     public let guardianSettings: any GuardianSettingsRepository
     public let accountTickets: any AccountTicketRepository
+    public let email: any EmailRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -50,6 +51,7 @@ public struct Repositories: Sendable {
         multifactor = SQLMultifactorRepository(db: db, masterKey: masterKey)
         rememberedBrowsers = SQLRememberedBrowserRepository(db: db)
         guardianSettings = SQLGuardianSettingsRepository(db: db)
+        email = SQLEmailRepository(db: db, masterKey: masterKey)
     }
 }
 

@@ -25,6 +25,7 @@ public struct Repositories: Sendable {
     public let multifactor: any MultifactorRepository
     public let rememberedBrowsers: any RememberedBrowserRepository
     public let guardianSettings: any GuardianSettingsRepository
+    public let outbox: any OutboxRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -48,6 +49,7 @@ public struct Repositories: Sendable {
         multifactor = SQLMultifactorRepository(db: db, masterKey: masterKey)
         rememberedBrowsers = SQLRememberedBrowserRepository(db: db)
         guardianSettings = SQLGuardianSettingsRepository(db: db)
+        outbox = SQLOutboxRepository(db: db)
     }
 }
 

@@ -30,6 +30,10 @@ public struct IdentityServices: Sendable {
     public let loginCompletion: LoginCompletion
     /// Guardian factors, users' authenticators, code checks and remembered browsers.
     public let multifactor: MultifactorService
+    /// `post-user-registration` and `post-change-password`, delivered from the outbox.
+    public let asyncTriggers: AsyncTriggers
+    /// This instance's outbox relay (started with the server).
+    public var outbox: OutboxRelay { asyncTriggers.relay }
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -45,12 +49,18 @@ public struct IdentityServices: Sendable {
         passwords = PasswordHasher(cost: configuration.bcryptCost)
         let attackProtection = AttackProtection(storage: storage, configuration: configuration, logger: logger)
         self.attackProtection = attackProtection
+        let configurationCache = ConfigurationCache(storage: storage)
+        self.configurationCache = configurationCache
+        let tenantName = Self.tenantName(configuration.issuer)
+        let asyncTriggers = AsyncTriggers(
+            relay: OutboxRelay(storage: storage, logger: logger, settings: Self.relaySettings(configuration)), flows: flows,
+            storage: storage, configurationCache: configurationCache, tenantName: tenantName, geoip: geoip)
+        self.asyncTriggers = asyncTriggers
         users = UserDirectory(
-            storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection)
-        configurationCache = ConfigurationCache(storage: storage)
+            storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection,
+            asyncTriggers: asyncTriggers)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
-        let tenantName = Self.tenantName(configuration.issuer)
         let postLogin = flows.flatMap { flows in
             policy.map {
                 PostLoginFlow(flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger, geoip: geoip)
@@ -71,6 +81,14 @@ public struct IdentityServices: Sendable {
             PasswordGrant(users: users, storage: storage, completion: completion, realmRequired: false),
             PasswordGrant(users: users, storage: storage, completion: completion, realmRequired: true),
         ])
+    }
+
+    /// A batch is as many deliveries as the sandbox has workers, so each gets one at once; its
+    /// lease outlasts two flow budgets (and the sandbox's grace), so only the rows of a crashed
+    /// or stuck instance are ever taken over.
+    static func relaySettings(_ configuration: GatehouseConfiguration) -> OutboxRelay.Settings {
+        OutboxRelay.Settings(
+            lease: .milliseconds(2 * configuration.actionsTimeoutMillis + 10_000), batchSize: max(1, configuration.sandboxWorkers ?? 2))
     }
 
     /// The tenant's name as actions see it (`event.tenant.id`): the issuer's host.

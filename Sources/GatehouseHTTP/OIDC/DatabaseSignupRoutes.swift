@@ -48,7 +48,7 @@ struct DatabaseSignupRoutes {
                 throw SignupError(code: "invalid_body", description: "The request body must be a JSON object.")
             }
             guard let clientID = body.client_id,
-                try await services.storage.read({ try await $0.clients.get(clientID) }) != nil
+                let client = try await services.storage.read({ try await $0.clients.get(clientID) })
             else { throw SignupError(code: "invalid_client", description: "Unknown client: \(body.client_id ?? "")") }
             guard let connectionName = body.connection,
                 let connection = try await services.storage.read({ try await $0.connections.get(name: connectionName) })
@@ -70,7 +70,8 @@ struct DatabaseSignupRoutes {
             do {
                 user = try await services.users.register(
                     connectionName: connection.name, email: body.email, username: body.username, password: password,
-                    profile: profile, viaSignup: true, ip: context.remoteIP)
+                    profile: profile, viaSignup: true, ip: context.remoteIP,
+                    origin: PostUserRegistration.Origin(client: client, request: ActionEventRequest(request, context: context)))
             } catch let error as UserDirectory.RegistrationError {
                 switch error.kind {
                 case .exists: throw SignupError(code: "user_exists", description: error.message)

@@ -127,7 +127,9 @@ struct LoginPageRoutes {
             let username = form["username"].flatMap { $0.isEmpty ? nil : $0 }
             let user = try await services.users.register(
                 connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
-                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP)
+                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP,
+                origin: PostUserRegistration.Origin(
+                    client: screen.client, request: ActionEventRequest(request, context: context), transaction: screen.transaction))
             var loggedIn = user
             loggedIn.logins_count += 1
             return try await finish(screen, user: loggedIn, request: request, context: context, form: form)

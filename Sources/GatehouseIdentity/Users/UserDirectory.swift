@@ -9,6 +9,7 @@ public struct UserDirectory: Sendable {
     let configuration: GatehouseConfiguration
     let logger: Logger
     let attackProtection: AttackProtection
+    let asyncTriggers: AsyncTriggers
 
     /// Why a password login failed, in words safe to show the person who typed it.
     public enum LoginFailure: Error, Equatable, Sendable {
@@ -160,10 +161,12 @@ public struct UserDirectory: Sendable {
     /// A new user for a database connection (Management API `POST /users`, `/dbconnections/signup`,
     /// the hosted sign-up page). Checks the password policy and uniqueness in the connection.
     /// A public sign-up (`viaSignup`) from `ip` first counts against that IP's
-    /// `pre-user-registration` bucket (suspicious-IP throttling).
+    /// `pre-user-registration` bucket (suspicious-IP throttling). When an action is bound to
+    /// `post-user-registration`, the transaction that inserts the user also enqueues its
+    /// delivery (with `origin` in its event), which starts after the commit.
     public func register(
         connectionName: String, email: String?, username: String?, password: String, profile: UserProfileFields,
-        viaSignup: Bool, ip: String? = nil
+        viaSignup: Bool, ip: String? = nil, origin: PostUserRegistration.Origin = PostUserRegistration.Origin()
     ) async throws -> UserRecord {
         if viaSignup, let ip, try await !attackProtection.reserveSignup(ip: ip) {
             logger.notice("sign-up throttled", metadata: ["ip": "\(ip)"])
@@ -207,11 +210,20 @@ public struct UserDirectory: Sendable {
             picture: picture, app_metadata: .object(profile.app_metadata ?? [:]),
             user_metadata: .object(profile.user_metadata ?? [:]), blocked: profile.blocked ?? false,
             created_at: now, updated_at: now)
+        let announce = try await asyncTriggers.isBound(PostUserRegistration.trigger)
+        let tenantName = asyncTriggers.tenantName
         do {
-            try await storage.read { try await $0.users.insert(user, passwordHash: hash) }
+            try await storage.transaction { repositories in
+                try await repositories.users.insert(user, passwordHash: hash)
+                if announce {
+                    try await PostUserRegistration.enqueue(
+                        user: user, connection: connection, origin: origin, tenantName: tenantName, in: repositories)
+                }
+            }
         } catch StorageError.conflict {
             throw RegistrationError(kind: .exists, message: "The user already exists.")
         }
+        if announce { asyncTriggers.committed() }
         return user
     }
 }

@@ -379,7 +379,13 @@ def audiences(claims: dict[str, Any]) -> list[str]:
 # --- Actions and the tenant log (Management API, auth0-python) ---------------------------------
 
 #: The trigger versions the suite's actions are written for.
-TRIGGER_VERSIONS = {"post-login": "v3", "credentials-exchange": "v2", "send-phone-message": "v2"}
+TRIGGER_VERSIONS = {
+    "post-login": "v3",
+    "credentials-exchange": "v2",
+    "send-phone-message": "v2",
+    "post-user-registration": "v2",
+    "post-change-password": "v2",
+}
 
 
 @dataclass

@@ -36,6 +36,10 @@ public struct IdentityServices: Sendable {
     public let multifactorAPI: MultifactorAPI
     /// The e-mail provider and templates; composing and delivering messages.
     public let email: EmailService
+    /// `post-user-registration` and `post-change-password`, delivered from the outbox.
+    public let asyncTriggers: AsyncTriggers
+    /// This instance's outbox relay (started with the server).
+    public var outbox: OutboxRelay { asyncTriggers.relay }
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
@@ -51,11 +55,17 @@ public struct IdentityServices: Sendable {
         passwords = PasswordHasher(cost: configuration.bcryptCost)
         let attackProtection = AttackProtection(storage: storage, configuration: configuration, logger: logger)
         self.attackProtection = attackProtection
+        let configurationCache = ConfigurationCache(storage: storage)
+        self.configurationCache = configurationCache
         let tenantName = Self.tenantName(configuration.issuer)
+        let asyncTriggers = AsyncTriggers(
+            relay: OutboxRelay(storage: storage, logger: logger, settings: Self.relaySettings(configuration)), flows: flows,
+            storage: storage, configurationCache: configurationCache, tenantName: tenantName, geoip: geoip)
+        self.asyncTriggers = asyncTriggers
         users = UserDirectory(
             storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection,
-            preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) })
-        configurationCache = ConfigurationCache(storage: storage)
+            preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) },
+            asyncTriggers: asyncTriggers)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
         let postLogin = flows.flatMap { flows in
@@ -72,7 +82,7 @@ public struct IdentityServices: Sendable {
             storage: storage, users: users, issuer: configuration.issuer,
             postChallenge: flows.map {
                 PasswordResetPostChallenge(flows: $0, storage: storage, tenantName: tenantName, geoip: geoip)
-            }, multifactor: multifactor)
+            }, multifactor: multifactor, asyncTriggers: asyncTriggers)
         email = EmailService(
             storage: storage, flows: flows, tenant: EmailService.TenantDetails(name: tenantName),
             delivery: EmailService.DeliverySettings(trustedCAFile: configuration.smtpCAFile, clientName: tenantName), logger: logger)
@@ -91,6 +101,14 @@ public struct IdentityServices: Sendable {
             MultifactorOOBGrant(api: multifactorAPI),
             MultifactorRecoveryCodeGrant(api: multifactorAPI),
         ])
+    }
+
+    /// A batch is as many deliveries as the sandbox has workers, so each gets one at once; its
+    /// lease outlasts two flow budgets (and the sandbox's grace), so only the rows of a crashed
+    /// or stuck instance are ever taken over.
+    static func relaySettings(_ configuration: GatehouseConfiguration) -> OutboxRelay.Settings {
+        OutboxRelay.Settings(
+            lease: .milliseconds(2 * configuration.actionsTimeoutMillis + 10_000), batchSize: max(1, configuration.sandboxWorkers ?? 2))
     }
 
     /// The tenant's name as actions see it (`event.tenant.id`): the issuer's host.

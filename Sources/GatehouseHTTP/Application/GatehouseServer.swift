@@ -152,6 +152,7 @@ public struct GatehouseServer: Sendable {
     public func application() async throws -> some ApplicationProtocol {
         let configuration = services.configuration
         purger.start()
+        services.outbox.start()
         return Application(
             router: try await router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
@@ -160,6 +161,7 @@ public struct GatehouseServer: Sendable {
 
     public func shutdown() async {
         purger.stop()
+        await services.outbox.stop()
         await services.flows?.recorder.flush()
         await sandbox?.shutdown()
         await database.shutdown()

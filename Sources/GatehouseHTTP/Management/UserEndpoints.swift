@@ -60,8 +60,12 @@ struct UserEndpoints {
                 ["connection": .string(), "provider": .string(), "user_id": .string(), "isSocial": .boolean],
                 required: ["connection", "provider", "user_id", "isSocial"])), required: true)
 
-    func update(_ id: String, with body: UserBody) async throws -> UserRecord {
+    /// Applies a `PATCH /users/{id}`. A new `password` is hashed before the transaction; the
+    /// transaction that writes the hash also enqueues `post-change-password` (when an action is
+    /// bound), delivered after the commit.
+    func update(_ id: String, with body: UserBody, request eventRequest: ActionEventRequest) async throws -> UserRecord {
         var hash: String?
+        var announce = false
         if let password = body.password {
             guard let user = try await services.storage.read({ try await $0.users.get(id) }) else { throw Self.notFound }
             do {
@@ -73,13 +77,16 @@ struct UserEndpoints {
                 case .policy(let policy): throw ManagementAPIError.badRequest("\(policy.name): \(policy.message)")
                 }
             }
+            announce = try await services.asyncTriggers.isBound(PostChangePassword.trigger)
         }
         if let email = body.email, !EmailAddress.isPlausible(email) {
             throw ManagementAPIError.badRequest(
                 "Payload validation error: 'Object didn't pass validation for format email: \(email)' on property email.")
         }
         let hashToStore = hash
-        return try await services.storage.transaction { repositories in
+        let tenantName = services.asyncTriggers.tenantName
+        let announceChange = announce
+        let updated = try await services.storage.transaction { repositories -> UserRecord in
             guard var user = try await repositories.users.get(id) else { throw Self.notFound }
             if let value = body.email { user.email = value.lowercased() }
             if let value = body.username { user.username = value }
@@ -101,8 +108,13 @@ struct UserEndpoints {
             } catch StorageError.conflict {
                 throw ManagementAPIError.conflict("The specified new email or username already exists", errorCode: "user_exists")
             }
+            if hashToStore != nil && announceChange {
+                try await PostChangePassword.enqueue(user: user, request: eventRequest, tenantName: tenantName, in: repositories)
+            }
             return user
         }
+        if announceChange { services.asyncTriggers.committed() }
+        return updated
     }
 
     var endpoints: [ManagementEndpoint] {
@@ -200,7 +212,8 @@ struct UserEndpoints {
                         status: .forbidden, message: "Insufficient scope, expected any of: update:users_app_metadata",
                         errorCode: "insufficient_scope")
                 }
-                return try JSONResponse.make(Self.view(try await update(id, with: body)))
+                return try JSONResponse.make(
+                    Self.view(try await update(id, with: body, request: ActionEventRequest(request, context: context))))
             },
             ManagementEndpoint(.delete, "/users/{id}", scope: "delete:users", tag: "users", summary: "Delete a user", success: .noContent) {
                 _, context in

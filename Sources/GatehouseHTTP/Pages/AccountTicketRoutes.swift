@@ -154,7 +154,8 @@ struct AccountTicketRoutes {
                 error: "The two passwords are not the same. Type the new password twice.")
         }
         do {
-            let (_, redirect) = try await services.tickets.resetPassword(ticket, to: password)
+            let (_, redirect) = try await services.tickets.resetPassword(
+                ticket, to: password, request: eventRequest(request, context))
             var response = done(
                 redirect: redirect, heading: "Password changed",
                 message: "Your password has been changed. You can now log in with the new password.")

@@ -8,7 +8,8 @@ import Synchronization
 /// once expired; suspended logins an hour after their expiry (until then a replayed `state` is
 /// told it was already used); authorization codes an hour after their expiry (a replay within that hour still
 /// revokes what the code issued); sessions and refresh tokens a day after they expired or were
-/// revoked; one-time MFA codes and remembered browsers once expired. Brute-force counters and IP buckets are purged where they are counted
+/// revoked; one-time MFA codes and remembered browsers once expired; outbox rows a day after
+/// they were delivered, and dead ones after `deadOutboxRowsKept` (to be looked into). Brute-force counters and IP buckets are purged where they are counted
 /// (`AttackProtection`); execution records and tenant logs by their retention.
 ///
 /// Every instance purges on its own; the deletes are idempotent, so instances sharing a
@@ -17,6 +18,8 @@ public final class ExpiredRecordsPurger: Sendable {
     public static let codeReplayWindow: EpochMillis = 3_600_000
     public static let endedRowsKept: EpochMillis = 86_400_000
     public static let interval: Duration = .seconds(600)
+    /// Dead outbox rows (every attempt failed) are kept this long, with their last error.
+    public static let deadOutboxRowsKept: EpochMillis = 30 * 86_400_000
 
     let storage: Storage
     let logger: Logger
@@ -38,6 +41,8 @@ public final class ExpiredRecordsPurger: Sendable {
             try await repositories.refreshTokens.purge(endedBefore: now - Self.endedRowsKept)
             try await repositories.multifactor.purgeCodes(expiredBefore: now)
             try await repositories.rememberedBrowsers.purge(expiredBefore: now)
+            try await repositories.outbox.purge(
+                deliveredBefore: now - Self.endedRowsKept, deadBefore: now - Self.deadOutboxRowsKept)
         }
     }
 

@@ -20,6 +20,8 @@ public struct AccountTickets: Sendable {
     /// `password-reset-post-challenge`; `nil` without Actions.
     let postChallenge: PasswordResetPostChallenge?
     let multifactor: MultifactorService
+    /// `post-change-password`, enqueued with the new password.
+    let asyncTriggers: AsyncTriggers
 
     /// Why a ticket cannot be used; each is shown to the person as a page.
     public enum Failure: Error, Equatable, Sendable {
@@ -84,7 +86,9 @@ public struct AccountTickets: Sendable {
     /// refused password leaves the ticket usable), then, in one transaction, the ticket used,
     /// the hash stored (brute-force blocks lifted, history kept) and, when the ticket says so,
     /// the e-mail marked verified. Returns where the browser goes (`nil`: a page says it worked).
-    public func resetPassword(_ token: String?, to password: String) async throws -> (user: UserRecord, redirect: String?) {
+    public func resetPassword(_ token: String?, to password: String, request: ActionEventRequest? = nil) async throws
+        -> (user: UserRecord, redirect: String?)
+    {
         let opened = try await open(token, kind: .passwordChange)
         let challenge = passedChallenge(opened.ticket)
         guard challenge.passed else {
@@ -92,6 +96,8 @@ public struct AccountTickets: Sendable {
         }
         let hash = try await users.hashForNewPassword(password, of: opened.user)
         let tokenHash = SecretComparison.digest(token ?? "")
+        let announce = try await asyncTriggers.isBound(PostChangePassword.trigger)
+        let tenantName = asyncTriggers.tenantName
         let user = try await storage.transaction { repositories -> UserRecord in
             guard let ticket = try await repositories.accountTickets.use(tokenHash: tokenHash, now: Timestamp.nowMillis()),
                 var user = try await repositories.users.get(ticket.user_id)
@@ -99,8 +105,12 @@ public struct AccountTickets: Sendable {
             if ticket.mark_email_as_verified { user.email_verified = true }
             try await UserDirectory.storeNewPassword(hash, for: &user, in: repositories)
             try await repositories.users.update(user)
+            if announce {
+                try await PostChangePassword.enqueue(user: user, request: request, tenantName: tenantName, in: repositories)
+            }
             return user
         }
+        if announce { asyncTriggers.committed() }
         var ticket = opened.ticket
         if let chosen = challenge.resultURL { ticket.result_url = chosen }
         return (user, Self.result(ticket, user: user, message: "You can now login to the application with the new password."))

@@ -11,6 +11,7 @@ public struct UserDirectory: Sendable {
     let attackProtection: AttackProtection
     /// `pre-user-registration`; `nil` without Actions.
     let preRegistration: PreUserRegistration?
+    let asyncTriggers: AsyncTriggers
 
     /// Why a password login failed, in words safe to show the person who typed it.
     public enum LoginFailure: Error, Equatable, Sendable {
@@ -181,7 +182,9 @@ public struct UserDirectory: Sendable {
     /// A new user for a database connection (Management API `POST /users`, `/dbconnections/signup`,
     /// the hosted sign-up page). Checks the password policy and uniqueness in the connection.
     /// A public sign-up (`viaSignup`) from `ip` first counts against that IP's
-    /// `pre-user-registration` bucket (suspicious-IP throttling).
+    /// `pre-user-registration` bucket (suspicious-IP throttling). When an action is bound to
+    /// `post-user-registration`, the transaction that inserts the user also enqueues its
+    /// delivery (with `origin` in its event), which starts after the commit.
     public func register(
         connectionName: String, email: String?, username: String?, password: String, profile: UserProfileFields,
         viaSignup: Bool, ip: String? = nil, origin: RegistrationOrigin? = nil
@@ -250,11 +253,22 @@ public struct UserDirectory: Sendable {
         }
         let hash = try await passwords.hash(password)
         let created = user
+        let announce = try await asyncTriggers.isBound(PostUserRegistration.trigger)
+        let tenantName = asyncTriggers.tenantName
         do {
-            try await storage.read { try await $0.users.insert(created, passwordHash: hash) }
+            try await storage.transaction { repositories in
+                try await repositories.users.insert(created, passwordHash: hash)
+                if announce {
+                    try await PostUserRegistration.enqueue(
+                        user: created, connection: connection,
+                        origin: origin ?? RegistrationOrigin(client: nil, request: nil, configurationVersion: 0), tenantName: tenantName,
+                        in: repositories)
+                }
+            }
         } catch StorageError.conflict {
             throw RegistrationError(kind: .exists, message: "The user already exists.")
         }
+        if announce { asyncTriggers.committed() }
         return user
     }
 }

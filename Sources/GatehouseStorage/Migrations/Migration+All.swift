@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, emailDelivery, passwordHistory, accountTickets,
+        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -243,6 +243,25 @@ extension Migration {
             "CREATE INDEX mfa_remembered_browsers_user ON mfa_remembered_browsers (user_id)",
             "CREATE INDEX mfa_remembered_browsers_expiry ON mfa_remembered_browsers (expires_at)",
             "CREATE TABLE guardian_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ]
+    )
+
+    /// The outbox (DESIGN.md, "Tenant events and an outbox"): messages written in the
+    /// transaction of the change they report (a sign-up, a password change) and delivered after
+    /// the commit by a relay, at least once, with retries and a lease that lapses when the
+    /// instance holding it crashes. The idempotency key is unique, so enqueueing twice is
+    /// harmless. `outbox_due` serves the claims; delivered and dead rows are purged later.
+    static let outbox = Migration(
+        version: 10,
+        name: "outbox",
+        statements: [
+            """
+            CREATE TABLE outbox (
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, payload TEXT NOT NULL,
+                state TEXT NOT NULL, attempts BIGINT NOT NULL, created_at BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
+                leased_by TEXT, leased_until BIGINT, delivered_at BIGINT, dead_at BIGINT, last_error TEXT)
+            """,
+            "CREATE INDEX outbox_due ON outbox (state, next_attempt_at)",
         ]
     )
 

@@ -27,6 +27,7 @@ public struct Repositories: Sendable {
     public let guardianSettings: any GuardianSettingsRepository
     public let accountTickets: any AccountTicketRepository
     public let email: any EmailRepository
+    public let outbox: any OutboxRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -52,6 +53,7 @@ public struct Repositories: Sendable {
         rememberedBrowsers = SQLRememberedBrowserRepository(db: db)
         guardianSettings = SQLGuardianSettingsRepository(db: db)
         email = SQLEmailRepository(db: db, masterKey: masterKey)
+        outbox = SQLOutboxRepository(db: db)
     }
 }
 

@@ -16,11 +16,13 @@ the suite a second time against the same database needs the same port and master
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -92,8 +94,59 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+class SMTPCapture:
+    """The suite's real SMTP server (e2e/smtp_capture.py: aiosmtpd with STARTTLS and AUTH):
+    every message it accepts is a JSON file in `directory`."""
+
+    USER = "mailer"
+    PASSWORD = "s3cret-pass"
+
+    def __init__(self, process: subprocess.Popen[str], port: int, ca_file: str, directory: Path) -> None:
+        self.process = process
+        self.port = port
+        self.ca_file = ca_file
+        self.directory = directory
+
+    def messages(self) -> list[dict[str, Any]]:
+        files = sorted(self.directory.glob("*.json"), key=lambda f: int(f.stem))
+        return [json.loads(f.read_text()) for f in files]
+
+    def wait_for(self, to: str, subject_contains: str = "", timeout: float = 30) -> dict[str, Any]:
+        """The first message to `to` whose subject contains `subject_contains`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages():
+                if to in message["rcpt_tos"] and subject_contains in message["subject"]:
+                    return message
+            time.sleep(0.1)
+        raise AssertionError(f"no e-mail to {to} ({subject_contains!r}) within {timeout}s; got {self.messages()}")
+
+
 @pytest.fixture(scope="session")
-def gatehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def smtp_capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SMTPCapture]:
+    directory = tmp_path_factory.mktemp("smtp")
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "smtp_capture.py"), str(directory), "--user", SMTPCapture.USER,
+         "--password", SMTPCapture.PASSWORD],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.kill()
+        pytest.exit("the SMTP capture server (e2e/smtp_capture.py) did not start", returncode=3)
+    started = json.loads(line)
+    yield SMTPCapture(process, started["port"], started["ca_file"], directory)
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def gatehouse(tmp_path_factory: pytest.TempPathFactory, smtp_capture: SMTPCapture) -> Iterator[Server]:
     global _server, _log_path
     binary = _server_binary()
     if not binary.is_file() or not os.access(binary, os.X_OK):
@@ -117,6 +170,8 @@ def gatehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         GATEHOUSE_ACTIONS_TIMEOUT_MS=os.environ.get(
             "GATEHOUSE_ACTIONS_TIMEOUT_MS", str(ACTIONS_TIMEOUT_MS)
         ),
+        # The SMTP capture server's self-signed certificate (test_account_email.py).
+        GATEHOUSE_SMTP_CA_FILE=smtp_capture.ca_file,
     )
     command = [
         str(binary),

@@ -385,6 +385,9 @@ TRIGGER_VERSIONS = {
     "send-phone-message": "v2",
     "post-user-registration": "v2",
     "post-change-password": "v2",
+    "custom-email-provider": "v1",
+    "pre-user-registration": "v2",
+    "password-reset-post-challenge": "v1",
 }
 
 

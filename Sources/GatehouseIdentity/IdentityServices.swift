@@ -32,6 +32,8 @@ public struct IdentityServices: Sendable {
     public let multifactor: MultifactorService
     /// Password-change and e-mail-verification links.
     public let tickets: AccountTickets
+    /// The reset, verification and welcome e-mails.
+    public let accountMail: AccountMail
     /// Auth0's MFA API for back-channel logins (`/mfa/*` and the `mfa-*` grants).
     public let multifactorAPI: MultifactorAPI
     /// The e-mail provider and templates; composing and delivering messages.
@@ -78,14 +80,18 @@ public struct IdentityServices: Sendable {
             storage: storage, issuerName: tenantName,
             phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
         self.multifactor = multifactor
-        tickets = AccountTickets(
+        let email = EmailService(
+            storage: storage, flows: flows, tenant: EmailService.TenantDetails(name: tenantName),
+            delivery: EmailService.DeliverySettings(trustedCAFile: configuration.smtpCAFile, clientName: tenantName), logger: logger)
+        self.email = email
+        asyncTriggers.relay.register(EmailOutboxHandler(email: email, logger: logger))
+        let tickets = AccountTickets(
             storage: storage, users: users, issuer: configuration.issuer,
             postChallenge: flows.map {
                 PasswordResetPostChallenge(flows: $0, storage: storage, tenantName: tenantName, geoip: geoip)
             }, multifactor: multifactor, asyncTriggers: asyncTriggers)
-        email = EmailService(
-            storage: storage, flows: flows, tenant: EmailService.TenantDetails(name: tenantName),
-            delivery: EmailService.DeliverySettings(trustedCAFile: configuration.smtpCAFile, clientName: tenantName), logger: logger)
+        self.tickets = tickets
+        accountMail = AccountMail(storage: storage, email: email, tickets: tickets, relay: asyncTriggers.relay, logger: logger)
         let completion = LoginCompletion(
             storage: storage, postLogin: postLogin, loginTokens: loginTokens, geoip: geoip, multifactor: multifactor)
         loginCompletion = completion

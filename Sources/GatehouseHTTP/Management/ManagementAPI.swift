@@ -17,7 +17,7 @@ struct ManagementAPI {
             + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions, recorder: services.flows?.recorder).endpoints
             + AttackProtectionEndpoints(services: services).endpoints + SessionEndpoints(services: services).endpoints
             + GuardianEndpoints(services: services).endpoints + AuthenticationMethodEndpoints(services: services).endpoints
-            + TicketEndpoints(services: services).endpoints
+            + TicketEndpoints(services: services).endpoints + JobEndpoints(services: services).endpoints
             + EmailEndpoints(services: services).endpoints
     }
 

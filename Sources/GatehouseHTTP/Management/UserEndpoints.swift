@@ -25,6 +25,9 @@ struct UserEndpoints {
         var blocked: Bool?
         var app_metadata: [String: JSONValue]?
         var user_metadata: [String: JSONValue]?
+        /// `POST /users`: send the verification e-mail (Auth0's default: when the address is
+        /// not marked verified).
+        var verify_email: Bool?
 
         /// Whether the body touches anything an end user's `update:current_user_metadata` may not.
         var changesMoreThanUserMetadata: Bool {
@@ -165,6 +168,9 @@ struct UserEndpoints {
                     let user = try await services.users.register(
                         connectionName: connection, email: body.email, username: body.username, password: password,
                         profile: profile, viaSignup: false, origin: origin)
+                    if body.verify_email ?? !user.email_verified {
+                        try await services.accountMail.sendVerification(to: user, client: nil, request: origin.request)
+                    }
                     return try JSONResponse.make(Self.view(user), status: .created)
                 } catch let error as UserDirectory.RegistrationError {
                     switch error.kind {

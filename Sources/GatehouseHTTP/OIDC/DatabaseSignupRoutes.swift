@@ -24,6 +24,40 @@ struct DatabaseSignupRoutes {
         var user_metadata: [String: JSONValue]?
     }
 
+    /// `POST /dbconnections/change_password` (Auth0 Authentication API "Change Password"): the
+    /// body names the application, the connection and the e-mail address.
+    struct ChangePasswordRequest: Decodable {
+        var client_id: String?
+        var email: String?
+        var connection: String?
+    }
+
+    /// Sends a reset link when the address names a user of the connection (`AccountMail`), and
+    /// answers Auth0's sentence whatever happened: the answer never says whether an account
+    /// exists. A request naming no application or a connection it cannot use is refused.
+    func changePassword(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
+        let body: ChangePasswordRequest
+        do {
+            body = try await request.decode(as: ChangePasswordRequest.self, context: context)
+        } catch {
+            throw SignupError(code: "invalid_body", description: "The request body must be a JSON object.")
+        }
+        guard let clientID = body.client_id, let client = try await services.storage.read({ try await $0.clients.get(clientID) })
+        else { throw SignupError(code: "invalid_client", description: "Unknown client: \(body.client_id ?? "")") }
+        guard let connectionName = body.connection,
+            let connection = try await services.storage.read({ try await $0.connections.get(name: connectionName) }),
+            connection.enabled_clients.contains(clientID)
+        else { throw SignupError(code: "invalid_connection", description: "Connection does not exist or is not enabled for this client") }
+        guard let email = body.email, EmailAddress.isPlausible(email.lowercased()) else {
+            throw SignupError(code: "invalid_request", description: "email is required and must be an e-mail address")
+        }
+        try await services.accountMail.sendPasswordReset(
+            to: email, connection: connection.name, client: client, request: ActionEventRequest(request, context: context))
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: "We've just sent you an email to reset your password.")))
+    }
+
     struct SignupError: Error, HTTPResponseError {
         var name = "BadRequestError"
         var code: String
@@ -48,6 +82,9 @@ struct DatabaseSignupRoutes {
     }
 
     func register(on router: Router<GatehouseRequestContext>) {
+        router.post("dbconnections/change_password") { request, context in
+            try await changePassword(request, context: context)
+        }
         router.post("dbconnections/signup") { request, context in
             let body: SignupRequest
             do {
@@ -115,6 +152,7 @@ struct DatabaseSignupRoutes {
                         description: error.message)
                 }
             }
+            await services.accountMail.sendSignupMail(to: user, client: client, request: ActionEventRequest(request, context: context))
             var result: [String: JSONValue] = [
                 "_id": .string(user.localID), "email": .string(user.email ?? ""),
                 "email_verified": .bool(user.email_verified),

@@ -19,6 +19,8 @@ struct LoginPageRoutes {
         router.get("u/signup") { request, _ in try await show(request, template: "signup") }
         router.post("u/login") { request, context in try await submitLogin(request, context: context) }
         router.post("u/signup") { request, context in try await submitSignup(request, context: context) }
+        router.get("u/reset-password-request") { request, _ in try await show(request, template: "reset_request") }
+        router.post("u/reset-password-request") { request, context in try await submitResetRequest(request, context: context) }
     }
 
     private struct Screen {
@@ -46,7 +48,8 @@ struct LoginPageRoutes {
         -> [String: Any]
     {
         var values: [String: Any] = [
-            "title": template == "signup" ? "Sign up" : "Log in", "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
+            "title": template == "signup" ? "Sign up" : template == "reset_request" ? "Reset your password" : "Log in",
+            "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
             "client_name": screen.client.name, "username": form["username"] ?? screen.transaction.login_hint ?? "",
             "email": form["email"] ?? "", "signup_allowed": !screen.connection.options.disable_signup,
             "requires_username": screen.connection.options.requires_username,
@@ -140,6 +143,7 @@ struct LoginPageRoutes {
             let user = try await services.users.register(
                 connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
                 profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP, origin: origin)
+            await services.accountMail.sendSignupMail(to: user, client: screen.client, request: origin.request)
             var loggedIn = user
             loggedIn.logins_count += 1
             return try await finish(screen, user: loggedIn, request: request, context: context, form: form)
@@ -165,5 +169,33 @@ struct LoginPageRoutes {
                 }
             return pages.render("signup", values(screen, template: "signup", error: message, form: form), status: status)
         }
+    }
+
+    /// "Forgot password?": e-mails a reset link when the address names a user of the login's
+    /// connection, and says the same thing whatever happened (as Auth0 does), so the page cannot
+    /// tell anyone whether an address has an account.
+    func submitResetRequest(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
+        guard let (screen, form) = try await form(request, context: context) else {
+            return pages.errorPage(
+                title: "Invalid form", description: "The form expired or was not sent from this browser's page. Start again.",
+                status: .forbidden)
+        }
+        let address = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard EmailAddress.isPlausible(address.lowercased()) else {
+            return pages.render(
+                "reset_request", values(screen, template: "reset_request", error: "Enter a valid email address.", form: form),
+                status: .badRequest)
+        }
+        try await services.accountMail.sendPasswordReset(
+            to: address, connection: screen.connection.name, client: screen.client,
+            request: ActionEventRequest(
+                ip: context.remoteIP, method: request.method.rawValue, hostname: request.head.authority,
+                userAgent: request.headers[.userAgent], language: RequestParameters.language(request)))
+        return pages.render(
+            "message",
+            [
+                "title": "Check your email", "heading": "Check your email",
+                "message": "If \(address) has an account, we have sent it a link to reset the password.",
+            ])
     }
 }

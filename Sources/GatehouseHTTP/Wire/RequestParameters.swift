@@ -97,7 +97,9 @@ enum RequestParameters {
         let text = String(buffer: buffer)
         if isJSON {
             guard let object = JSONValue(jsonText: text)?.objectValue else { throw OAuthParameterError.invalidJSON }
-            return object.mapValues { $0.stringValue ?? $0.jsonText() }
+            // A JSON `null` is an absent parameter (SDKs such as auth0-python send `"audience":
+            // null` for "not given"), not the text "null".
+            return object.filter { $0.value != .null }.mapValues { $0.stringValue ?? $0.jsonText() }
         }
         var repeated: String?
         let form = parseForm(text, repeated: &repeated)

@@ -11,6 +11,13 @@ public protocol OutboxHandler: Sendable {
     func deliver(_ delivery: OutboxDelivery) async throws
 }
 
+/// A delivery error that says whether trying again could help. A permanent one (an SMTP 5xx, a
+/// provider that is not configured) leaves the message dead at once, with the error kept; any
+/// other error is retried with the backoff.
+public protocol OutboxFailure: Error {
+    var isPermanent: Bool { get }
+}
+
 /// One attempt at delivering one message.
 public struct OutboxDelivery: Sendable {
     public var id: String

@@ -49,7 +49,8 @@ extension OutboxRelay {
         let finished = Timestamp.nowMillis()
         do {
             if let failure {
-                let retryAt = settings.retry.retryAt(afterAttempt: claim.attempt, failedAt: finished)
+                let permanent = (failure as? any OutboxFailure)?.isPermanent ?? false
+                let retryAt = permanent ? nil : settings.retry.retryAt(afterAttempt: claim.attempt, failedAt: finished)
                 let text = OutboxRetryPolicy.errorText(failure)
                 let written = try await storage.transaction { repositories in
                     try await repositories.outbox.markFailed(claim, error: text, retryAt: retryAt, at: finished)

@@ -44,14 +44,37 @@ public struct AccountTickets: Sendable {
         _ kind: AccountTicketRecord.Kind, userID: String, clientID: String? = nil, resultURL: String? = nil,
         lifetimeSeconds: Int? = nil, markEmailAsVerified: Bool = false, includeEmailInRedirect: Bool = false
     ) async throws -> String {
+        let prepared = prepare(
+            kind, userID: userID, clientID: clientID, resultURL: resultURL, lifetimeSeconds: lifetimeSeconds,
+            markEmailAsVerified: markEmailAsVerified, includeEmailInRedirect: includeEmailInRedirect)
+        try await storage.read { try await prepared.insert(in: $0) }
+        return prepared.link
+    }
+
+    /// A ticket not stored yet, and its link: a flow that e-mails the link stores the ticket in
+    /// the transaction that enqueues the e-mail.
+    public struct Prepared: Sendable {
+        public let link: String
+        let tokenHash: String
+        let record: AccountTicketRecord
+
+        public func insert(in repositories: Repositories) async throws {
+            try await repositories.accountTickets.insert(tokenHash: tokenHash, record)
+        }
+    }
+
+    public func prepare(
+        _ kind: AccountTicketRecord.Kind, userID: String, clientID: String? = nil, resultURL: String? = nil,
+        lifetimeSeconds: Int? = nil, markEmailAsVerified: Bool = false, includeEmailInRedirect: Bool = false
+    ) -> Prepared {
         let token = RandomIdentifier.token(byteCount: 32)
         let now = Timestamp.nowMillis()
         let seconds = lifetimeSeconds.flatMap { $0 > 0 ? $0 : nil } ?? Self.defaultLifetimeSeconds
         let ticket = AccountTicketRecord(
             kind: kind, user_id: userID, client_id: clientID, result_url: resultURL, mark_email_as_verified: markEmailAsVerified,
             include_email_in_redirect: includeEmailInRedirect, created_at: now, expires_at: now + EpochMillis(seconds) * 1000)
-        try await storage.read { try await $0.accountTickets.insert(tokenHash: SecretComparison.digest(token), ticket) }
-        return Self.link(issuer: issuer, kind: kind, token: token)
+        return Prepared(
+            link: Self.link(issuer: issuer, kind: kind, token: token), tokenHash: SecretComparison.digest(token), record: ticket)
     }
 
     static func link(issuer: String, kind: AccountTicketRecord.Kind, token: String) -> String {

@@ -39,9 +39,9 @@ from support import (
     wait_until_built,
 )
 
-#: How long a crashed instance's claim holds its row: 2 flow budgets + 10 s
+#: How long a crashed instance's claim holds its row: 5 flow budgets + 10 s
 #: (`IdentityServices.relaySettings`), then the poll (2 s) finds it.
-LEASE_SECONDS = 2 * ACTIONS_TIMEOUT_MS / 1000 + 10
+LEASE_SECONDS = 5 * ACTIONS_TIMEOUT_MS / 1000 + 10
 REDELIVERY_TIMEOUT = LEASE_SECONDS + 20
 
 WEBHOOK = """

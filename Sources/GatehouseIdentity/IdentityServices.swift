@@ -109,12 +109,15 @@ public struct IdentityServices: Sendable {
         ])
     }
 
-    /// A batch is as many deliveries as the sandbox has workers, so each gets one at once; its
-    /// lease outlasts two flow budgets (and the sandbox's grace), so only the rows of a crashed
-    /// or stuck instance are ever taken over.
+    /// A batch is four deliveries per sandbox worker, so the relay keeps the workers busy while
+    /// it waits for the database (one delivery per worker kept it behind the sign-ups it
+    /// reports: `BENCHMARKS.md`). Its lease outlasts the flows of a batch run back to back on the
+    /// workers, plus 10 s, so only the rows of a crashed or stuck instance are ever taken over.
     static func relaySettings(_ configuration: GatehouseConfiguration) -> OutboxRelay.Settings {
-        OutboxRelay.Settings(
-            lease: .milliseconds(2 * configuration.actionsTimeoutMillis + 10_000), batchSize: max(1, configuration.sandboxWorkers ?? 2))
+        let workers = max(1, configuration.sandboxWorkers ?? ProcessInfo.processInfo.activeProcessorCount)
+        let batch = 4 * workers
+        return OutboxRelay.Settings(
+            lease: .milliseconds((batch / workers + 1) * configuration.actionsTimeoutMillis + 10_000), batchSize: batch)
     }
 
     /// The tenant's name as actions see it (`event.tenant.id`): the issuer's host.

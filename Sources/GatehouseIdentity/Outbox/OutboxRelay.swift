@@ -89,15 +89,12 @@ public final class OutboxRelay: Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
-    /// Starts delivering in the background, until `stop()`.
+    /// Starts delivering in the background, until `stop()`; does nothing when already started.
     public func start() {
-        let loop = Task { [self] in await run() }
-        let previous = state.withLock { state in
-            let previous = state.loop
-            state.loop = loop
-            return previous
+        state.withLock { state in
+            guard state.loop == nil else { return }
+            state.loop = Task { [self] in await run() }
         }
-        previous?.cancel()
     }
 
     /// Stops the loop after the pass under way; rows it had claimed but not finished are taken

@@ -65,6 +65,13 @@ extension StorageContractTests {
             // Delivered rows are never claimed again; "later" is, once due.
             let last = try await storage.transaction { try await $0.outbox.claim(owner: "two", limit: 10, now: 9_000, leaseUntil: 9_500) }
             #expect(last.map(\.record.idempotencyKey) == ["later"])
+            if last.isEmpty {
+                let again = try await storage.transaction {
+                    try await $0.outbox.claim(owner: "two", limit: 10, now: 9_000, leaseUntil: 9_500)
+                }
+                let row = try await storage.read { try await $0.outbox.find(idempotencyKey: "later") }
+                print("DEBUG-OUTBOX", engine, again.map(\.record.idempotencyKey), row as Any)
+            }
         }
     }
 

@@ -95,6 +95,11 @@ import Testing
                     AccountTicketRecord(kind: .emailVerification, user_id: userID, created_at: 0, expires_at: 1))
             }
             #expect(try await client.request(.get, "/u/email-verification?ticket=\(expiredToken)").text.contains("expired"))
+            // A forged or oversized ticket is simply not valid (never a 500), on either page.
+            let oversized = String(repeating: "a", count: 5000)
+            #expect(try await client.request(.get, "/u/email-verification?ticket=\(oversized)").text.contains("not valid"))
+            let forged = try await client.form("/u/reset-password", ["ticket": oversized, "password": "x", "confirm": "x"])
+            #expect(forged.status == .badRequest && forged.text.contains("not valid"), "\(forged.text)")
         }
     }
 

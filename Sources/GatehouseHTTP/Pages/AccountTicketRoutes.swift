@@ -99,16 +99,21 @@ struct AccountTicketRoutes {
     private func passwordForm(_ opened: AccountTickets.Opened, ticket: String, error: String?) async throws -> Response {
         let connection = try await services.storage.read { try await $0.connections.get(name: opened.user.connection) }
         let policy = PasswordPolicy(connection?.options ?? ConnectionRecord.Options())
+        // No login transaction here: the page speaks the browser's language.
+        let text = PageMessages(PageEnvironment.current.language)
+        let email = opened.user.email ?? opened.user.username ?? ""
         var values: [String: Any] = [
-            "title": "Change your password", "ticket": ticket, "email": opened.user.email ?? opened.user.username ?? "",
-            "min_length": policy.length,
-            "password_rules": policy.rules().map { rule -> [String: Any] in
-                ["text": rule.text, "items": rule.items.map(\.text), "has_items": !rule.items.isEmpty]
-            },
+            "title": text[.changePasswordTitle], "ticket": ticket, "email": email, "min_length": policy.length,
+            "password_rules": text.ruleList(policy),
         ]
-        if let name = opened.client?.name { values["client_name"] = name }
+        if let name = opened.client?.name, !name.isEmpty {
+            values["client_name"] = name
+            values["for_email"] = text(.resetForAt, email, name)
+        } else {
+            values["for_email"] = text(.resetFor, email)
+        }
         if let error { values["error"] = error }
-        return pages.render("reset_password", values, status: error == nil ? .ok : .badRequest)
+        return pages.render("reset_password", values, status: error == nil ? .ok : .badRequest, language: text.language)
     }
 
     private func submitReset(_ form: [String: String], request: Request, context: GatehouseRequestContext) async throws -> Response {
@@ -151,13 +156,12 @@ struct AccountTicketRoutes {
         guard password == form["confirm"] else {
             return try await showReset(
                 ticket: ticket, request: request, context: context,
-                error: "The two passwords are not the same. Type the new password twice.")
+                error: PageMessages(PageEnvironment.current.language)[.passwordsDiffer])
         }
         do {
             let (_, redirect) = try await services.tickets.resetPassword(ticket, to: password)
-            var response = done(
-                redirect: redirect, heading: "Password changed",
-                message: "Your password has been changed. You can now log in with the new password.")
+            let text = PageMessages(PageEnvironment.current.language)
+            var response = done(redirect: redirect, heading: text[.passwordChanged], message: text[.passwordChangedMessage])
             response.headers.append(HTTPField(name: .setCookie, value: cookies.resetTicket(nil)))
             return response
         } catch let failure as AccountTickets.Failure {
@@ -179,7 +183,8 @@ struct AccountTicketRoutes {
         do {
             let opened = try await services.tickets.open(ticket, kind: .emailVerification)
             var values: [String: Any] = [
-                "title": "Verify your email", "ticket": ticket ?? "", "email": opened.user.email ?? "",
+                // The sentence naming the address is not in the catalogue yet: this page stays English.
+                "title": PageMessages(.english)[.verifyEmailTitle], "ticket": ticket ?? "", "email": opened.user.email ?? "",
             ]
             if let name = opened.client?.name { values["client_name"] = name }
             return pages.render("email_verification", values)
@@ -191,9 +196,8 @@ struct AccountTicketRoutes {
     private func submitVerification(_ form: [String: String]) async throws -> Response {
         do {
             let (_, redirect) = try await services.tickets.verifyEmail(form["ticket"])
-            return done(
-                redirect: redirect, heading: "Email verified",
-                message: "Your email was verified. You can continue using the application.")
+            let text = PageMessages(PageEnvironment.current.language)
+            return done(redirect: redirect, heading: text[.emailVerified], message: text[.emailVerifiedMessage])
         } catch let failure as AccountTickets.Failure {
             return page(for: failure)
         }
@@ -203,7 +207,8 @@ struct AccountTicketRoutes {
         if let redirect {
             return Response(status: .found, headers: [.location: redirect, .cacheControl: "no-store"])
         }
-        return pages.render("message", ["title": heading, "heading": heading, "message": message])
+        return pages.render(
+            "message", ["title": heading, "heading": heading, "message": message], language: PageEnvironment.current.language)
     }
 
     private func page(for failure: AccountTickets.ChallengeFailure) -> Response {

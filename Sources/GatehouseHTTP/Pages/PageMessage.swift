@@ -1,0 +1,36 @@
+/// Every user-visible text of the hosted pages that the catalogue holds. Templates read them as
+/// `{{t.<raw value>}}`; Swift code through `PageMessages`. `{0}`, `{1}` are filled in order.
+enum PageMessage: String, CaseIterable, Sendable {
+    // Every page
+    case showPassword = "show_password", show, hide, logo
+    // Log in and sign up
+    case logIn = "log_in", logInTo = "log_in_to", signUp = "sign_up", createAccount = "create_account"
+    case createAccountFor = "create_account_for", usernameOrEmailLabel = "username_or_email_label"
+    case emailLabel = "email_label", usernameLabel = "username_label", passwordLabel = "password_label"
+    case continueButton = "continue", noAccount = "no_account", haveAccount = "have_account"
+    case passwordRulesIntro = "password_rules_intro"
+    case enterEmailAndPassword = "enter_email_and_password"
+    case wrongCredentials = "wrong_credentials", accountBlocked = "account_blocked"
+    case tooManyAttempts = "too_many_attempts", suspiciousIP = "suspicious_ip"
+    case accountExists = "account_exists", invalidEmail = "invalid_email", passwordTooLong = "password_too_long"
+    case tooManySignups = "too_many_signups", signupUnavailable = "signup_unavailable"
+    case sessionExpired = "session_expired", sessionExpiredHelp = "session_expired_help"
+    case signupDisabled = "signup_disabled", signupDisabledHelp = "signup_disabled_help"
+    case invalidLoginForm = "invalid_login_form", invalidLoginFormHelp = "invalid_login_form_help"
+    case invalidSignupForm = "invalid_signup_form", invalidSignupFormHelp = "invalid_signup_form_help"
+    // Password rules (Auth0's password-sheriff codes)
+    case ruleLengthAtLeast = "rule_lengthAtLeast", ruleContains = "rule_contains", ruleContainsAtLeast = "rule_containsAtLeast"
+    case ruleLowerCase = "rule_lowerCase", ruleUpperCase = "rule_upperCase", ruleNumbers = "rule_numbers"
+    case ruleSpecialCharacters = "rule_specialCharacters", ruleIdenticalChars = "rule_identicalChars"
+    // Error page
+    case error, errorHeading = "error_heading", errorHelp = "error_help"
+    // Password reset and e-mail verification
+    case changePasswordTitle = "change_password_title", resetFor = "reset_for", resetForAt = "reset_for_at"
+    case newPasswordLabel = "new_password_label", confirmPasswordLabel = "confirm_password_label"
+    case changePasswordButton = "change_password_button", passwordsDiffer = "passwords_differ"
+    case passwordChanged = "password_changed", passwordChangedMessage = "password_changed_message"
+    case verifyEmailTitle = "verify_email_title", verifyEmailButton = "verify_email_button"
+    case emailVerified = "email_verified", emailVerifiedMessage = "email_verified_message"
+    // Log out
+    case loggedOutHeading = "logged_out_heading", loggedOutMessage = "logged_out_message"
+}

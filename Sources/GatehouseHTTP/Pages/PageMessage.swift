@@ -31,6 +31,18 @@ enum PageMessage: String, CaseIterable, Sendable {
     case passwordChanged = "password_changed", passwordChangedMessage = "password_changed_message"
     case verifyEmailTitle = "verify_email_title", verifyEmailButton = "verify_email_button"
     case emailVerified = "email_verified", emailVerifiedMessage = "email_verified_message"
+    // The MFA page
+    case verifyIdentity = "verify_identity", verified = "verified", secureAccount = "secure_account"
+    case newRecoveryCode = "new_recovery_code", saveRecoveryCode = "save_recovery_code"
+    case scanQRCode = "scan_qr_code", qrCodeLabel = "qr_code_label", cannotScan = "cannot_scan"
+    case phoneNumberLabel = "phone_number_label", sendCodeBySMS = "send_code_by_sms", willSendCode = "will_send_code"
+    case sendTheCode = "send_the_code", sentCode = "sent_code", yourPhone = "your_phone"
+    case rememberBrowser = "remember_browser", keepRecoveryCode = "keep_recovery_code", otherWays = "other_ways"
+    case enterOTPCode = "enter_otp_code", enterSMSCode = "enter_sms_code", enterRecoveryCode = "enter_recovery_code"
+    case useAuthenticatorApp = "use_authenticator_app", useSMS = "use_sms", useYourAuthenticatorApp = "use_your_authenticator_app"
+    case getCodeBySMS = "get_code_by_sms", useRecoveryCode = "use_recovery_code"
+    case wrongCode = "wrong_code", codeReused = "code_reused", tooManyCodeAttempts = "too_many_code_attempts"
+    case tooManyMessages = "too_many_messages", invalidPhoneNumber = "invalid_phone_number"
     // Log out
     case loggedOutHeading = "logged_out_heading", loggedOutMessage = "logged_out_message"
 }

@@ -169,7 +169,7 @@ struct LoginPageRoutes {
             let message =
                 switch error.kind {
                 case .exists: text[.accountExists]
-                case .weakPassword: error.message
+                case .weakPassword: error.passwordPolicy.map { text.refusal($0) } ?? error.message
                 case .invalid: text[.invalidEmail]
                 case .passwordTooLong: text(.passwordTooLong, String(PasswordHasher.maximumPasswordBytes))
                 case .tooManySignups: text[.tooManySignups]

@@ -22,6 +22,8 @@ enum PageMessage: String, CaseIterable, Sendable {
     case ruleLengthAtLeast = "rule_lengthAtLeast", ruleContains = "rule_contains", ruleContainsAtLeast = "rule_containsAtLeast"
     case ruleLowerCase = "rule_lowerCase", ruleUpperCase = "rule_upperCase", ruleNumbers = "rule_numbers"
     case ruleSpecialCharacters = "rule_specialCharacters", ruleIdenticalChars = "rule_identicalChars"
+    case passwordTooWeak = "password_too_weak", passwordTooCommon = "password_too_common"
+    case passwordPersonal = "password_personal", passwordReused = "password_reused", refusalWithRules = "refusal_with_rules"
     // Error page
     case error, errorHeading = "error_heading", errorHelp = "error_help"
     // Password reset and e-mail verification
@@ -30,6 +32,7 @@ enum PageMessage: String, CaseIterable, Sendable {
     case changePasswordButton = "change_password_button", passwordsDiffer = "passwords_differ"
     case passwordChanged = "password_changed", passwordChangedMessage = "password_changed_message"
     case verifyEmailTitle = "verify_email_title", verifyEmailButton = "verify_email_button"
+    case confirmAddress = "confirm_address", confirmAddressFor = "confirm_address_for"
     case emailVerified = "email_verified", emailVerifiedMessage = "email_verified_message"
     // The MFA page
     case verifyIdentity = "verify_identity", verified = "verified", secureAccount = "secure_account"
@@ -43,6 +46,13 @@ enum PageMessage: String, CaseIterable, Sendable {
     case getCodeBySMS = "get_code_by_sms", useRecoveryCode = "use_recovery_code"
     case wrongCode = "wrong_code", codeReused = "code_reused", tooManyCodeAttempts = "too_many_code_attempts"
     case tooManyMessages = "too_many_messages", invalidPhoneNumber = "invalid_phone_number"
+    // The password reset's MFA step and the ticket pages' errors
+    case verifyBeforeReset = "verify_before_reset", enterSMSCodeSendFirst = "enter_sms_code_send_first"
+    case sendCodeToMyPhone = "send_code_to_my_phone", resetRefused = "reset_refused"
+    case tryAgain = "try_again", resetUnavailable = "reset_unavailable"
+    case linkInvalid = "link_invalid", linkInvalidHelp = "link_invalid_help", linkExpired = "link_expired"
+    case linkExpiredHelp = "link_expired_help", linkUsed = "link_used", linkUsedHelp = "link_used_help"
+    case accountUnchangeable = "account_unchangeable", accountUnchangeableHelp = "account_unchangeable_help"
     // Log out
     case loggedOutHeading = "logged_out_heading", loggedOutMessage = "logged_out_message"
 }

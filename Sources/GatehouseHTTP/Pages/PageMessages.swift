@@ -54,6 +54,22 @@ struct PageMessages: Sendable {
         return text
     }
 
+    /// A password the policy refused, as `PasswordPolicyError.explanation` says it (the refusal,
+    /// then the rules not met), in this language.
+    func refusal(_ error: PasswordPolicyError) -> String {
+        let message: PageMessage =
+            switch error.kind {
+            case .strength: .passwordTooWeak
+            case .dictionary: .passwordTooCommon
+            case .personalInfo: .passwordPersonal
+            case .history: .passwordReused
+            }
+        let missing = error.rules.filter { !$0.verified }.map { failed in
+            ([self.rule(failed)] + failed.items.filter { !$0.verified }.map { self.rule($0) }).joined(separator: " ")
+        }
+        return missing.isEmpty ? self[message] + "." : self(.refusalWithRules, self[message], missing.joined(separator: "; "))
+    }
+
     /// The rules as the sign-up and reset templates list them.
     func ruleList(_ policy: PasswordPolicy) -> [[String: Any]] {
         policy.rules().map { rule -> [String: Any] in

@@ -120,6 +120,7 @@ public struct GatehouseServer: Sendable {
         let router = Router(context: GatehouseRequestContext.self)
         router.add(middleware: ClientAddressMiddleware(trustedProxies: services.configuration.trustedProxies))
         router.add(middleware: RequestLoggerMiddleware(logger: services.logger))
+        router.add(middleware: HostedPageMiddleware(branding: BrandingService(storage: services.storage), logger: services.logger))
         let pages = try await PageRenderer.load()
         let issuerHost = URL(string: services.configuration.issuer)?.host
         let cookies = SessionCookies(

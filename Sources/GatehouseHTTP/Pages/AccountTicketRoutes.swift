@@ -67,48 +67,58 @@ struct AccountTicketRoutes {
         }
     }
 
+    /// The ticket pages have no login transaction: they speak the browser's language.
+    private var text: PageMessages { PageMessages(PageEnvironment.current.language) }
+
     private func render(_ step: ResetStep, opened: AccountTickets.Opened, ticket: String, error: String?) async throws -> Response {
+        let text = text
         switch step {
         case .setPassword:
             return try await passwordForm(opened, ticket: ticket, error: error)
         case .denied(let message):
-            return pages.errorPage(title: "The password cannot be reset", description: message, status: .forbidden)
+            // `message` is what the action chose to tell the person.
+            return pages.errorPage(title: text[.resetRefused], description: message, status: .forbidden, language: text.language)
         case .redirect(let url, let parameters):
             return Response(
                 status: .found,
                 headers: [.location: URLComponents.appending(parameters.map { ($0, $1) }, to: url), .cacheControl: "no-store"])
         case .multifactor(let requirement, _):
             var values: [String: Any] = [
-                "title": "Verify your identity", "heading": "Verify your identity before changing your password", "ticket": ticket,
+                "title": text[.verifyIdentity], "heading": text[.verifyBeforeReset], "ticket": ticket,
                 "factors": requirement.factorList.map { factor -> [String: String] in
                     let label =
                         switch factor {
-                        case .otp: "the 6-digit code from your authenticator app"
-                        case .phone: "the code we sent by SMS (send it first)"
-                        case .recoveryCode: "your recovery code"
+                        case .otp: text[.enterOTPCode]
+                        case .phone: text[.enterSMSCodeSendFirst]
+                        case .recoveryCode: text[.enterRecoveryCode]
                         }
                     return ["factor": factor.rawValue, "label": label]
                 },
                 "phone": requirement.factorList.contains(.phone),
             ]
             if let error { values["error"] = error }
-            return pages.render("reset_challenge", values, status: error == nil ? .ok : .badRequest)
+            return pages.render("reset_challenge", values, status: error == nil ? .ok : .badRequest, language: text.language)
         }
     }
 
     private func passwordForm(_ opened: AccountTickets.Opened, ticket: String, error: String?) async throws -> Response {
         let connection = try await services.storage.read { try await $0.connections.get(name: opened.user.connection) }
         let policy = PasswordPolicy(connection?.options ?? ConnectionRecord.Options())
+        // No login transaction here: the page speaks the browser's language.
+        let text = text
+        let email = opened.user.email ?? opened.user.username ?? ""
         var values: [String: Any] = [
-            "title": "Change your password", "ticket": ticket, "email": opened.user.email ?? opened.user.username ?? "",
-            "min_length": policy.length,
-            "password_rules": policy.rules().map { rule -> [String: Any] in
-                ["text": rule.text, "items": rule.items.map(\.text), "has_items": !rule.items.isEmpty]
-            },
+            "title": text[.changePasswordTitle], "ticket": ticket, "email": email, "min_length": policy.length,
+            "password_rules": text.ruleList(policy),
         ]
-        if let name = opened.client?.name { values["client_name"] = name }
+        if let name = opened.client?.name, !name.isEmpty {
+            values["client_name"] = name
+            values["for_email"] = text(.resetForAt, email, name)
+        } else {
+            values["for_email"] = text(.resetFor, email)
+        }
         if let error { values["error"] = error }
-        return pages.render("reset_password", values, status: error == nil ? .ok : .badRequest)
+        return pages.render("reset_password", values, status: error == nil ? .ok : .badRequest, language: text.language)
     }
 
     private func submitReset(_ form: [String: String], request: Request, context: GatehouseRequestContext) async throws -> Response {
@@ -124,7 +134,8 @@ struct AccountTicketRoutes {
                         configurationVersion: try await services.configurationCache.snapshot().version))
                 return try await showReset(ticket: ticket, request: request, context: context)
             } catch let error as MultifactorError {
-                return try await showReset(ticket: ticket, request: request, context: context, error: error.message)
+                return try await showReset(
+                    ticket: ticket, request: request, context: context, error: MultifactorPageRoutes.message(for: error, in: text))
             } catch let failure as AccountTickets.Failure {
                 return page(for: failure)
             }
@@ -140,7 +151,8 @@ struct AccountTicketRoutes {
                 let opened = try await services.tickets.open(ticket, kind: .passwordChange)
                 return try await render(step, opened: opened, ticket: ticket ?? "", error: nil)
             } catch let error as MultifactorError {
-                return try await showReset(ticket: ticket, request: request, context: context, error: error.message)
+                return try await showReset(
+                    ticket: ticket, request: request, context: context, error: MultifactorPageRoutes.message(for: error, in: text))
             } catch let failure as AccountTickets.Failure {
                 return page(for: failure)
             } catch let failure as AccountTickets.ChallengeFailure {
@@ -151,14 +163,12 @@ struct AccountTicketRoutes {
         guard password == form["confirm"] else {
             return try await showReset(
                 ticket: ticket, request: request, context: context,
-                error: "The two passwords are not the same. Type the new password twice.")
+                error: text[.passwordsDiffer])
         }
         do {
             let (_, redirect) = try await services.tickets.resetPassword(
                 ticket, to: password, request: eventRequest(request, context))
-            var response = done(
-                redirect: redirect, heading: "Password changed",
-                message: "Your password has been changed. You can now log in with the new password.")
+            var response = done(redirect: redirect, heading: text[.passwordChanged], message: text[.passwordChangedMessage])
             response.headers.append(HTTPField(name: .setCookie, value: cookies.resetTicket(nil)))
             return response
         } catch let failure as AccountTickets.Failure {
@@ -168,7 +178,7 @@ struct AccountTicketRoutes {
         } catch let error as UserDirectory.PasswordChangeError {
             let message: String
             switch error {
-            case .policy(let policy): message = policy.explanation
+            case .policy(let policy): message = text.refusal(policy)
             case .tooLong(let text): message = text
             case .userNotFound: return page(for: .userGone)
             }
@@ -179,11 +189,17 @@ struct AccountTicketRoutes {
     private func showVerification(ticket: String?) async throws -> Response {
         do {
             let opened = try await services.tickets.open(ticket, kind: .emailVerification)
-            var values: [String: Any] = [
-                "title": "Verify your email", "ticket": ticket ?? "", "email": opened.user.email ?? "",
+            let text = text
+            let email = opened.user.email ?? ""
+            let name = opened.client?.name ?? ""
+            // The sentence around the address (shown in bold): the text before and after `{0}`.
+            let sentence = name.isEmpty ? text[.confirmAddress] : text[.confirmAddressFor].replacingOccurrences(of: "{1}", with: name)
+            let parts = sentence.components(separatedBy: "{0}")
+            let values: [String: Any] = [
+                "title": text[.verifyEmailTitle], "ticket": ticket ?? "", "email": email,
+                "before_email": parts.first ?? "", "after_email": parts.dropFirst().joined(separator: email),
             ]
-            if let name = opened.client?.name { values["client_name"] = name }
-            return pages.render("email_verification", values)
+            return pages.render("email_verification", values, language: text.language)
         } catch let failure as AccountTickets.Failure {
             return page(for: failure)
         }
@@ -192,9 +208,7 @@ struct AccountTicketRoutes {
     private func submitVerification(_ form: [String: String]) async throws -> Response {
         do {
             let (_, redirect) = try await services.tickets.verifyEmail(form["ticket"])
-            return done(
-                redirect: redirect, heading: "Email verified",
-                message: "Your email was verified. You can continue using the application.")
+            return done(redirect: redirect, heading: text[.emailVerified], message: text[.emailVerifiedMessage])
         } catch let failure as AccountTickets.Failure {
             return page(for: failure)
         }
@@ -204,38 +218,34 @@ struct AccountTicketRoutes {
         if let redirect {
             return Response(status: .found, headers: [.location: redirect, .cacheControl: "no-store"])
         }
-        return pages.render("message", ["title": heading, "heading": heading, "message": message])
+        return pages.render("message", ["title": heading, "heading": heading, "message": message], language: text.language)
     }
 
     private func page(for failure: AccountTickets.ChallengeFailure) -> Response {
         switch failure {
         case .failed(let message):
-            return pages.errorPage(title: "The password cannot be reset", description: message, status: .forbidden)
+            return pages.errorPage(title: text[.resetRefused], description: message, status: .forbidden, language: text.language)
         case .unavailable:
             var page = pages.errorPage(
-                title: "Please try again", description: "The password reset could not go on just now. Try again in a few seconds.",
-                status: .serviceUnavailable)
+                title: text[.tryAgain], description: text[.resetUnavailable], status: .serviceUnavailable, language: text.language)
             page.headers[.retryAfter] = "5"
             return page
         }
     }
 
     private func page(for failure: AccountTickets.Failure) -> Response {
+        let text = text
         switch failure {
         case .unknown:
-            return pages.errorPage(
-                title: "This link is not valid",
-                description: "The link is incomplete or was not made by this server. Ask for a new one.")
+            return pages.errorPage(title: text[.linkInvalid], description: text[.linkInvalidHelp], language: text.language)
         case .expired:
-            return pages.errorPage(title: "This link has expired", description: "Ask for a new link and use it sooner.")
+            return pages.errorPage(title: text[.linkExpired], description: text[.linkExpiredHelp], language: text.language)
         case .used:
-            return pages.errorPage(
-                title: "This link was already used", description: "Each link works once. Ask for a new one if you need it.")
+            return pages.errorPage(title: text[.linkUsed], description: text[.linkUsedHelp], language: text.language)
         case .userGone:
             return pages.errorPage(
-                title: "This account cannot be changed",
-                description: "The account no longer exists or is blocked. Contact the application's administrator.",
-                status: .forbidden)
+                title: text[.accountUnchangeable], description: text[.accountUnchangeableHelp], status: .forbidden,
+                language: text.language)
         }
     }
 }

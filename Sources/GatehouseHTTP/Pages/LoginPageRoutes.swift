@@ -27,6 +27,10 @@ struct LoginPageRoutes {
         var transaction: LoginTransactionRecord
         var client: ClientRecord
         var connection: ConnectionRecord
+
+        /// The first language of the transaction's `ui_locales` the pages speak; English otherwise.
+        var language: PageLanguage { PageLanguage.preferred(uiLocales: transaction.ui_locales) }
+        var messages: PageMessages { PageMessages(language) }
     }
 
     private func load(_ state: String?) async throws -> Screen? {
@@ -38,25 +42,30 @@ struct LoginPageRoutes {
         return Screen(transaction: transaction, client: client, connection: connection)
     }
 
+    /// No transaction to take a language from: the browser's (`PageEnvironment`).
     private func expired() -> Response {
-        pages.errorPage(
-            title: "Your login session has expired",
-            description: "This login link is no longer valid. Go back to the application and start the login again.")
+        let text = PageMessages(PageEnvironment.current.language)
+        return pages.errorPage(title: text[.sessionExpired], description: text[.sessionExpiredHelp], language: text.language)
     }
 
     private func values(_ screen: Screen, template: String = "login", error: String? = nil, form: [String: String] = [:])
         -> [String: Any]
     {
+        let text = screen.messages
+        let name = screen.client.name
+        let heading =
+            template == "signup"
+            ? (name.isEmpty ? text[.createAccount] : text(.createAccountFor, name))
+            : (name.isEmpty ? text[.logIn] : text(.logInTo, name))
         var values: [String: Any] = [
-            "title": template == "signup" ? "Sign up" : template == "reset_request" ? "Reset your password" : "Log in",
-            "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
+            "title": template == "signup"
+                ? text[.signUp] : template == "reset_request" ? text[.resetYourPassword] : text[.logIn],
+            "heading": heading, "state": screen.transaction.id, "csrf": screen.transaction.csrf_token,
             "client_name": screen.client.name, "username": form["username"] ?? screen.transaction.login_hint ?? "",
             "email": form["email"] ?? "", "signup_allowed": !screen.connection.options.disable_signup,
             "requires_username": screen.connection.options.requires_username,
             "min_length": PasswordPolicy(screen.connection.options).length,
-            "password_rules": PasswordPolicy(screen.connection.options).rules().map { rule -> [String: Any] in
-                ["text": rule.text, "items": rule.items.map(\.text), "has_items": !rule.items.isEmpty]
-            },
+            "password_rules": text.ruleList(PasswordPolicy(screen.connection.options)),
         ]
         if let error { values["error"] = error }
         return values
@@ -65,10 +74,13 @@ struct LoginPageRoutes {
     func show(_ request: Request, template: String) async throws -> Response {
         guard let screen = try await load(RequestParameters.query(request)["state"]) else { return expired() }
         if template == "signup" && screen.connection.options.disable_signup {
-            return pages.errorPage(title: "Sign-up is disabled", description: "Ask your administrator for an account.", status: .forbidden)
+            return pages.errorPage(
+                title: screen.messages[.signupDisabled], description: screen.messages[.signupDisabledHelp], status: .forbidden,
+                language: screen.language)
         }
         return pages.render(
-            template, values(screen, template: template), headers: [.setCookie: cookies.csrf(screen.transaction.csrf_token)])
+            template, values(screen, template: template), headers: [.setCookie: cookies.csrf(screen.transaction.csrf_token)],
+            language: screen.language)
     }
 
     /// The form, after checking that it came from the page this browser was shown.
@@ -84,14 +96,15 @@ struct LoginPageRoutes {
 
     func submitLogin(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
         guard let (screen, form) = try await form(request, context: context) else {
+            let text = PageMessages(PageEnvironment.current.language)
             return pages.errorPage(
-                title: "Invalid login form",
-                description: "The form expired or was not sent from this browser's login page. Start the login again.",
-                status: .forbidden)
+                title: text[.invalidLoginForm], description: text[.invalidLoginFormHelp], status: .forbidden, language: text.language)
         }
         let login = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !login.isEmpty, let password = form["password"], !password.isEmpty else {
-            return pages.render("login", values(screen, error: "Enter your email address and password.", form: form), status: .badRequest)
+            return pages.render(
+                "login", values(screen, error: screen.messages[.enterEmailAndPassword], form: form), status: .badRequest,
+                language: screen.language)
         }
         let user: UserRecord
         do {
@@ -107,7 +120,15 @@ struct LoginPageRoutes {
                 case .tooManyAttempts, .suspiciousIP: .tooManyRequests
                 case .wrongCredentials, .blocked: .unauthorized
                 }
-            return pages.render("login", values(screen, error: failure.message, form: form), status: status)
+            let message: PageMessage =
+                switch failure {
+                case .wrongCredentials: .wrongCredentials
+                case .blocked: .accountBlocked
+                case .tooManyAttempts: .tooManyAttempts
+                case .suspiciousIP: .suspiciousIP
+                }
+            return pages.render(
+                "login", values(screen, error: screen.messages[message], form: form), status: status, language: screen.language)
         }
         return try await finish(screen, user: user, request: request, context: context, form: form)
     }
@@ -126,9 +147,9 @@ struct LoginPageRoutes {
 
     func submitSignup(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
         guard let (screen, form) = try await form(request, context: context) else {
+            let text = PageMessages(PageEnvironment.current.language)
             return pages.errorPage(
-                title: "Invalid sign-up form",
-                description: "The form expired or was not sent from this browser's sign-up page. Start again.", status: .forbidden)
+                title: text[.invalidSignupForm], description: text[.invalidSignupFormHelp], status: .forbidden, language: text.language)
         }
         do {
             let email = form["email"]?.trimmingCharacters(in: .whitespaces)
@@ -148,15 +169,15 @@ struct LoginPageRoutes {
             loggedIn.logins_count += 1
             return try await finish(screen, user: loggedIn, request: request, context: context, form: form)
         } catch let error as UserDirectory.RegistrationError {
+            let text = screen.messages
             let message =
                 switch error.kind {
-                case .exists: "An account with this email address already exists. Log in instead."
-                case .weakPassword: error.message
-                case .invalid: "Enter a valid email address."
-                case .passwordTooLong:
-                    "This password is too long: choose one of at most \(PasswordHasher.maximumPasswordBytes) bytes (\(PasswordHasher.maximumPasswordBytes) letters without accents; fewer with accented letters or emoji)."
-                case .tooManySignups: "Too many sign-ups from your network. Wait a minute and try again."
-                case .signupDisabled, .connectionNotFound: "Sign-up is not available for this application."
+                case .exists: text[.accountExists]
+                case .weakPassword: error.passwordPolicy.map { text.refusal($0) } ?? error.message
+                case .invalid: text[.invalidEmail]
+                case .passwordTooLong: text(.passwordTooLong, String(PasswordHasher.maximumPasswordBytes))
+                case .tooManySignups: text[.tooManySignups]
+                case .signupDisabled, .connectionNotFound: text[.signupUnavailable]
                 // What the pre-user-registration action chose to tell the person.
                 case .deniedByAction, .unavailable: error.message
                 }
@@ -167,7 +188,8 @@ struct LoginPageRoutes {
                 case .deniedByAction: .forbidden
                 default: .badRequest
                 }
-            return pages.render("signup", values(screen, template: "signup", error: message, form: form), status: status)
+            return pages.render(
+                "signup", values(screen, template: "signup", error: message, form: form), status: status, language: screen.language)
         }
     }
 
@@ -176,15 +198,16 @@ struct LoginPageRoutes {
     /// tell anyone whether an address has an account.
     func submitResetRequest(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
         guard let (screen, form) = try await form(request, context: context) else {
+            let text = PageMessages(PageEnvironment.current.language)
             return pages.errorPage(
-                title: "Invalid form", description: "The form expired or was not sent from this browser's page. Start again.",
-                status: .forbidden)
+                title: text[.invalidLoginForm], description: text[.invalidLoginFormHelp], status: .forbidden, language: text.language)
         }
+        let text = screen.messages
         let address = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
         guard EmailAddress.isPlausible(address.lowercased()) else {
             return pages.render(
-                "reset_request", values(screen, template: "reset_request", error: "Enter a valid email address.", form: form),
-                status: .badRequest)
+                "reset_request", values(screen, template: "reset_request", error: text[.invalidEmail], form: form),
+                status: .badRequest, language: screen.language)
         }
         try await services.accountMail.sendPasswordReset(
             to: address, connection: screen.connection.name, client: screen.client,
@@ -193,9 +216,7 @@ struct LoginPageRoutes {
                 userAgent: request.headers[.userAgent], language: RequestParameters.language(request)))
         return pages.render(
             "message",
-            [
-                "title": "Check your email", "heading": "Check your email",
-                "message": "If \(address) has an account, we have sent it a link to reset the password.",
-            ])
+            ["title": text[.checkYourEmail], "heading": text[.checkYourEmail], "message": text(.resetLinkSent, address)],
+            language: screen.language)
     }
 }

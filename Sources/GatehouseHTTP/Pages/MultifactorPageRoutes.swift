@@ -42,6 +42,10 @@ struct MultifactorPageRoutes {
         var state: String
         var factor: MultifactorFactor
         var values: [String: Any] = [:]
+
+        /// The first language of the login's `ui_locales` the pages speak; English otherwise.
+        var language: PageLanguage { PageLanguage.preferred(uiLocales: pending.transaction?.ui_locales) }
+        var text: PageMessages { PageMessages(language) }
     }
 
     private func handle(_ request: Request, context: GatehouseRequestContext, form: [String: String], isPost: Bool) async throws
@@ -70,14 +74,14 @@ struct MultifactorPageRoutes {
             case "verify": return try await verify(&screen, form: form, request: request, context: context, browser: browser)
             case "send":
                 try await services.multifactor.sendPhoneChallenge(userID: pending.user.user_id, origin: origin(pending, request, context))
-                screen.values["notice"] = "We sent a code to \(masked(pending.confirmed(.phone)?.phone_number))."
+                screen.values["notice"] = screen.text(.sentCode, masked(pending.confirmed(.phone)?.phone_number, screen.text))
                 return codeForm(&screen)
             case "enroll-phone":
                 let enrollment = try await services.multifactor.startPhoneEnrollment(
                     userID: pending.user.user_id, phoneNumber: form["phone_number"] ?? "", origin: origin(pending, request, context))
                 try await services.loginCompletion.started(enrollmentID: enrollment.id, for: &pending)
                 screen.pending = pending
-                screen.values["notice"] = "We sent a code to \(masked(enrollment.phone_number))."
+                screen.values["notice"] = screen.text(.sentCode, masked(enrollment.phone_number, screen.text))
                 screen.values["enrollment_id"] = enrollment.id
                 return codeForm(&screen)
             case "continue":
@@ -87,7 +91,7 @@ struct MultifactorPageRoutes {
                 return try await show(&screen)
             }
         } catch let error as MultifactorError {
-            screen.values["error"] = error.message
+            screen.values["error"] = Self.message(for: error, in: screen.text)
             return try await retry(&screen, form: form)
         } catch let failure as LoginCompletion.ResumeFailure {
             return pages.page(for: failure)
@@ -102,7 +106,7 @@ struct MultifactorPageRoutes {
         switch (pending.requirement.mode, screen.factor) {
         case (.challenge, .phone):
             screen.values["send_phone"] = true
-            screen.values["masked_phone"] = masked(pending.confirmed(.phone)?.phone_number)
+            screen.values["will_send"] = screen.text(.willSendCode, masked(pending.confirmed(.phone)?.phone_number, screen.text))
             return render(&screen)
         case (.challenge, _):
             return codeForm(&screen)
@@ -140,7 +144,7 @@ struct MultifactorPageRoutes {
             fresh.values["error"] = error
             if pending.requirement.mode == .challenge && screen.factor == .phone {
                 fresh.values["send_phone"] = true
-                fresh.values["masked_phone"] = masked(pending.confirmed(.phone)?.phone_number)
+                fresh.values["will_send"] = fresh.text(.willSendCode, masked(pending.confirmed(.phone)?.phone_number, fresh.text))
                 return render(&fresh)
             }
             return try await show(&fresh)
@@ -161,7 +165,7 @@ struct MultifactorPageRoutes {
         // The recovery code is shown once; the login goes on when the person has noted it.
         screen.values["recovery_code"] = recoveryCode
         screen.values["remember"] = remember
-        screen.values["heading"] = proved.factor == .recoveryCode ? "Your new recovery code" : "Save your recovery code"
+        screen.values["heading"] = screen.text[proved.factor == .recoveryCode ? .newRecoveryCode : .saveRecoveryCode]
         return render(&screen, continuing: true)
     }
 
@@ -192,9 +196,9 @@ struct MultifactorPageRoutes {
         screen.values["numeric"] = screen.factor != .recoveryCode
         screen.values["code_label"] =
             switch screen.factor {
-            case .otp: "Enter the 6-digit code from your authenticator app"
-            case .phone: "Enter the 6-digit code we sent by SMS"
-            case .recoveryCode: "Enter your recovery code"
+            case .otp: screen.text[.enterOTPCode]
+            case .phone: screen.text[.enterSMSCode]
+            case .recoveryCode: screen.text[.enterRecoveryCode]
             }
         screen.values["allow_remember"] = screen.pending.requirement.allowRememberBrowser
         return render(&screen)
@@ -202,7 +206,7 @@ struct MultifactorPageRoutes {
 
     private func enrollOTP(_ screen: inout Screen, _ start: TOTPEnrollmentStart) -> Response {
         screen.values["enroll_otp"] = true
-        screen.values["qr_svg"] = QRCode(start.uri)?.svg(label: "QR code for your authenticator app") ?? ""
+        screen.values["qr_svg"] = QRCode(start.uri)?.svg(label: screen.text[.qrCodeLabel]) ?? ""
         screen.values["secret"] = start.secret
         screen.values["enrollment_id"] = start.enrollmentID
         return codeForm(&screen)
@@ -211,32 +215,33 @@ struct MultifactorPageRoutes {
     private func render(_ screen: inout Screen, continuing: Bool = false) -> Response {
         let requirement = screen.pending.requirement
         var values = screen.values
-        values["title"] = "Verify your identity"
+        let text = screen.text
+        values["title"] = text[.verifyIdentity]
         values["state"] = screen.state
         values["factor"] = screen.factor.rawValue
         if values["heading"] == nil {
             values["heading"] =
                 continuing
-                ? "You're verified" : requirement.mode == .enroll ? "Secure your account" : "Verify your identity"
+                ? text[.verified] : requirement.mode == .enroll ? text[.secureAccount] : text[.verifyIdentity]
         }
         if continuing {
             values["continue_form"] = true
-            return pages.render("mfa", values)
+            return pages.render("mfa", values, language: text.language)
         }
         let others = requirement.factorList.filter { $0 != screen.factor }
         values["has_alternatives"] = !others.isEmpty
         values["alternatives"] = others.map { other -> [String: String] in
             let label =
                 switch (requirement.mode, other) {
-                case (.enroll, .otp): "Use an authenticator app"
-                case (.enroll, _): "Use SMS"
-                case (.challenge, .otp): "Use your authenticator app"
-                case (.challenge, .phone): "Get a code by SMS"
-                case (.challenge, .recoveryCode): "Use your recovery code"
+                case (.enroll, .otp): text[.useAuthenticatorApp]
+                case (.enroll, _): text[.useSMS]
+                case (.challenge, .otp): text[.useYourAuthenticatorApp]
+                case (.challenge, .phone): text[.getCodeBySMS]
+                case (.challenge, .recoveryCode): text[.useRecoveryCode]
                 }
             return ["factor": other.rawValue, "label": label, "state": screen.state]
         }
-        return pages.render("mfa", values)
+        return pages.render("mfa", values, language: text.language)
     }
 
     // MARK: Helpers
@@ -258,8 +263,24 @@ struct MultifactorPageRoutes {
     }
 
     /// `+1•••••••4567`: enough for the person to recognise their phone.
-    private func masked(_ number: String?) -> String {
-        guard let number, number.count > 6 else { return "your phone" }
+    private func masked(_ number: String?, _ text: PageMessages) -> String {
+        guard let number, number.count > 6 else { return text[.yourPhone] }
         return String(number.prefix(2)) + String(repeating: "•", count: number.count - 6) + String(number.suffix(4))
+    }
+
+    /// A refusal of the MFA service in the page's language: the common ones from the catalogue
+    /// (in English, the service's own words); any other in the service's English words.
+    static func message(for error: MultifactorError, in text: PageMessages) -> String {
+        guard text.language != .english else { return error.message }
+        let message: PageMessage? =
+            switch error.code {
+            case .invalidCode: .wrongCode
+            case .codeReused: .codeReused
+            case .tooManyAttempts: .tooManyCodeAttempts
+            case .tooManyMessages: .tooManyMessages
+            case .invalidPhoneNumber: .invalidPhoneNumber
+            default: nil
+            }
+        return message.map { text[$0] } ?? error.message
     }
 }

@@ -13,6 +13,7 @@ public enum ManagementScopes {
             "create:user_tickets",
             "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
             "read:email_templates", "create:email_templates", "update:email_templates",
+            "read:branding", "update:branding",
         ]
 
     static let resources = [

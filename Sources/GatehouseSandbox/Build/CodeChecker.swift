@@ -67,27 +67,28 @@ public struct CodeChecker: Sendable {
     static func run(_ launch: SandboxLaunch, input: Data, timeout: Duration) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                let process = launch.process()
                 let stdin = Pipe()
                 let stdout = Pipe()
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = FileHandle.nullDevice
+                let process: ChildProcess
                 do {
-                    try process.run()
+                    process = try launch.start(
+                        standardInput: stdin.fileHandleForReading.fileDescriptor,
+                        standardOutput: stdout.fileHandleForWriting.fileDescriptor, standardError: nil)
                 } catch {
                     continuation.resume(throwing: error)
                     return
                 }
-                let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+                try? stdin.fileHandleForReading.close()
+                try? stdout.fileHandleForWriting.close()
+                let killer = DispatchWorkItem { process.signal(SIGKILL) }
                 let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
                 try? stdin.fileHandleForWriting.write(contentsOf: input)
                 try? stdin.fileHandleForWriting.close()
                 let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
+                let termination = process.waitUntilEnded()
                 killer.cancel()
-                let timedOut = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+                let timedOut = termination == ChildProcess.Termination(status: SIGKILL, signaled: true)
                 continuation.resume(returning: Output(stdout: String(decoding: data, as: UTF8.self), timedOut: timedOut))
             }
         }

@@ -124,27 +124,13 @@ public struct DependencyInstaller: Sendable {
 
     /// Runs a command to completion off the cooperative pool; returns its status and combined output.
     static func run(_ executable: String, _ arguments: [String], in directory: String) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
-                environment["HOME"] = directory
-                process.environment = environment
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = output
-                do {
-                    try process.run()
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: Failure(description: "cannot run \(executable): \(error)"))
-                }
-            }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        do {
+            let (termination, output) = try await ChildProcess.run(
+                executable, arguments, environment: ["PATH": path, "HOME": directory], in: directory)
+            return (termination.signaled ? 128 + termination.status : termination.status, output)
+        } catch {
+            throw Failure(description: "cannot run \(executable): \(error)")
         }
     }
 }

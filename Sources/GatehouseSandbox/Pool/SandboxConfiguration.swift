@@ -148,14 +148,7 @@ public struct SandboxConfiguration: Sendable {
     }
 
     private static func askNodeMajorVersion(_ binary: String) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--version"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (_, text) = try ChildProcess.runBlocking(binary, ["--version"], in: "/")
         return Int(text.dropFirst().split(separator: ".").first ?? "") ?? 20
     }
 }

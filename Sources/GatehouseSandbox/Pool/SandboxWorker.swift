@@ -37,7 +37,7 @@ final class SandboxWorker: @unchecked Sendable {
     /// Warm-up flows the pool ran on this worker before it took traffic; set once, before the
     /// worker is shared.
     var warmedUpFlows = 0
-    private let process: Process
+    private let process: ChildProcess
     private let input: FileHandle
     private let inputDescriptor: Int32
     /// Our end of the socket pair that is the worker's stdout.
@@ -94,19 +94,19 @@ final class SandboxWorker: @unchecked Sendable {
         guard setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
             throw Failure.notStarted("SO_RCVTIMEO: \(String(cString: strerror(errno)))")
         }
-        let process = launch.process()
         let stdin = Pipe()
         let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = workerEnd
-        process.standardError = stderr
-        self.process = process
         self.input = stdin.fileHandleForWriting
         self.inputDescriptor = stdin.fileHandleForWriting.fileDescriptor
         self.pipes = [stdin, stderr]
-        try process.run()
-        // Only the worker holds its end now, so its exit ends our reads.
+        self.process = try launch.start(
+            standardInput: stdin.fileHandleForReading.fileDescriptor, standardOutput: sockets[1],
+            standardError: stderr.fileHandleForWriting.fileDescriptor)
+        // Only the worker holds its ends now: its exit ends our reads, and a write after it
+        // fails with EPIPE.
         try? workerEnd.close()
+        try? stdin.fileHandleForReading.close()
+        try? stderr.fileHandleForWriting.close()
         let stderrDescriptor = stderr.fileHandleForReading.fileDescriptor
         Thread.detachNewThread { [self] in self.serveHandedOverWaits() }
         Thread.detachNewThread { [self] in self.drainDiagnostics(from: stderrDescriptor) }
@@ -139,7 +139,7 @@ final class SandboxWorker: @unchecked Sendable {
 
     /// Stops the process at once (SIGKILL): for a worker stuck in a synchronous loop.
     func kill() {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         retire()
     }
 
@@ -150,7 +150,7 @@ final class SandboxWorker: @unchecked Sendable {
         retire()
         let process = process
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+            process.signal(SIGKILL)
         }
     }
 
@@ -234,13 +234,11 @@ final class SandboxWorker: @unchecked Sendable {
                 deliver(.success(frame))
                 continue
             }
-            process.waitUntilExit()
+            let termination = process.waitUntilEnded()
             let failure =
                 state.withLock({ killedAtDeadline })
                 ? Failure.timedOut
-                : Failure.exited(
-                    status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-                    diagnostics: diagnostics())
+                : Failure.exited(status: termination.status, signaled: termination.signaled, diagnostics: diagnostics())
             state.withLock { exitFailure = failure }
             deliver(.failure(failure))
             return
@@ -258,7 +256,7 @@ final class SandboxWorker: @unchecked Sendable {
                 let left = due - ContinuousClock.now
                 if left <= .zero {
                     state.withLock { killedAtDeadline = true }
-                    if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+                    process.signal(SIGKILL)
                 } else {
                     let millis = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
                     waitMillis = Int32(min(millis, 50))
@@ -305,14 +303,11 @@ struct SandboxLaunch: Sendable {
     var arguments: [String]
     var workingDirectory: String
 
-    /// The process, not yet started, with an empty environment: nothing of the server's
-    /// environment (database URL, master key) ever reaches tenant code.
-    func process() -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = [:]
-        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
-        return process
+    /// Starts the process with an empty environment (nothing of the server's environment —
+    /// database URL, master key — ever reaches tenant code) and only the three given descriptors.
+    func start(standardInput: Int32?, standardOutput: Int32?, standardError: Int32?) throws -> ChildProcess {
+        try ChildProcess(
+            executable: executable, arguments: arguments, environment: [:], directory: workingDirectory, standardInput: standardInput,
+            standardOutput: standardOutput, standardError: standardError)
     }
 }

@@ -5,6 +5,8 @@ import GatehouseMail
 import GatehouseStorage
 import Testing
 
+@testable import GatehouseSandbox
+
 /// A real SMTP server (aiosmtpd, `e2e/smtp_capture.py`) on loopback, started per test from the
 /// end-to-end suite's virtual environment (`.venv-e2e`, see e2e/README.md). Skipped when it is
 /// not there.
@@ -17,7 +19,7 @@ final class SMTPCaptureServer: @unchecked Sendable {
             && FileManager.default.fileExists(atPath: repository.appendingPathComponent(".venv-e2e/lib").path)
     }
 
-    let process = Process()
+    let process: ChildProcess
     let input = Pipe()
     let directory: URL
     let port: Int
@@ -26,15 +28,18 @@ final class SMTPCaptureServer: @unchecked Sendable {
     init(_ options: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
         let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.repository.appendingPathComponent("e2e/smtp_capture.py").path, directory.path] + options
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
+        process = try ChildProcess(
+            executable: Self.python,
+            arguments: [Self.repository.appendingPathComponent("e2e/smtp_capture.py").path, directory.path] + options,
+            environment: ProcessInfo.processInfo.environment, directory: Self.repository.path,
+            standardInput: input.fileHandleForReading.fileDescriptor, standardOutput: output.fileHandleForWriting.fileDescriptor,
+            standardError: FileHandle.standardError.fileDescriptor)
+        try? input.fileHandleForReading.close()
+        try? output.fileHandleForWriting.close()
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
         guard let ready = JSONValue(jsonText: String(decoding: line, as: UTF8.self)), let port = ready["port"]?.numberValue else {
-            process.terminate()
+            process.signal(SIGTERM)
             throw TestFailure("the SMTP server did not start: \(String(decoding: line, as: UTF8.self))")
         }
         self.port = Int(port)
@@ -43,7 +48,7 @@ final class SMTPCaptureServer: @unchecked Sendable {
 
     func stop() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        _ = process.waitUntilEnded()
         try? FileManager.default.removeItem(at: directory)
     }
 

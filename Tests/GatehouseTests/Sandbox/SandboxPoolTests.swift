@@ -1,9 +1,10 @@
 import Foundation
 import GatehouseCore
-import GatehouseSandbox
 import Logging
 import Synchronization
 import Testing
+
+@testable import GatehouseSandbox
 
 @Suite("Sandbox: flow semantics through the Swift pool") struct SandboxSemanticsTests {
     @Test("actions run in order; metadata set by one is visible to the next; commands come back in call order")
@@ -456,16 +457,8 @@ import Testing
     }
 
     static func npm(_ arguments: [String], in directory: String) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["npm"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory]
+        let (termination, output) = try await ChildProcess.run("/usr/bin/env", ["npm"] + arguments, environment: environment, in: directory)
+        return (termination.status, output)
     }
 }

@@ -3,10 +3,11 @@ import GatehouseIdentity
 import GatehouseStorage
 import Hummingbird
 
-/// `POST /api/v2/jobs/verification-email` (Auth0 Management API "Jobs"): e-mails the user a
-/// verification link (`AccountMail`). The message is in the outbox when the call answers; the
-/// job is answered `completed` at once because there is nothing left to run but the delivery,
-/// which the outbox retries on its own.
+/// Auth0 Management API "Jobs", for verification e-mails: `POST /api/v2/jobs/verification-email`
+/// e-mails the user a verification link (`AccountMail`); the message is in the outbox when the
+/// call answers, and the job is that message: its id is the e-mail's (`job_<message id>`), and
+/// `GET /api/v2/jobs/{id}` says where its delivery stands (`pending`, `processing` while retried,
+/// `completed`, `failed`). A job is forgotten when the outbox purges its delivered message.
 struct JobEndpoints {
     let services: IdentityServices
 
@@ -14,6 +15,8 @@ struct JobEndpoints {
         var user_id: String?
         var client_id: String?
     }
+
+    static let jobPrefix = "job_"
 
     static let jobSchema = JSONSchema.object(
         ["id": .string(), "type": .string(["verification_email"]), "status": .string(), "created_at": .string(format: "date-time")],
@@ -50,17 +53,32 @@ struct JobEndpoints {
                 guard user.email != nil else {
                     throw ManagementAPIError.badRequest("The user has no email address to verify.")
                 }
-                guard try await services.accountMail.sendVerification(to: user, client: client, request: nil) else {
+                guard let messageID = try await services.accountMail.sendVerification(to: user, client: client, request: nil)
+                else {
                     throw ManagementAPIError.badRequest(
                         "The verify_email template is disabled: enable it with PATCH /api/v2/email-templates/verify_email.",
                         errorCode: "template_disabled")
                 }
                 return try JSONResponse.make(
                     JSONValue.object([
-                        "id": .string("job_" + RandomIdentifier.alphanumeric(length: 16)), "type": "verification_email",
-                        "status": "completed", "created_at": .string(Timestamp.iso8601(Timestamp.nowMillis())),
+                        "id": .string(Self.jobPrefix + messageID), "type": "verification_email", "status": "pending",
+                        "created_at": .string(Timestamp.iso8601(Timestamp.nowMillis())),
                     ]), status: .created)
-            }
+            },
+            ManagementEndpoint(
+                .get, "/jobs/{id}", scope: "read:users", tag: "jobs", summary: "Get a verification-email job and where its delivery stands",
+                response: .value(Self.jobSchema)
+            ) { _, context in
+                let id = try context.parameter("id")
+                guard id.hasPrefix(Self.jobPrefix), id.count <= 100,
+                    let job = try await services.accountMail.verificationJob(String(id.dropFirst(Self.jobPrefix.count)))
+                else { throw ManagementAPIError.notFound("The job does not exist.", errorCode: "inexistent_job") }
+                return try JSONResponse.make(
+                    JSONValue.object([
+                        "id": .string(id), "type": "verification_email", "status": .string(job.status),
+                        "created_at": .string(Timestamp.iso8601(job.createdAt)),
+                    ]))
+            },
         ]
     }
 }

@@ -167,10 +167,9 @@ struct UserEndpoints {
                         configurationVersion: try await services.configurationCache.snapshot().version)
                     let user = try await services.users.register(
                         connectionName: connection, email: body.email, username: body.username, password: password,
-                        profile: profile, viaSignup: false, origin: origin)
-                    if body.verify_email ?? !user.email_verified {
-                        try await services.accountMail.sendVerification(to: user, client: nil, request: origin.request)
-                    }
+                        profile: profile, viaSignup: false, origin: origin,
+                        writes: services.accountMail.newUserWrites(
+                            client: nil, request: origin.request, verify: body.verify_email, welcome: false))
                     return try JSONResponse.make(Self.view(user), status: .created)
                 } catch let error as UserDirectory.RegistrationError {
                     switch error.kind {

@@ -123,7 +123,8 @@ struct DatabaseSignupRoutes {
                     configurationVersion: try await services.configurationCache.snapshot().version)
                 user = try await services.users.register(
                     connectionName: connection.name, email: body.email, username: body.username, password: password,
-                    profile: profile, viaSignup: true, ip: context.remoteIP, origin: origin)
+                    profile: profile, viaSignup: true, ip: context.remoteIP, origin: origin,
+                    writes: services.accountMail.newUserWrites(client: client, request: origin.request, welcome: true))
             } catch let error as UserDirectory.RegistrationError {
                 switch error.kind {
                 case .exists: throw SignupError(code: "user_exists", description: error.message)
@@ -152,7 +153,6 @@ struct DatabaseSignupRoutes {
                         description: error.message)
                 }
             }
-            await services.accountMail.sendSignupMail(to: user, client: client, request: ActionEventRequest(request, context: context))
             var result: [String: JSONValue] = [
                 "_id": .string(user.localID), "email": .string(user.email ?? ""),
                 "email_verified": .bool(user.email_verified),

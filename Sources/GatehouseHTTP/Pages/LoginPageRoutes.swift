@@ -163,8 +163,8 @@ struct LoginPageRoutes {
                 transaction: screen.transaction, configurationVersion: try await services.configurationCache.snapshot().version)
             let user = try await services.users.register(
                 connectionName: screen.connection.name, email: email, username: username, password: form["password"] ?? "",
-                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP, origin: origin)
-            await services.accountMail.sendSignupMail(to: user, client: screen.client, request: origin.request)
+                profile: UserProfileFields(), viaSignup: true, ip: context.remoteIP, origin: origin,
+                writes: services.accountMail.newUserWrites(client: screen.client, request: origin.request, welcome: true))
             var loggedIn = user
             loggedIn.logins_count += 1
             return try await finish(screen, user: loggedIn, request: request, context: context, form: form)

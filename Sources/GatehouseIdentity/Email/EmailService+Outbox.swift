@@ -10,9 +10,12 @@ extension EmailService {
     /// it commits with it); the relay delivers it after the commit.
     public static func enqueue(_ email: OutgoingEmail, in repositories: Repositories) async throws {
         try await repositories.outbox.enqueue(
-            OutboxMessage(kind: outboxKind, idempotencyKey: "email:" + email.id, payload: try JSONValue(encoding: email)),
+            OutboxMessage(kind: outboxKind, idempotencyKey: idempotencyKey(email.id), payload: try JSONValue(encoding: email)),
             now: Timestamp.nowMillis())
     }
+
+    /// The outbox key of the e-mail whose `OutgoingEmail.id` is `messageID`.
+    static func idempotencyKey(_ messageID: String) -> String { "email:" + messageID }
 
     /// Whether an enabled provider is configured: without one, flows send nothing.
     public func canDeliver() async throws -> Bool {

@@ -47,11 +47,11 @@ public struct AccountMail: Sendable {
             EmailRequest(template: .resetEmail, user: user, client: client, url: ticket.link, request: request), ticket: ticket)
     }
 
-    /// A verification link for `user` (at sign-up, or `POST /api/v2/jobs/verification-email`).
-    /// `false` when nothing was sent (no provider, the template disabled, no address).
-    @discardableResult
-    public func sendVerification(to user: UserRecord, client: ClientRecord?, request: ActionEventRequest?) async throws -> Bool {
-        guard try await email.canDeliver(), user.email != nil else { return false }
+    /// A verification link for `user` (`POST /api/v2/jobs/verification-email`): the message's
+    /// id (`verificationJob` finds it again), or `nil` when nothing was sent (no provider, the
+    /// template disabled, no address).
+    public func sendVerification(to user: UserRecord, client: ClientRecord?, request: ActionEventRequest?) async throws -> String? {
+        guard try await email.canDeliver(), user.email != nil else { return nil }
         let template = try await template(.verifyEmail)
         let ticket = tickets.prepare(
             .emailVerification, userID: user.user_id, clientID: client?.client_id, resultURL: template?.resultUrl,
@@ -60,18 +60,45 @@ public struct AccountMail: Sendable {
             EmailRequest(template: .verifyEmail, user: user, client: client, url: ticket.link, request: request), ticket: ticket)
     }
 
-    /// What a sign-up sends: the verification link when the address is not verified yet, and
-    /// the welcome e-mail when the tenant enabled it (Auth0's default: disabled).
-    public func sendSignupMail(to user: UserRecord, client: ClientRecord?, request: ActionEventRequest?) async {
-        do {
-            if !user.email_verified { try await sendVerification(to: user, client: client, request: request) }
-            guard try await email.canDeliver() else { return }
-            try await send(EmailRequest(template: .welcomeEmail, user: user, client: client, request: request), ticket: nil)
-        } catch {
-            // The sign-up happened; a message that cannot be made is the tenant's configuration
-            // to fix, said in the log.
-            logger.warning(
-                "sign-up e-mail not sent", metadata: ["user_id": "\(user.user_id)", "error": "\(OutboxRetryPolicy.errorText(error))"])
+    /// What a new user is sent, written in the transaction that inserts the user
+    /// (`UserDirectory.register(writes:)`), so a crash after the commit loses none of it and a
+    /// refused sign-up sends nothing: the verification link when `verify` (by default, when the
+    /// address is not verified yet), and the welcome e-mail when `welcome` and the tenant enabled
+    /// it (Auth0's default: disabled). A message that cannot be composed (a broken template) is
+    /// left out and said in the log: the sign-up goes on.
+    public func newUserWrites(
+        client: ClientRecord?, request: ActionEventRequest?, verify: Bool? = nil, welcome: Bool
+    ) -> @Sendable (UserRecord) async -> UserDirectory.RegistrationWrites? {
+        { user in
+            var messages: [(OutgoingEmail, AccountTickets.Prepared?)] = []
+            do {
+                guard try await email.canDeliver(), user.email != nil else { return nil }
+                if verify ?? !user.email_verified {
+                    let template = try await template(.verifyEmail)
+                    let ticket = tickets.prepare(
+                        .emailVerification, userID: user.user_id, clientID: client?.client_id, resultURL: template?.resultUrl,
+                        lifetimeSeconds: template?.urlLifetimeInSeconds, includeEmailInRedirect: template?.includeEmailInRedirect ?? false)
+                    let request = EmailRequest(template: .verifyEmail, user: user, client: client, url: ticket.link, request: request)
+                    if let message = try await email.compose(request) { messages.append((message, ticket)) }
+                }
+                if welcome, let message = try await email.compose(EmailRequest(template: .welcomeEmail, user: user, client: client, request: request)) {
+                    messages.append((message, nil))
+                }
+            } catch {
+                logger.warning(
+                    "sign-up e-mail not sent", metadata: ["user_id": "\(user.user_id)", "error": "\(OutboxRetryPolicy.errorText(error))"])
+            }
+            guard !messages.isEmpty else { return nil }
+            let relay = relay
+            let composed = messages
+            return UserDirectory.RegistrationWrites(
+                write: { repositories in
+                    for (message, ticket) in composed {
+                        try await ticket?.insert(in: repositories)
+                        try await EmailService.enqueue(message, in: repositories)
+                    }
+                },
+                committed: { relay.wake() })
         }
     }
 
@@ -80,16 +107,33 @@ public struct AccountMail: Sendable {
         try await storage.read { try await $0.email.template(name.rawValue) } ?? EmailTemplateDefaults.template(name)
     }
 
-    /// Composes `request` and writes it to the outbox with its ticket, in one transaction;
-    /// `false` when the template is disabled.
+    /// Where a verification e-mail sent by `sendVerification` stands (Auth0's job `status`):
+    /// `pending` before its first attempt, `processing` while it is retried, `completed` once
+    /// delivered, `failed` when given up; `nil` when no such e-mail is in the outbox (never
+    /// sent, another kind of message, or purged after delivery).
+    public func verificationJob(_ messageID: String) async throws -> (status: String, createdAt: EpochMillis)? {
+        guard let row = try await storage.read({ try await $0.outbox.find(idempotencyKey: EmailService.idempotencyKey(messageID)) }),
+            row.message.kind == EmailService.outboxKind, row.message.payload["messageType"] == .string(EmailTemplateName.verifyEmail.rawValue)
+        else { return nil }
+        let status =
+            switch row.state {
+            case .pending: row.attempts == 0 ? "pending" : "processing"
+            case .delivered: "completed"
+            case .dead: "failed"
+            }
+        return (status, row.createdAt)
+    }
+
+    /// Composes `request` and writes it to the outbox with its ticket, in one transaction; the
+    /// message's id, or `nil` when the template is disabled.
     @discardableResult
-    private func send(_ request: EmailRequest, ticket: AccountTickets.Prepared?) async throws -> Bool {
-        guard let message = try await email.compose(request) else { return false }
+    private func send(_ request: EmailRequest, ticket: AccountTickets.Prepared?) async throws -> String? {
+        guard let message = try await email.compose(request) else { return nil }
         try await storage.transaction { repositories in
             try await ticket?.insert(in: repositories)
             try await EmailService.enqueue(message, in: repositories)
         }
         relay.wake()
-        return true
+        return message.id
     }
 }

@@ -184,10 +184,12 @@ public struct UserDirectory: Sendable {
     /// A public sign-up (`viaSignup`) from `ip` first counts against that IP's
     /// `pre-user-registration` bucket (suspicious-IP throttling). When an action is bound to
     /// `post-user-registration`, the transaction that inserts the user also enqueues its
-    /// delivery (with `origin` in its event), which starts after the commit.
+    /// delivery (with `origin` in its event), which starts after the commit; `writes` gives what
+    /// else that transaction writes for the new user (its e-mails, `AccountMail.newUserWrites`).
     public func register(
         connectionName: String, email: String?, username: String?, password: String, profile: UserProfileFields,
-        viaSignup: Bool, ip: String? = nil, origin: RegistrationOrigin? = nil
+        viaSignup: Bool, ip: String? = nil, origin: RegistrationOrigin? = nil,
+        writes: (@Sendable (UserRecord) async -> RegistrationWrites?)? = nil
     ) async throws -> UserRecord {
         if viaSignup, let ip, try await !attackProtection.reserveSignup(ip: ip) {
             logger.notice("sign-up throttled", metadata: ["ip": "\(ip)"])
@@ -255,9 +257,11 @@ public struct UserDirectory: Sendable {
         let created = user
         let announce = try await asyncTriggers.isBound(PostUserRegistration.trigger)
         let tenantName = asyncTriggers.tenantName
+        let extra = await writes?(created)
         do {
             try await storage.transaction { repositories in
                 try await repositories.users.insert(created, passwordHash: hash)
+                try await extra?.write(repositories)
                 if announce {
                     try await PostUserRegistration.enqueue(
                         user: created, connection: connection,
@@ -269,7 +273,20 @@ public struct UserDirectory: Sendable {
             throw RegistrationError(kind: .exists, message: "The user already exists.")
         }
         if announce { asyncTriggers.committed() }
+        extra?.committed()
         return user
+    }
+
+    /// What else the transaction that inserts a new user writes, and what to do once it is
+    /// committed (wake the outbox relay).
+    public struct RegistrationWrites: Sendable {
+        public var write: @Sendable (Repositories) async throws -> Void
+        public var committed: @Sendable () -> Void
+
+        public init(write: @escaping @Sendable (Repositories) async throws -> Void, committed: @escaping @Sendable () -> Void) {
+            self.write = write
+            self.committed = committed
+        }
     }
 }
 

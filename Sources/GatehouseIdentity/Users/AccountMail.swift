@@ -81,7 +81,10 @@ public struct AccountMail: Sendable {
                     let request = EmailRequest(template: .verifyEmail, user: user, client: client, url: ticket.link, request: request)
                     if let message = try await email.compose(request) { messages.append((message, ticket)) }
                 }
-                if welcome, let message = try await email.compose(EmailRequest(template: .welcomeEmail, user: user, client: client, request: request)) {
+                if welcome,
+                    let message = try await email.compose(
+                        EmailRequest(template: .welcomeEmail, user: user, client: client, request: request))
+                {
                     messages.append((message, nil))
                 }
             } catch {
@@ -113,7 +116,8 @@ public struct AccountMail: Sendable {
     /// sent, another kind of message, or purged after delivery).
     public func verificationJob(_ messageID: String) async throws -> (status: String, createdAt: EpochMillis)? {
         guard let row = try await storage.read({ try await $0.outbox.find(idempotencyKey: EmailService.idempotencyKey(messageID)) }),
-            row.message.kind == EmailService.outboxKind, row.message.payload["messageType"] == .string(EmailTemplateName.verifyEmail.rawValue)
+            row.message.kind == EmailService.outboxKind,
+            row.message.payload["messageType"] == .string(EmailTemplateName.verifyEmail.rawValue)
         else { return nil }
         let status =
             switch row.state {

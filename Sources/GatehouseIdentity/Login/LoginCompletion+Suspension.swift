@@ -125,6 +125,14 @@ extension LoginCompletion {
     /// The live suspension `state` names, suspended for `reason` (any other reason reads as
     /// unknown: an MFA `state` does not work at `/continue`, nor the reverse).
     func liveSuspension(state: String?, reason: PostLoginSuspension.Reason) async throws -> (hash: String, LoginSuspensionRecord) {
+        try await Self.liveSuspension(state: state, reason: reason.rawValue, in: storage)
+    }
+
+    /// The live suspension `state` names, suspended for `reason` (a login's, or a password
+    /// reset's): `unknown` for a malformed or unknown state or another reason, `expired`, `used`.
+    static func liveSuspension(state: String?, reason: String, in storage: Storage) async throws -> (
+        hash: String, LoginSuspensionRecord
+    ) {
         guard let state, !state.isEmpty, state.utf8.count <= 256 else { throw ResumeFailure.unknown }
         let hash = SecretComparison.digest(state)
         let found = try await storage.read { try await $0.loginSuspensions.find(stateHash: hash, now: Timestamp.nowMillis()) }
@@ -133,7 +141,7 @@ extension LoginCompletion {
         case .expired: throw ResumeFailure.expired
         case .consumed: throw ResumeFailure.used
         case .live(let record):
-            guard record.reason == reason.rawValue else { throw ResumeFailure.unknown }
+            guard record.reason == reason else { throw ResumeFailure.unknown }
             return (hash, record)
         }
     }

@@ -137,8 +137,9 @@ extension AccountTickets {
                     break
                 }
                 state.status = .multifactor
-                state.requirement = MultifactorRequirement(mode: .challenge, factors: factors, allowRememberBrowser: false)
-                step = .multifactor(state.requirement!, enrollments: enrollments)
+                let requirement = MultifactorRequirement(mode: .challenge, factors: factors, allowRememberBrowser: false)
+                state.requirement = requirement
+                step = .multifactor(requirement, enrollments: enrollments)
             }
         }
         try await save(state, ticket: opened.ticket, token: token)
@@ -233,22 +234,14 @@ extension AccountTickets {
         state resumeState: String?, browserSecret: String?, ticketToken: String?, request: ActionEventRequest,
         configurationVersion: Int64
     ) async throws -> ResetStep {
-        guard let resumeState, !resumeState.isEmpty, resumeState.utf8.count <= 256 else { throw LoginCompletion.ResumeFailure.unknown }
-        let hash = SecretComparison.digest(resumeState)
-        let now = Timestamp.nowMillis()
-        let record: LoginSuspensionRecord
-        switch try await storage.read({ try await $0.loginSuspensions.find(stateHash: hash, now: now) }) {
-        case .unknown: throw LoginCompletion.ResumeFailure.unknown
-        case .expired: throw LoginCompletion.ResumeFailure.expired
-        case .consumed: throw LoginCompletion.ResumeFailure.used
-        case .live(let live): record = live
-        }
-        guard record.reason == Self.resetSuspensionReason else { throw LoginCompletion.ResumeFailure.unknown }
+        let (hash, record) = try await LoginCompletion.liveSuspension(
+            state: resumeState, reason: Self.resetSuspensionReason, in: storage)
         guard let expected = record.browser_hash, let browserSecret, !browserSecret.isEmpty,
             SecretComparison.equal(SecretComparison.digest(browserSecret), expected),
             let ticketToken, record.login["ticket_hash"]?.stringValue == SecretComparison.digest(ticketToken)
         else { throw LoginCompletion.ResumeFailure.otherBrowser }
-        guard try await storage.read({ try await $0.loginSuspensions.consume(stateHash: hash, now: now) }) != nil else {
+        guard try await storage.read({ try await $0.loginSuspensions.consume(stateHash: hash, now: Timestamp.nowMillis()) }) != nil
+        else {
             throw LoginCompletion.ResumeFailure.used
         }
         let opened = try await open(ticketToken, kind: .passwordChange)

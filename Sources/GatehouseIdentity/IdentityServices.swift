@@ -45,7 +45,7 @@ public struct IdentityServices: Sendable {
 
     public init(
         configuration: GatehouseConfiguration, storage: Storage, keyring: SigningKeyring, logger: Logger, flows: FlowRunner? = nil,
-        policy: CommandPolicy? = nil, geoip: MaxMindDatabase? = nil
+        policy: CommandPolicy? = nil, geoip: MaxMindDatabase? = nil, commonPasswords: CommonPasswords = .builtIn
     ) {
         self.flows = flows
         self.configuration = configuration
@@ -67,7 +67,7 @@ public struct IdentityServices: Sendable {
         users = UserDirectory(
             storage: storage, passwords: passwords, configuration: configuration, logger: logger, attackProtection: attackProtection,
             preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) },
-            asyncTriggers: asyncTriggers)
+            asyncTriggers: asyncTriggers, commonPasswords: commonPasswords)
         clientAuthenticator = ClientAuthenticator()
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
         let postLogin = flows.flatMap { flows in

@@ -82,6 +82,10 @@ public struct GatehouseConfiguration: Sendable {
     /// (`GATEHOUSE_SMTP_CA_FILE`): a private CA, or a test's self-signed certificate. Certificate
     /// verification cannot be turned off.
     public var smtpCAFile: String?
+    /// A file of common passwords, one per line, that connections with `password_dictionary`
+    /// enabled refuse besides the tenant's words and a short built-in list
+    /// (`GATEHOUSE_PASSWORD_DICTIONARY`).
+    public var passwordDictionaryFile: String?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text

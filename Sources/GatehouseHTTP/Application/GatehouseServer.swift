@@ -56,9 +56,14 @@ public struct GatehouseServer: Sendable {
                     metadata: ["path": "\(path)", "type": "\(database.metadata["database_type"]?.stringValue ?? "unknown")"])
                 return database
             }
+            let commonPasswords = try configuration.passwordDictionaryFile.map { path in
+                let list = try CommonPasswords.loading(path)
+                logger.info("password dictionary loaded", metadata: ["path": "\(path)", "passwords": "\(list.count)"])
+                return list
+            }
             let services = IdentityServices(
                 configuration: configuration, storage: storage, keyring: keyring, logger: logger, flows: flows,
-                policy: CommandPolicy(catalog: catalog), geoip: geoip)
+                policy: CommandPolicy(catalog: catalog), geoip: geoip, commonPasswords: commonPasswords ?? .builtIn)
             let actions = ActionsService(
                 storage: storage, catalog: catalog, sandboxConfiguration: sandboxConfiguration, sandbox: sandbox, logger: logger)
             return GatehouseServer(

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import GatehouseStorage
 
@@ -61,8 +62,11 @@ public struct PasswordPolicy: Sendable, Equatable {
     /// `nil` when the dictionary rule is off; otherwise the tenant's own words (the built-in
     /// list of common passwords applies too).
     public var dictionary: [String]?
+    /// The common passwords the dictionary rule refuses besides `dictionary`.
+    public var common: CommonPasswords
 
-    public init(_ options: ConnectionRecord.Options) {
+    public init(_ options: ConnectionRecord.Options, common: CommonPasswords = .builtIn) {
+        self.common = common
         level = options.passwordPolicy.flatMap(Level.init(rawValue:)) ?? .none
         minLength = options.password_min_length
         historySize = options.password_history.map { $0.enable ? min(24, max(1, $0.size ?? 5)) : 0 } ?? 0
@@ -141,7 +145,7 @@ public struct PasswordPolicy: Sendable, Equatable {
         }
         if let dictionary {
             let lowered = password.lowercased()
-            if CommonPasswords.contains(lowered) || dictionary.contains(where: { $0.lowercased() == lowered }) {
+            if common.contains(lowered) || dictionary.contains(where: { $0.lowercased() == lowered }) {
                 throw PasswordPolicyError(kind: .dictionary, message: "Password is too common", rules: [], policy: description)
             }
         }
@@ -209,11 +213,40 @@ public struct PasswordPolicyError: Error, Sendable, Equatable {
     }
 }
 
-/// The built-in part of Auth0's password dictionary: passwords that lead every published list of
-/// leaked passwords (the tenant adds its own words with `password_dictionary.dictionary`). Kept
-/// short on purpose: a long list belongs in the tenant's dictionary.
-enum CommonPasswords {
-    static let list: Set<String> = [
+/// The common passwords the dictionary rule refuses besides the tenant's own words: a short
+/// built-in list of the passwords that lead every published list of leaked passwords, plus the
+/// operator's list (`GATEHOUSE_PASSWORD_DICTIONARY`, a file with one password per line, e.g. a
+/// list of the 10,000 or 100,000 most common leaked passwords — Auth0 uses a list of 10,000).
+/// No long list ships with Gatehouse: none is ours to ship, and the operator chooses its size.
+public struct CommonPasswords: Sendable, Equatable {
+    /// Lower-cased.
+    let passwords: Set<String>
+
+    public static let builtIn = CommonPasswords(passwords: builtInList)
+
+    /// How many passwords the list holds.
+    public var count: Int { passwords.count }
+
+    public func contains(_ lowercasedPassword: String) -> Bool { passwords.contains(lowercasedPassword) }
+
+    /// The built-in list and the passwords in `path`, one per line (UTF-8; blank lines and line
+    /// ends ignored; compared without case). Throws a message naming the file when it cannot be read.
+    public static func loading(_ path: String) throws -> CommonPasswords {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadFailure(description: "the password dictionary \(path) cannot be read: check the path and its permissions")
+        }
+        var passwords = builtInList
+        for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) where !line.isEmpty {
+            passwords.insert(line.lowercased())
+        }
+        return CommonPasswords(passwords: passwords)
+    }
+
+    public struct LoadFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    static let builtInList: Set<String> = [
         "123456", "123456789", "12345678", "12345", "1234567", "1234567890", "password", "password1", "password123",
         "qwerty", "qwerty123", "qwertyuiop", "111111", "000000", "123123", "abc123", "1q2w3e4r", "1qaz2wsx", "iloveyou",
         "admin", "admin123", "welcome", "welcome1", "letmein", "monkey", "dragon", "sunshine", "princess", "football",
@@ -221,6 +254,4 @@ enum CommonPasswords {
         "azerty", "654321", "666666", "121212", "7777777", "michael", "jennifer", "computer", "whatever", "starwars",
         "login", "hello123", "freedom", "zaq12wsx", "q1w2e3r4", "asdfghjkl", "zxcvbnm", "correcthorsebatterystaple",
     ]
-
-    static func contains(_ password: String) -> Bool { list.contains(password) }
 }

@@ -25,7 +25,7 @@ extension UserDirectory {
                 size > 1 ? try await repositories.users.passwordHistory(user.user_id, limit: size - 1) : []
             )
         }
-        let policy = PasswordPolicy(connection?.options ?? ConnectionRecord.Options())
+        let policy = PasswordPolicy(connection?.options ?? ConnectionRecord.Options(), common: commonPasswords)
         do {
             try policy.check(password, personal: [user.email, user.username, user.name, user.nickname, user.given_name, user.family_name])
         } catch { throw PasswordChangeError.policy(error) }

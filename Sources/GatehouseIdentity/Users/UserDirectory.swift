@@ -12,6 +12,8 @@ public struct UserDirectory: Sendable {
     /// `pre-user-registration`; `nil` without Actions.
     let preRegistration: PreUserRegistration?
     let asyncTriggers: AsyncTriggers
+    /// What the dictionary rule refuses besides the tenant's words.
+    let commonPasswords: CommonPasswords
 
     /// Why a password login failed, in words safe to show the person who typed it.
     public enum LoginFailure: Error, Equatable, Sendable {
@@ -217,7 +219,7 @@ public struct UserDirectory: Sendable {
         }
         if let error = Self.passwordTooLong(password) { throw error }
         do {
-            try PasswordPolicy(connection.options).check(
+            try PasswordPolicy(connection.options, common: commonPasswords).check(
                 password, personal: [email, username, profile.name, profile.nickname, profile.given_name, profile.family_name])
         } catch {
             var refusal = RegistrationError(kind: .weakPassword, message: error.explanation)

@@ -120,4 +120,34 @@ import Testing
             #expect(try await change("Correct-horse-1").status == .ok, "three passwords ago is allowed with a history of 2")
         }
     }
+
+    @Test("the operator's dictionary file (GATEHOUSE_PASSWORD_DICTIONARY) is refused at sign-up; an unreadable file stops the start")
+    func operatorDictionary() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dictionary-\(UUID().uuidString).txt")
+        try "dragonfly2\r\n\nCorrect-Horse-Battery\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var configuration = TestServer.configuration()
+        configuration.passwordDictionaryFile = file.path
+        try await TestServer.run(configuration) { client in
+            let fixtures = try await Fixtures.make(client)
+            let app = try await fixtures.createApp()
+            // Off until the connection enables the dictionary rule.
+            #expect(try await PreUserRegistrationTests.signup(client, app, email: "before@example.com").status == .ok)
+            let connections = try await client.json(
+                .get, "/api/v2/connections?name=Username-Password-Authentication", token: fixtures.token)
+            let connectionID = try #require(connections.json.arrayValue?.first?["id"]?.stringValue)
+            let patched = try await client.json(
+                .patch, "/api/v2/connections/\(connectionID)",
+                .object(["options": .object(["password_dictionary": .object(["enable": true])])]), token: fixtures.token)
+            #expect(patched.status == .ok, "\(patched.text)")
+            let refused = try await PreUserRegistrationTests.signup(client, app, email: "after@example.com")
+            #expect(refused.status == .badRequest && refused.json["name"] == "PasswordDictionaryError", "\(refused.text)")
+        }
+        configuration.passwordDictionaryFile = "/nonexistent/dictionary.txt"
+        await #expect {
+            try await TestServer.run(configuration) { _ in }
+        } throws: { error in
+            "\(error)".contains("/nonexistent/dictionary.txt cannot be read")
+        }
+    }
 }

@@ -79,6 +79,12 @@ import Testing
             #expect(try await Self.phoneRows(client).isEmpty)
 
             try await setup.fixtures.bind([.init(name: "sms-gateway", code: Self.action)], to: "custom-phone-provider", version: "v1")
+            // One action delivers: a second binding is refused (catalog `max_bindings: 1`).
+            let reference: JSONValue = .object(["ref": .object(["type": "action_name", "value": "sms-gateway"])])
+            let two = try await client.json(
+                .patch, "/api/v2/actions/triggers/custom-phone-provider/bindings",
+                .object(["bindings": .array([reference, reference])]), token: setup.fixtures.token)
+            #expect(two.status == .badRequest && two.json["errorCode"] == "too_many_bindings", "\(two.text)")
             let login = try await MultifactorAPITests.login(client, app)
             let associated = try await MultifactorAPITests.bearer(client, .post, "/mfa/associate", login, associate)
             #expect(associated.status == .ok && associated.json["oob_channel"] == "sms", "\(associated.text)")

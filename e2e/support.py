@@ -386,6 +386,7 @@ TRIGGER_VERSIONS = {
     "post-user-registration": "v2",
     "post-change-password": "v2",
     "custom-email-provider": "v1",
+    "custom-phone-provider": "v1",
     "pre-user-registration": "v2",
     "password-reset-post-challenge": "v1",
 }

@@ -18,10 +18,16 @@ extension ActionsService {
     }
 
     /// Replaces the trigger's ordered list (array order = execution order; an empty list unbinds
-    /// everything). Only deployed actions written for this trigger can be bound, at most 20.
+    /// everything). Only deployed actions written for this trigger can be bound, at most 20 (1 for a
+    /// trigger whose catalog entry says `max_bindings: 1`).
     public func replaceBindings(trigger triggerID: String, with references: [BindingReference]) async throws -> [ActionBindingRecord] {
-        guard catalog.trigger(triggerID) != nil else {
+        guard let trigger = catalog.trigger(triggerID) else {
             throw ActionsError.notFound("The trigger \(triggerID) does not exist.", code: "trigger_not_found")
+        }
+        if let limit = trigger.maxBindings, references.count > limit {
+            throw ActionsError.invalid(
+                "The \(triggerID) trigger takes at most \(limit) bound action\(limit == 1 ? "" : "s"): its action delivers the"
+                    + " message itself. Bind a single action.", code: "too_many_bindings")
         }
         guard references.count <= ActionLimits.bindingsPerTrigger else {
             throw ActionsError.invalid(

@@ -38,6 +38,8 @@ public struct IdentityServices: Sendable {
     public let multifactorAPI: MultifactorAPI
     /// The e-mail provider and templates; composing and delivering messages.
     public let email: EmailService
+    /// The tenant's phone provider (`/api/v2/branding/phone/providers`) and its deliveries.
+    public let phoneProvider: PhoneProviderService
     /// `post-user-registration` and `post-change-password`, delivered from the outbox.
     public let asyncTriggers: AsyncTriggers
     /// This instance's outbox relay (started with the server).
@@ -76,12 +78,19 @@ public struct IdentityServices: Sendable {
             }
         }
         self.postLogin = postLogin
+        let tenantDetails = EmailService.TenantDetails(name: tenantName)
+        let phoneProvider = PhoneProviderService(
+            storage: storage, tenant: tenantDetails, flows: flows, relay: asyncTriggers.relay, geoip: geoip,
+            logger: logger)
+        self.phoneProvider = phoneProvider
+        asyncTriggers.relay.register(PhoneOutboxHandler(phone: phoneProvider))
         let multifactor = MultifactorService(
             storage: storage, issuerName: tenantName,
-            phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) }, logger: logger)
+            phoneMessages: flows.map { SendPhoneMessage(flows: $0, tenantName: tenantName, geoip: geoip) },
+            phoneProvider: phoneProvider, logger: logger)
         self.multifactor = multifactor
         let email = EmailService(
-            storage: storage, flows: flows, tenant: EmailService.TenantDetails(name: tenantName),
+            storage: storage, flows: flows, tenant: tenantDetails,
             delivery: EmailService.DeliverySettings(trustedCAFile: configuration.smtpCAFile, clientName: tenantName), logger: logger)
         self.email = email
         asyncTriggers.relay.register(EmailOutboxHandler(email: email, logger: logger))

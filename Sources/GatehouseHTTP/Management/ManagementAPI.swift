@@ -19,7 +19,7 @@ struct ManagementAPI {
             + GuardianEndpoints(services: services).endpoints + AuthenticationMethodEndpoints(services: services).endpoints
             + TicketEndpoints(services: services).endpoints + JobEndpoints(services: services).endpoints
             + EmailEndpoints(services: services).endpoints
-            + BrandingEndpoints(services: services).endpoints
+            + BrandingEndpoints(services: services).endpoints + PhoneProviderEndpoints(services: services).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

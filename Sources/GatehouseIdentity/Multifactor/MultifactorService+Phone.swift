@@ -96,11 +96,22 @@ extension MultifactorService {
     }
 
     /// Makes a 6-digit code, stores its digest (replacing any earlier code of the authenticator)
-    /// and delivers it by the phone factor's selected provider.
+    /// and delivers it: through the tenant's phone provider when one is active (Auth0's unified
+    /// phone experience: the custom-phone-provider action, from the outbox), otherwise by the
+    /// phone factor's selected provider (the send-phone-message action, in the request). The
+    /// recipient is always the authenticator's own number.
     func sendCode(
         _ action: SendPhoneMessage.Action, to enrollment: MultifactorEnrollmentRecord, messageType: SendPhoneMessage.MessageType,
         origin: SendPhoneMessage.Origin, now: EpochMillis
     ) async throws {
+        let method = messageType == .voice ? "voice" : "text"
+        if let phoneProvider,
+            let provider = try await phoneProvider.deliverable(method: method, configurationVersion: origin.configurationVersion)
+        {
+            try await sendThroughProvider(
+                action, to: enrollment, method: method, provider: provider, service: phoneProvider, origin: origin, now: now)
+            return
+        }
         let settings = try await settings()
         guard settings.phoneProvider == GuardianFactorSettings.phoneMessageHook else {
             throw MultifactorError(
@@ -141,6 +152,37 @@ extension MultifactorService {
             }
             throw error
         }
+    }
+
+    /// The code stored and its message written to the outbox in one transaction; the relay is
+    /// woken after the commit, so the action runs within a relay pass of the request.
+    func sendThroughProvider(
+        _ action: SendPhoneMessage.Action, to enrollment: MultifactorEnrollmentRecord, method: String,
+        provider: PhoneProviderRecord, service: PhoneProviderService, origin: SendPhoneMessage.Origin, now: EpochMillis
+    ) async throws {
+        guard let recipient = enrollment.phone_number else { throw MultifactorError.userNotFound }
+        try await reserveMessage(userID: enrollment.user_id, now: now)
+        let code = Self.newPhoneCode()
+        let expiresAt = now + Self.phoneCodeLifetime
+        let text =
+            action == .enrollment
+            ? "\(code) is your verification code for \(issuerName). Please enter this code to verify your enrollment."
+            : "\(code) is your verification code for \(issuerName)."
+        let spoken = code.map(String.init).joined(separator: ", ")
+        let voice = "Your verification code for \(issuerName) is \(spoken). I repeat: \(spoken)."
+        let notification = try service.notification(
+            messageType: action == .enrollment ? "otp_enroll" : "otp_verify", method: method, recipient: recipient,
+            provider: provider, secret: .init(code: code, as_text: text, as_voice: voice), enrollment: enrollment,
+            client: origin.client, request: origin.request, now: now, expiresAt: expiresAt)
+        try await storage.transaction { repositories in
+            guard try await repositories.users.get(enrollment.user_id) != nil else { throw MultifactorError.userNotFound }
+            try await repositories.multifactor.storeCode(
+                MultifactorCodeRecord(
+                    enrollment_id: enrollment.id, user_id: enrollment.user_id, code_hash: SecretComparison.digest(code),
+                    created_at: now, expires_at: expiresAt))
+            try await PhoneProviderService.enqueue(notification, in: repositories)
+        }
+        service.relay.wake()
     }
 
     /// Six random digits, uniformly (rejection sampling over 20 bits).

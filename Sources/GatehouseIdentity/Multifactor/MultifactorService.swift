@@ -16,6 +16,10 @@ public struct MultifactorService: Sendable {
     let issuerName: String
     /// Delivers SMS codes through the `send-phone-message` trigger; `nil` without Actions.
     let phoneMessages: SendPhoneMessage?
+    /// The tenant's phone provider (`/api/v2/branding/phone/providers`): when one is active it
+    /// delivers every code, whatever the phone factor's selected provider; `nil` in tests that
+    /// build the service alone.
+    let phoneProvider: PhoneProviderService?
     let logger: Logger
     /// Wrong codes a user may enter before verification pauses (a bucket that refills, one
     /// attempt every `attemptRefillMillis`).
@@ -37,12 +41,13 @@ public struct MultifactorService: Sendable {
     static let sendStage = "mfa-send"
 
     public init(
-        storage: Storage, issuerName: String, phoneMessages: SendPhoneMessage?, logger: Logger, attemptLimit: Int = 10,
-        attemptRefillMillis: Int64 = 360_000
+        storage: Storage, issuerName: String, phoneMessages: SendPhoneMessage?, phoneProvider: PhoneProviderService? = nil,
+        logger: Logger, attemptLimit: Int = 10, attemptRefillMillis: Int64 = 360_000
     ) {
         self.storage = storage
         self.issuerName = issuerName
         self.phoneMessages = phoneMessages
+        self.phoneProvider = phoneProvider
         self.logger = logger
         self.attemptLimit = attemptLimit
         self.attemptRefillMillis = attemptRefillMillis

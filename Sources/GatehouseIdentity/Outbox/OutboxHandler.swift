@@ -8,7 +8,14 @@ import GatehouseStorage
 public protocol OutboxHandler: Sendable {
     /// The `kind` of the messages it delivers.
     var kind: String { get }
+    /// When its messages are tried again; `nil` (the default) is the relay's policy. A kind
+    /// whose messages lose their worth within minutes (an MFA code) has a shorter one.
+    var retryPolicy: OutboxRetryPolicy? { get }
     func deliver(_ delivery: OutboxDelivery) async throws
+}
+
+extension OutboxHandler {
+    public var retryPolicy: OutboxRetryPolicy? { nil }
 }
 
 /// A delivery error that says whether trying again could help. A permanent one (an SMTP 5xx, a

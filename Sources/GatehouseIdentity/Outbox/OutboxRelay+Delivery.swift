@@ -50,7 +50,8 @@ extension OutboxRelay {
         do {
             if let failure {
                 let permanent = (failure as? any OutboxFailure)?.isPermanent ?? false
-                let retryAt = permanent ? nil : settings.retry.retryAt(afterAttempt: claim.attempt, failedAt: finished)
+                let policy = handler?.retryPolicy ?? settings.retry
+                let retryAt = permanent ? nil : policy.retryAt(afterAttempt: claim.attempt, failedAt: finished)
                 let text = OutboxRetryPolicy.errorText(failure)
                 let written = try await storage.transaction { repositories in
                     try await repositories.outbox.markFailed(claim, error: text, retryAt: retryAt, at: finished)

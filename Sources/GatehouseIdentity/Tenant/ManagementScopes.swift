@@ -14,6 +14,7 @@ public enum ManagementScopes {
             "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
             "read:email_templates", "create:email_templates", "update:email_templates",
             "read:branding", "update:branding",
+            "read:phone_providers", "create:phone_providers", "update:phone_providers", "delete:phone_providers",
         ]
 
     static let resources = [

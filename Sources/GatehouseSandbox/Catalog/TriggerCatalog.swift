@@ -27,6 +27,9 @@ public struct TriggerCatalog: Sendable {
         public let defaultRuntime: String
         public let compatibleTriggers: [JSONValue]
         public let bindingPolicy: String
+        /// How many actions may be bound at once (`max_bindings`; 1 for the custom e-mail and
+        /// phone providers, whose one action delivers the message); `nil`: the general limit.
+        public let maxBindings: Int?
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -66,7 +69,8 @@ public struct TriggerCatalog: Sendable {
                 runtimes: value["runtimes"]?.arrayValue?.compactMap(\.stringValue) ?? ["node18", "node22"],
                 defaultRuntime: value["default_runtime"]?.stringValue ?? "node22",
                 compatibleTriggers: value["compatible_triggers"]?.arrayValue ?? [],
-                bindingPolicy: value["binding_policy"]?.stringValue ?? "trigger-bound")
+                bindingPolicy: value["binding_policy"]?.stringValue ?? "trigger-bound",
+                maxBindings: value["max_bindings"]?.numberValue.map { Int($0) })
         }
         self.runnerJSON = document
         self.triggers = triggers

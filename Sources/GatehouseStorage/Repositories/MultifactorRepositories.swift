@@ -33,6 +33,9 @@ public protocol MultifactorRepository: Sendable {
     /// Stores the code just sent for an authenticator, replacing any earlier one (so only the
     /// latest code works) and starting its attempt count at 0.
     func storeCode(_ code: MultifactorCodeRecord) async throws
+    /// The authenticator's current code (expired or not), without counting a guess: what a
+    /// delayed delivery checks before sending it.
+    func code(enrollmentID: String) async throws -> MultifactorCodeRecord?
     /// Counts one guess at the authenticator's code and returns the code with the count
     /// including it, if it has not expired and had fewer than `maxAttempts` guesses before.
     func attemptCode(enrollmentID: String, maxAttempts: Int, now: EpochMillis) async throws -> MultifactorCodeRecord?
@@ -161,14 +164,20 @@ struct SQLMultifactorRepository: MultifactorRepository {
         ).run()
     }
 
+    func code(enrollmentID: String) async throws -> MultifactorCodeRecord? {
+        try await db.select().columns("enrollment_id", "user_id", "code_hash", "attempts", "created_at", "expires_at").from("mfa_codes")
+            .where("enrollment_id", .equal, enrollmentID).first().map(Self.codeRecord)
+    }
+
     func attemptCode(enrollmentID: String, maxAttempts: Int, now: EpochMillis) async throws -> MultifactorCodeRecord? {
-        guard
-            let row = try await db.update("mfa_codes").set("attempts", to: SQLRaw("attempts + 1"))
-                .where("enrollment_id", .equal, enrollmentID).where("expires_at", .greaterThan, now)
-                .where("attempts", .lessThan, Int64(maxAttempts))
-                .returning("enrollment_id", "user_id", "code_hash", "attempts", "created_at", "expires_at").first()
-        else { return nil }
-        return MultifactorCodeRecord(
+        try await db.update("mfa_codes").set("attempts", to: SQLRaw("attempts + 1"))
+            .where("enrollment_id", .equal, enrollmentID).where("expires_at", .greaterThan, now)
+            .where("attempts", .lessThan, Int64(maxAttempts))
+            .returning("enrollment_id", "user_id", "code_hash", "attempts", "created_at", "expires_at").first().map(Self.codeRecord)
+    }
+
+    static func codeRecord(_ row: any SQLRow) throws -> MultifactorCodeRecord {
+        MultifactorCodeRecord(
             enrollment_id: try row.decode(column: "enrollment_id", as: String.self),
             user_id: try row.decode(column: "user_id", as: String.self),
             code_hash: try row.decode(column: "code_hash", as: String.self), attempts: try row.decode(column: "attempts", as: Int.self),

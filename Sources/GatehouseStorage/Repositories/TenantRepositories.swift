@@ -5,6 +5,11 @@ import SQLKit
 public protocol TenantSettingsRepository: Sendable {
     func value(_ name: String) async throws -> String?
     func set(_ name: String, _ value: String) async throws
+    /// Stores `value` under a name that must not exist yet: `StorageError.conflict` when it does
+    /// (the primary key decides, so two concurrent inserts cannot both succeed).
+    func insert(_ name: String, _ value: String) async throws
+    /// Deletes the value; `false` when there was none.
+    func remove(_ name: String) async throws -> Bool
     /// The counter that every configuration write bumps (see `bumpConfigurationVersion`).
     func configurationVersion() async throws -> Int64
 }
@@ -20,6 +25,18 @@ struct SQLTenantSettingsRepository: TenantSettingsRepository {
     func set(_ name: String, _ value: String) async throws {
         try await db.delete(from: "tenant_settings").where("name", .equal, name).run()
         try await db.insert(into: "tenant_settings").columns("name", "value").values(SQLBind(name), SQLBind(value)).run()
+    }
+
+    func insert(_ name: String, _ value: String) async throws {
+        try await db.insertUnique("tenant setting \(name)") { db in
+            db.insert(into: "tenant_settings").columns("name", "value").values(SQLBind(name), SQLBind(value))
+        }
+    }
+
+    func remove(_ name: String) async throws -> Bool {
+        let existed = try await value(name) != nil
+        try await db.delete(from: "tenant_settings").where("name", .equal, name).run()
+        return existed
     }
 
     func configurationVersion() async throws -> Int64 {

@@ -14,6 +14,7 @@ public enum ManagementScopes {
             "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
             "read:email_templates", "create:email_templates", "update:email_templates",
             "read:branding", "update:branding",
+            "read:rules_configs", "update:rules_configs", "delete:rules_configs",
         ]
 
     static let resources = [

@@ -47,7 +47,7 @@ class UnauthorizedError extends Error {
 }
 const isUnauthorized = (value) => value instanceof UnauthorizedError;
 /** Auth0's \`auth0\` object of rules: the users' metadata updates, the domain. */
-function makeAuth0(update, domain) {
+function makeAuth0(update, domain, baseUrl) {
   const method = (kind) => function (userId, metadata, callback) {
     const promise = new Promise((resolve, reject) => {
       try { update(kind, userId, metadata); resolve(); } catch (e) { reject(e); }
@@ -56,7 +56,7 @@ function makeAuth0(update, domain) {
     return promise;
   };
   return {
-    domain, baseUrl: 'https://' + domain + '/api/v2',
+    domain, baseUrl: typeof baseUrl === 'string' ? baseUrl : 'https://' + domain + '/api/v2',
     users: { updateAppMetadata: method('app'), updateUserMetadata: method('user') },
   };
 }
@@ -159,6 +159,7 @@ class RuleChain {
     this.context = realm.helpers.copy(contextData(base, redirectCallback));
     const facts = flowRun.flow.facts;
     this.domain = typeof facts.auth0_domain === 'string' ? facts.auth0_domain : (isObject(base.request) ? base.request.hostname : undefined);
+    this.baseUrl = typeof facts.auth0_base_url === 'string' ? facts.auth0_base_url : undefined;
   }
 
   /**
@@ -190,7 +191,7 @@ class RuleChain {
       resolve();
     };
     const configuration = realm.helpers.copy(isObject(action.secrets) ? action.secrets : {});
-    const auth0 = helpers.makeAuth0((kind, userId, metadata) => this.update(api, kind, userId, metadata), this.domain);
+    const auth0 = helpers.makeAuth0((kind, userId, metadata) => this.update(api, kind, userId, metadata), this.domain, this.baseUrl);
     als.run(execution.token, () => {
       const rule = Reflect.apply(entry.fn, undefined, [realm.rulesRequire, configuration, auth0, helpers.UnauthorizedError]);
       if (typeof rule !== 'function') {

@@ -9,13 +9,25 @@ test created and the configuration keys it set."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import jwt as pyjwt
 import pytest
+from auth0.authentication.exceptions import Auth0Error
 from auth0.management import Auth0
 from auth0.management.core.api_error import ApiError
 
-from support import collect, unique
+from support import Api, App, Authorization, Login, Server, User, collect, unique
+from test_post_login import code_flow, password_login, verified
+
+#: The realistic rules the Swift tests and the benchmark use too.
+FIXTURES = Path(__file__).resolve().parent.parent / "Tests" / "Fixtures" / "rules"
+NS = "https://gatehouse.example/"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / f"{name}.js").read_text()
 
 NOOP = "function (user, context, callback) {\n  callback(null, user, context);\n}"
 
@@ -34,6 +46,23 @@ def rules(mgmt: Auth0) -> Iterator[Callable[..., Any]]:
     for rule_id in created:
         try:
             mgmt.rules.delete(rule_id)
+        except ApiError:
+            pass
+
+
+@pytest.fixture
+def rules_config(mgmt: Auth0) -> Iterator[Callable[[str, str], None]]:
+    """Sets rules-configs values through auth0-python; deletes them afterwards."""
+    keys: list[str] = []
+
+    def put(key: str, value: str) -> None:
+        mgmt.rules_configs.set(key, value=value)
+        keys.append(key)
+
+    yield put
+    for key in keys:
+        try:
+            mgmt.rules_configs.delete(key)
         except ApiError:
             pass
 
@@ -73,3 +102,46 @@ def test_rules_and_rules_configs_with_auth0_python(mgmt: Auth0, rules: Callable[
     with pytest.raises(ApiError) as missing:
         mgmt.rules.get(second.id)
     assert missing.value.status_code == 404
+
+
+def test_realistic_rules_shape_authlib_and_auth0_python_logins(
+    mgmt: Auth0,
+    rules: Callable[..., Any],
+    rules_config: Callable[[str, str], None],
+    make_web_app: Callable[..., App],
+    make_user: Callable[..., User],
+    authorize: Callable[..., Authorization],
+    redeem: Callable[[Authorization, str], Login],
+    gatehouse: Server,
+    api: Api,
+    jwks_client: pyjwt.PyJWKClient,
+) -> None:
+    """Four unmodified rules (a default role, roles into claims, an e-mail domain allow-list read
+    from `configuration`, persisted login tracking) decide an Authlib code-flow login and an
+    auth0-python password-realm login; a user outside the allowed domains is refused with the
+    rule's message."""
+    app = make_web_app()
+    rules_config("RULES_CLIENTS", app.client_id)
+    rules_config("ALLOWED_DOMAINS", "e2e.test")
+    base = 9100
+    for offset, name in enumerate(["track-logins", "email-domain-allowlist", "default-role", "roles-to-tokens"]):
+        rules(name=unique(name).replace("_", "-"), script=fixture(name), order=base + offset)
+    user = make_user(email_verified=True)
+
+    login = code_flow(authorize, redeem, app, user)  # ID token verified by Authlib
+    assert login.id_claims[NS + "roles"] == ["reader"], login.id_claims
+    assert login.id_claims[NS + "logins"] == 1
+
+    tokens = password_login(gatehouse, app, user, audience=api.identifier)
+    id_claims, access = verified(tokens, jwks_client, gatehouse, app, api)
+    assert id_claims[NS + "roles"] == access[NS + "roles"] == ["reader"]
+    assert id_claims[NS + "logins"] == 2
+    stored = mgmt.users.get(user.user_id)
+    assert stored.app_metadata["rule_logins"] == 2, stored.app_metadata
+    assert "roles" not in stored.app_metadata, "the default role is for the login only"
+
+    outsider = make_user(email_verified=True, email=f"{unique('out')}@elsewhere.example")
+    with pytest.raises(Auth0Error) as refused:
+        password_login(gatehouse, app, outsider, audience=api.identifier)
+    assert refused.value.error_code == "access_denied"
+    assert refused.value.message == "Access denied: elsewhere.example is not an allowed domain."

@@ -15,6 +15,7 @@ struct ManagementAPI {
         ClientEndpoints(services: services).endpoints + ResourceServerEndpoints(services: services).endpoints
             + UserEndpoints(services: services).endpoints + ConnectionEndpoints(services: services).endpoints
             + RoleEndpoints(services: services).endpoints + ActionEndpoints(actions: actions, recorder: services.flows?.recorder).endpoints
+            + TriggerCatalogEndpoints(catalog: actions.catalog).endpoints
             + AttackProtectionEndpoints(services: services).endpoints + SessionEndpoints(services: services).endpoints
             + GuardianEndpoints(services: services).endpoints + AuthenticationMethodEndpoints(services: services).endpoints
             + TicketEndpoints(services: services).endpoints + JobEndpoints(services: services).endpoints

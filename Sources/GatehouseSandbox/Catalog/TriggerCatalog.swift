@@ -9,9 +9,12 @@ import GatehouseCore
 /// rules are data the JavaScript runner interprets; Swift loads and checks it once and sends it
 /// to every worker in the `init` frame.
 public struct TriggerCatalog: Sendable {
-    /// The whole document, as sent to the runner.
+    /// The document as sent to the runner: everything but the documentation.
     public let runnerJSON: JSONValue
     public let triggers: [String: Trigger]
+    /// What the editor's completion and the docs read (`TriggerCatalog+Documentation.swift`):
+    /// `event_objects`, `api_docs` and each trigger's `event`.
+    let documentation: JSONValue
 
     public struct Trigger: Sendable, Equatable {
         public let id: String
@@ -57,7 +60,12 @@ public struct TriggerCatalog: Sendable {
             throw Failure.invalid("no \"triggers\" object")
         }
         var triggers: [String: Trigger] = [:]
+        var runnerTriggers: [String: JSONValue] = [:]
+        var events: [String: JSONValue] = [:]
         for (id, value) in triggerObjects {
+            var runnerTrigger = value.objectValue ?? [:]
+            events[id] = runnerTrigger.removeValue(forKey: "event")
+            runnerTriggers[id] = .object(runnerTrigger)
             guard let execute = value["handlers"]?["execute"]?.stringValue else {
                 throw Failure.invalid("trigger \(id) has no execute handler")
             }
@@ -72,8 +80,13 @@ public struct TriggerCatalog: Sendable {
                 bindingPolicy: value["binding_policy"]?.stringValue ?? "trigger-bound",
                 maxBindings: value["max_bindings"]?.numberValue.map { Int($0) })
         }
-        self.runnerJSON = document
+        var runnerDocument = document.objectValue ?? [:]
+        runnerDocument["triggers"] = .object(runnerTriggers)
+        let objects = runnerDocument.removeValue(forKey: "event_objects") ?? .object([:])
+        let apiDocs = runnerDocument.removeValue(forKey: "api_docs") ?? .object([:])
+        self.runnerJSON = .object(runnerDocument)
         self.triggers = triggers
+        self.documentation = .object(["event_objects": objects, "api_docs": apiDocs, "events": .object(events)])
     }
 
     public func trigger(_ id: String) -> Trigger? { triggers[id] }

@@ -15,7 +15,10 @@ struct TriggerCatalogEndpoints {
             ManagementEndpoint(
                 .get, "/actions/triggers/{triggerId}/catalog", scope: "read:actions", tag: "actions",
                 summary: "Gatehouse: a trigger's event members and api methods with one-line docs (for editors)",
-                response: .value(.inferred(from: view("post-login") ?? .object([:])))
+                response: .value(
+                    .object(
+                        ["id": .string(), "version": .string(), "handlers": .any, "event": .any, "api": .any],
+                        required: ["id", "version", "handlers", "event", "api"]))
             ) { _, context in
                 let trigger = try context.parameter("triggerId")
                 guard let view = view(trigger) else {

@@ -1,0 +1,3 @@
+'use strict';
+function convertHook() { throw new Error('not yet'); }
+module.exports = { convertHook };

@@ -131,6 +131,13 @@ let package = Package(
             path: "Benchmarks/SandboxBench",
             swiftSettings: swiftSettings
         ),
+        // `scripts/bench-rules`: three rules + three actions against three actions alone.
+        .executableTarget(
+            name: "gatehouse-bench-rules",
+            dependencies: ["GatehouseSandbox"],
+            path: "Benchmarks/RulesBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatehouseTests",
             dependencies: [

@@ -74,7 +74,9 @@ public struct IdentityServices: Sendable {
         loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
         let postLogin = flows.flatMap { flows in
             policy.map {
-                PostLoginFlow(flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger, geoip: geoip)
+                PostLoginFlow(
+                    flows: flows, policy: $0, storage: storage, tenantName: tenantName, logger: logger, geoip: geoip,
+                    issuer: configuration.issuer)
             }
         }
         self.postLogin = postLogin

@@ -114,6 +114,14 @@ struct ServerOptions: ParsableArguments {
             }
             configuration.defaultPictures = picture == "gravatar"
         }
+        if let modules = env("GATEHOUSE_RULES_MODULES") {
+            do {
+                _ = try RulesModules(setting: modules)
+            } catch {
+                throw ValidationError("GATEHOUSE_RULES_MODULES: \(error)")
+            }
+            configuration.rulesModules = modules
+        }
         if let sources = env("GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES") {
             do {
                 _ = try DependencySources(setting: sources)

@@ -15,6 +15,8 @@ public final class FlowRunner: Sendable {
         public let actionName: String
         public let versionID: String
         public let source: ActionSource
+        /// A legacy rule (`RuleSteps`): ids are the rule's, there is no binding.
+        public var isRule: Bool { source.isRule }
     }
 
     /// Who the flow ran for, as the tenant log shows it.
@@ -49,6 +51,15 @@ public final class FlowRunner: Sendable {
         public var failedActionName: String? {
             if let index = result.failedActionIndex, bound.indices.contains(index) { return bound[index].actionName }
             return result.actions.last { $0.error != nil }?.name ?? bound.first?.actionName
+        }
+
+        /// Whether the step `failedActionName` names is a legacy rule.
+        public var failedStepIsRule: Bool {
+            if let index = result.failedActionIndex, bound.indices.contains(index) { return bound[index].isRule }
+            if let index = result.actions.lastIndex(where: { $0.error != nil }), bound.indices.contains(index) {
+                return bound[index].isRule
+            }
+            return bound.first?.isRule ?? false
         }
 
         /// The flow failed as a whole because the platform did (no worker could run it, or one
@@ -86,13 +97,20 @@ public final class FlowRunner: Sendable {
     public let recorder: ExecutionRecorder
     public let cache: ActionCache
     let budgetMillis: Int
+    /// The `node_modules` of the rules' shared bundle (`RulesModules`), or `nil`.
+    let rulesNodeModules: String?
     private let bindingsCache = Mutex<(version: Int64, triggers: [String: [BoundAction]])>((-1, [:]))
+    let rulesCache = Mutex<(version: Int64, steps: [BoundAction])>((-1, []))
 
-    public init(storage: Storage, sandbox: SandboxPool?, recorder: ExecutionRecorder, budgetMillis: Int = 20_000) {
+    public init(
+        storage: Storage, sandbox: SandboxPool?, recorder: ExecutionRecorder, budgetMillis: Int = 20_000,
+        rulesNodeModules: String? = nil
+    ) {
         self.storage = storage
         self.sandbox = sandbox
         self.recorder = recorder
         self.budgetMillis = budgetMillis
+        self.rulesNodeModules = rulesNodeModules
         cache = ActionCache(storage: storage)
     }
 
@@ -134,26 +152,38 @@ public final class FlowRunner: Sendable {
     /// `resuming` runs a suspended flow from the step it names (throwing `StepGone` when that
     /// binding no longer exists), with its handler and transient keys; `event` is then the
     /// suspended run's state with a fresh `request`.
+    ///
+    /// The flow is a plan of steps (DESIGN.md, "The middle floor"): for `post-login`, the enabled
+    /// legacy rules first (`ruleSteps`), then the bound actions. Resuming at `rulesStep` runs
+    /// every rule again (`context.protocol === 'redirect-callback'`) and then every action.
+    /// `facts` go to the runner (`PROTOCOL.md` §4: `executed_rules`, `auth0_domain`).
     public func run(
         trigger: String, configurationVersion: Int64, caller: Caller, resuming: Resumption? = nil,
-        event: () async throws -> JSONValue
+        facts: [String: JSONValue] = [:], event: () async throws -> JSONValue
     ) async throws -> Outcome? {
         var bound = try await bound(trigger, configurationVersion: configurationVersion)
-        if let resuming {
+        var handler = resuming?.handler ?? "execute"
+        let rules = trigger == Self.rulesTrigger ? try await ruleSteps(configurationVersion: configurationVersion) : []
+        if let resuming, resuming.bindingID == Self.rulesStep {
+            bound = rules + bound
+            handler = rules.isEmpty ? "execute" : "continue"
+        } else if let resuming {
             guard let index = bound.firstIndex(where: { $0.bindingID == resuming.bindingID }) else {
                 throw StepGone(bindingID: resuming.bindingID)
             }
             bound = Array(bound[index...])
+        } else {
+            bound = rules + bound
         }
         guard !bound.isEmpty else { return nil }
         let started = Timestamp.nowMillis()
         let clock = ContinuousClock.now
-        let result: FlowResult
+        var result: FlowResult
         if let sandbox {
             let snapshot = try await cache.snapshot(trigger: trigger)
             var request = FlowRequest(
-                trigger: trigger, handler: resuming?.handler ?? "execute", event: try await event(), actions: bound.map(\.source),
-                cache: snapshot, budgetMillis: budgetMillis, now: started)
+                trigger: trigger, handler: handler, event: try await event(), actions: bound.map(\.source),
+                cache: snapshot, facts: facts, budgetMillis: budgetMillis, now: started)
             request.transient = resuming?.transient
             do {
                 result = try await sandbox.run(request)
@@ -165,6 +195,7 @@ public final class FlowRunner: Sendable {
         } else {
             result = SandboxPool.platformFailure("The Actions sandbox is not running on this server.")
         }
+        result = Self.withoutConfiguration(result, bound: bound)
         let elapsed = ContinuousClock.now - clock
         let totalMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let execution = Self.record(trigger: trigger, bound: bound, result: result, started: started, totalMillis: totalMillis)
@@ -194,7 +225,10 @@ public final class FlowRunner: Sendable {
                     "stack": error.stack.map(JSONValue.string) ?? .null,
                 ]),
             ]
-            if let binding {
+            if let binding, binding.isRule {
+                details["rule_id"] = .string(binding.actionID)
+                details["rule_name"] = .string(binding.actionName)
+            } else if let binding {
                 details["action_id"] = .string(binding.actionID)
                 details["action_name"] = .string(binding.actionName)
                 details["version_id"] = .string(binding.versionID)
@@ -202,7 +236,8 @@ public final class FlowRunner: Sendable {
             }
             return LogRecord(
                 log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: "actions_execution_failed",
-                description: "The action '\(binding?.actionName ?? "")' failed: \(error.message)", client_id: caller.clientID,
+                description: "The \(binding?.isRule == true ? "rule" : "action") '\(binding?.actionName ?? "")' failed: \(error.message)",
+                client_id: caller.clientID,
                 client_name: caller.clientName, ip: caller.ip, user_agent: caller.userAgent, user_id: caller.userID,
                 user_name: caller.userName, details: .object(details))
         }
@@ -228,7 +263,8 @@ public final class FlowRunner: Sendable {
             if let error = action.error { response["error"] = .object(["name": .string(error.name), "message": .string(error.message)]) }
             results.append(
                 ExecutionResult(
-                    action_name: action.name, binding_id: binding?.bindingID, version_id: binding?.versionID,
+                    action_name: action.name, binding_id: binding?.isRule == true ? nil : binding?.bindingID,
+                    version_id: binding?.versionID,
                     started_at: Timestamp.iso8601(EpochMillis(start)), ended_at: Timestamp.iso8601(EpochMillis(cursor)),
                     error: action.error.map { .object(["id": .string($0.class), "msg": .string($0.message)]) }, response: .object(response),
                     logs: action.logs))

@@ -60,6 +60,9 @@ public struct GatehouseConfiguration: Sendable {
     /// Local directories and URL prefixes tenants' action dependencies may come from besides the
     /// npm registry (`GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES`, comma-separated); none by default.
     public var actionsDependencySources: String?
+    /// The npm packages legacy rules may `require`, as `name@version` specs separated by commas
+    /// or spaces (`GATEHOUSE_RULES_MODULES`), installed once into a shared bundle at start-up.
+    public var rulesModules: String?
     /// The OS memory limit of each Actions worker in MB (`GATEHOUSE_SANDBOX_MEMORY_MB`); `nil`
     /// means the sandbox's default.
     public var sandboxMemoryMegabytes: Int?

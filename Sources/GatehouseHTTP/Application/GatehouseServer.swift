@@ -45,10 +45,11 @@ public struct GatehouseServer: Sendable {
             let catalog = try TriggerCatalog.bundled()
             let sandboxConfiguration = Self.sandboxConfiguration(configuration)
             let sandbox = await startSandbox(sandboxConfiguration, logger: logger)
+            let rulesNodeModules = try await installRulesModules(configuration, sandboxConfiguration, logger: logger)
             let flows = FlowRunner(
                 storage: storage, sandbox: sandbox,
                 recorder: ExecutionRecorder(storage: storage, logger: logger, retentionDays: configuration.logRetentionDays),
-                budgetMillis: configuration.actionsTimeoutMillis)
+                budgetMillis: configuration.actionsTimeoutMillis, rulesNodeModules: rulesNodeModules)
             let geoip = try configuration.geoipDatabase.map { path in
                 let database = try MaxMindDatabase(path: path)
                 logger.info(

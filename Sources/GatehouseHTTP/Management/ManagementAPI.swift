@@ -20,6 +20,7 @@ struct ManagementAPI {
             + TicketEndpoints(services: services).endpoints + JobEndpoints(services: services).endpoints
             + EmailEndpoints(services: services).endpoints
             + BrandingEndpoints(services: services).endpoints + PhoneProviderEndpoints(services: services).endpoints
+            + RuleEndpoints(rules: RulesService(storage: services.storage)).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

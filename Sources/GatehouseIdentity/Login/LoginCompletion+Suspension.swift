@@ -26,10 +26,13 @@ extension LoginCompletion {
         switch suspension.reason {
         case .redirect:
             guard attempt.canRedirect, let browserHash = attempt.browserHash else {
+                let login = "this login (\(attempt.loginProtocol.rawValue)\(attempt.isSilent ? ", prompt=none" : ""))"
                 var refusal = postLogin.refusal(
-                    "The action '\(suspension.actionName)' called api.redirect.sendUserTo, but this login"
-                        + " (\(attempt.loginProtocol.rawValue)\(attempt.isSilent ? ", prompt=none" : "")) cannot send the user"
-                        + " anywhere; the action should check api.redirect.canRedirect() first.",
+                    suspension.isRule == true
+                        ? "The rule '\(suspension.actionName)' set context.redirect, but \(login) cannot send the user anywhere;"
+                            + " the rule should redirect only for interactive logins (context.protocol)."
+                        : "The action '\(suspension.actionName)' called api.redirect.sendUserTo, but \(login) cannot send the user"
+                            + " anywhere; the action should check api.redirect.canRedirect() first.",
                     progress: progress)
                 if attempt.isSilent { refusal.error.code = .interactionRequired }
                 throw refusal

@@ -10,10 +10,25 @@ public struct PostLoginProgress: Sendable, Codable, Equatable {
     public var commands: [Command] = []
     /// The execution record of each run, for the tenant log.
     public var executionIDs: [String] = []
+    /// The legacy rules that ran without an error (`api.rules.wasExecuted` of the actions that
+    /// run after a resume).
+    public var executedRules: [String] = []
 
     public init(commands: [Command] = [], executionIDs: [String] = []) {
         self.commands = commands
         self.executionIDs = executionIDs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case commands, executionIDs, executedRules
+    }
+
+    /// Suspensions stored before rules existed have no `executedRules`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        commands = try container.decode([Command].self, forKey: .commands)
+        executionIDs = try container.decode([String].self, forKey: .executionIDs)
+        executedRules = try container.decodeIfPresent([String].self, forKey: .executedRules) ?? []
     }
 }
 
@@ -37,6 +52,8 @@ public struct PostLoginSuspension: Sendable, Codable, Equatable {
     /// The event as the suspended run left it (reflected metadata, transaction metadata); the
     /// resumed run gets it with a fresh `request`.
     public var event: JSONValue
+    /// A legacy rule's `context.redirect` suspended the login (messages name a rule).
+    public var isRule: Bool? = nil
 }
 
 /// The stored form of a suspended login: the attempt, the flow's progress and the suspension.

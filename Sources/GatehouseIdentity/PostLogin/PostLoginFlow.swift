@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseActions
 import GatehouseCore
 import GatehouseSandbox
@@ -17,6 +18,8 @@ public struct PostLoginFlow: Sendable {
     let logger: Logger
     /// Fills `event.request.geoip` when a GeoIP database is configured.
     let geoip: MaxMindDatabase?
+    /// The issuer, whose host and `api/v2` rules read as `auth0.domain` and `auth0.baseUrl`.
+    var issuer: String = ""
 
     /// Calls that end the flow, with the index of the argument that is the user-facing reason.
     static let refusals: [String: Int] = [
@@ -46,7 +49,8 @@ public struct PostLoginFlow: Sendable {
         let outcome: FlowRunner.Outcome?
         do {
             outcome = try await flows.run(
-                trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller, resuming: resuming?.step
+                trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller, resuming: resuming?.step,
+                facts: facts(progress)
             ) {
                 if let resuming { return resuming.event }
                 let (connection, roles, enrollments) = try await storage.read { repositories in
@@ -68,7 +72,14 @@ public struct PostLoginFlow: Sendable {
         var progress = progress
         progress.executionIDs.append(outcome.executionID)
         progress.commands += outcome.result.commands
+        for (index, result) in outcome.result.actions.enumerated()
+        where outcome.bound.indices.contains(index) && outcome.bound[index].isRule && result.error == nil
+            && !progress.executedRules.contains(outcome.bound[index].actionID)
+        {
+            progress.executedRules.append(outcome.bound[index].actionID)
+        }
         let action = outcome.failedActionName ?? ""
+        let step = outcome.failedStepIsRule ? "rule" : "action"
         switch outcome.result.status {
         case .failed where outcome.platformFailed:
             throw OAuthError.temporarilyUnavailable(
@@ -77,7 +88,7 @@ public struct PostLoginFlow: Sendable {
         case .failed:
             let message = outcome.result.actions.last { $0.error != nil }?.error?.message ?? outcome.result.error?.message
             throw refusal(
-                "The action '\(action)' failed\(message.map { ": \($0)" } ?? ""); the login was not completed (execution \(outcome.executionID)).",
+                "The \(step) '\(action)' failed\(message.map { ": \($0)" } ?? ""); the login was not completed (execution \(outcome.executionID)).",
                 progress: progress)
         case .denied:
             let stop = outcome.result.commands.last { Self.refusals[$0.method] != nil }
@@ -114,6 +125,16 @@ public struct PostLoginFlow: Sendable {
         let transient = outcome.result.state?["transient"]
         let reason: PostLoginSuspension.Reason
         let resumption: FlowRunner.Resumption?
+        if bound[call.action_index].isRule {
+            // A rule's `context.redirect`: every rule runs again on the way back, then the actions.
+            guard call.method == "api.redirect.sendUserTo" else {
+                throw refusal("The rule '\(name)' cannot suspend a login with \(call.method).", progress: progress)
+            }
+            return PostLoginSuspension(
+                reason: .redirect, method: call.method, args: call.args, actionName: name,
+                resumption: .init(bindingID: FlowRunner.rulesStep, handler: "continue", transient: transient), event: event,
+                isRule: true)
+        }
         switch call.method {
         case "api.redirect.sendUserTo":
             reason = .redirect
@@ -135,6 +156,18 @@ public struct PostLoginFlow: Sendable {
         }
         return PostLoginSuspension(
             reason: reason, method: call.method, args: call.args, actionName: name, resumption: resumption, event: event)
+    }
+
+    /// What the runner is told besides the event (`PROTOCOL.md` §4): the rules that already ran
+    /// in this login (`api.rules.wasExecuted` after a resume), the domain rules see as `auth0`.
+    func facts(_ progress: PostLoginProgress) -> [String: JSONValue] {
+        var facts: [String: JSONValue] = [:]
+        if !progress.executedRules.isEmpty { facts["executed_rules"] = .array(progress.executedRules.map(JSONValue.string)) }
+        if let url = URL(string: issuer), let host = url.host {
+            facts["auth0_domain"] = .string(url.port.map { "\(host):\($0)" } ?? host)
+            facts["auth0_base_url"] = .string(issuer.hasSuffix("/") ? issuer + "api/v2" : issuer + "/api/v2")
+        }
+        return facts
     }
 
     func refusal(

@@ -15,6 +15,7 @@ public enum ManagementScopes {
             "read:email_templates", "create:email_templates", "update:email_templates",
             "read:branding", "update:branding",
             "read:phone_providers", "create:phone_providers", "update:phone_providers", "delete:phone_providers",
+            "read:rules_configs", "update:rules_configs", "delete:rules_configs",
         ]
 
     static let resources = [

@@ -84,6 +84,9 @@ public struct ActionSource: Sendable, Equatable {
     public let failOpen: Bool
     /// The action's runtime (`node18`, `node20`, `node22`): which Node binary runs it.
     public let runtime: String?
+    /// A legacy Auth0 Rule (`PROTOCOL.md` §4.3): `code` is its script, `secrets` the rules'
+    /// `configuration`, `nodeModules` the rules' shared bundle.
+    public let isRule: Bool
     /// This action's entry of the frame's `actions` array.
     let json: [UInt8]
     /// The same entry without `code`, for a worker that has compiled this version.
@@ -91,7 +94,7 @@ public struct ActionSource: Sendable, Equatable {
 
     public init(
         name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil,
-        failOpen: Bool = false, runtime: String? = nil
+        failOpen: Bool = false, runtime: String? = nil, isRule: Bool = false
     ) {
         self.name = name
         self.versionID = versionID
@@ -100,6 +103,7 @@ public struct ActionSource: Sendable, Equatable {
         self.nodeModules = nodeModules
         self.failOpen = failOpen
         self.runtime = runtime
+        self.isRule = isRule
         // Members in one fixed order (`PROTOCOL.md` §4), the warm-up's actions included: objects
         // of one shape share V8's optimised code; another order would undo the warm-up.
         func entry(withCode: Bool) -> [UInt8] {
@@ -117,6 +121,7 @@ public struct ActionSource: Sendable, Equatable {
             writer.appendRaw(#","node_modules":"#)
             writer.append(nodeModules.map(JSONValue.string) ?? .null, sortedKeys: true)
             if failOpen { writer.appendRaw(#","fail_open":true"#) }
+            if isRule { writer.appendRaw(#","rule":true"#) }
             writer.appendByte(UInt8(ascii: "}"))
             return writer.bytes()
         }

@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets,
+        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -302,6 +302,21 @@ extension Migration {
                 expires_at BIGINT NOT NULL, used_at BIGINT)
             """,
             "CREATE INDEX account_tickets_expiry ON account_tickets (expires_at)",
+        ]
+    )
+
+    /// Legacy Auth0 Rules (`/api/v2/rules`): name and order unique, as Auth0 keeps them; and the
+    /// rules' shared `configuration` (`/api/v2/rules-configs`), each value sealed with the master key.
+    static let rules = Migration(
+        version: 14,
+        name: "rules",
+        statements: [
+            """
+            CREATE TABLE rules (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, rule_order BIGINT NOT NULL UNIQUE, enabled BIGINT NOT NULL,
+                document TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE TABLE rules_configs (config_key TEXT PRIMARY KEY, sealed_value TEXT NOT NULL, updated_at BIGINT NOT NULL)",
         ]
     )
 }

@@ -20,6 +20,7 @@ public struct Repositories: Sendable {
     public let loginAttempts: any LoginAttemptRepository
     public let ipThrottle: any IPThrottleRepository
     public let actions: any ActionRepository
+    public let rules: any RuleRepository
     public let observability: any ObservabilityRepository
     public let actionCache: any ActionCacheRepository
     public let multifactor: any MultifactorRepository
@@ -47,6 +48,7 @@ public struct Repositories: Sendable {
         loginAttempts = SQLLoginAttemptRepository(db: db)
         ipThrottle = SQLIPThrottleRepository(db: db)
         actions = SQLActionRepository(db: db, masterKey: masterKey)
+        rules = SQLRuleRepository(db: db, masterKey: masterKey)
         observability = SQLObservabilityRepository(db: db)
         actionCache = SQLActionCacheRepository(db: db)
         multifactor = SQLMultifactorRepository(db: db, masterKey: masterKey)

@@ -11,6 +11,7 @@ const { als, tokenFor, LogBuffer } = require('./capture');
 const { buildApi } = require('./api');
 const { FlowCache } = require('./cache');
 const { ActionError, BudgetExceeded, describe } = require('./errors');
+const { RuleChain } = require('./rules');
 
 // Captured before any action code runs, so an action replacing the globals cannot
 // disable the budget timer.
@@ -124,6 +125,7 @@ class Execution {
     this.suspend = null;
     this.event = null;
     this.realm = null;
+    this.api = null; // a rule's api (rules.js records the chain's outcome on the last one)
     this.fail = null;
     this.token = tokenFor(this); // the AsyncLocalStorage store while the action runs
   }
@@ -260,6 +262,8 @@ class FlowRun {
     this.actionStarted = 0;
     // Taken before a fail-open action starts (null otherwise).
     this.checkpoint = null;
+    // The legacy rules' shared user and context, made at the first rule (rules.js).
+    this.rules = null;
   }
 
   /** Starts the action at `index`; finishes the flow when there is none left. */
@@ -278,13 +282,18 @@ class FlowRun {
   startAction() {
     const { plan, flow } = this;
     const action = this.actions[this.index];
-    const handlerKind = this.index === 0 && this.request.handler === 'continue' ? 'continue' : 'execute';
+    // Rules have no continue handler: on a resume they all run again (rules.js).
+    const handlerKind = this.index === 0 && this.request.handler === 'continue' && action.rule !== true ? 'continue' : 'execute';
     const execution = new Execution(flow, handlerKind);
     this.execution = execution;
     this.actionStarted = now();
     this.checkpoint = action.fail_open === true ? flow.checkpoint() : null;
     try {
       if (this.actionStarted >= this.deadline) throw budgetExceeded();
+      if (action.rule === true) {
+        this.startRule(action, execution);
+        return;
+      }
       const entry = this.loader.prepare(action);
       const { realm } = entry;
       execution.realm = realm;
@@ -316,6 +325,44 @@ class FlowRun {
       return;
     }
     this.endAction(null);
+  }
+
+  /**
+   * A legacy rule (PROTOCOL.md §4.3): called with the chain's shared `user` and `context`; its
+   * callback settles it, within the flow's budget like an action's promise.
+   */
+  startRule(action, execution) {
+    const entry = this.loader.prepare(action);
+    const { realm } = entry;
+    execution.realm = realm;
+    let api;
+    try {
+      api = buildApi(this.plan, execution, realm);
+      if (this.rules === null || this.rules.realm !== realm) this.rules = new RuleChain(this, realm);
+    } catch (e) {
+      throw mark(new PlatformFailure(e), 'platform');
+    }
+    execution.api = api;
+    this.wait(this.rules.start(entry, action, execution, api), execution);
+  }
+
+  /**
+   * After a rule that called back without an error: it counts as executed
+   * (`api.rules.wasExecuted`), and the last rule of the chain turns `context` into commands.
+   * Returns the error that turning raised, or null.
+   */
+  afterRule(action, execution) {
+    const { facts } = this.flow;
+    if (!Array.isArray(facts.executed_rules)) facts.executed_rules = [];
+    facts.executed_rules.push(String(action.version_id));
+    const next = this.actions[this.index + 1];
+    if (execution.stop || (next !== undefined && next.rule === true)) return null;
+    try {
+      als.run(execution.token, () => this.rules.finish(execution, execution.api));
+      return null;
+    } catch (thrown) {
+      return this.classify(thrown);
+    }
   }
 
   /**
@@ -375,6 +422,7 @@ class FlowRun {
   endAction(error) {
     const { execution } = this;
     const action = this.actions[this.index];
+    if (error === null && action.rule === true) error = this.afterRule(action, execution);
     execution.closed = true;
     const commands = error === null ? execution.commands : '';
     const logs = execution.logs.toString();

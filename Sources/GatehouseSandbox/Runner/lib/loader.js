@@ -9,6 +9,7 @@
 const vm = require('node:vm');
 const { als } = require('./capture');
 const { Realm } = require('./realm');
+const rules = require('./rules');
 
 const DYNAMIC_IMPORT = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
 
@@ -50,8 +51,9 @@ class Loader {
   }
 
   compile(action, key, realm) {
-    const filename = fileNameFor(action);
     const nodeModules = typeof action.node_modules === 'string' ? action.node_modules : null;
+    if (action.rule === true) return this.compileRule(action, nodeModules);
+    const filename = fileNameFor(action);
     if (realm === undefined) {
       const retired = this.retired.get(key);
       this.retired.delete(key);
@@ -66,6 +68,23 @@ class Loader {
     }
     entry.module = realm.helpers.makeModule(filename, 'actions', []);
     entry.module.require = realm.actionRequire;
+    return entry;
+  }
+
+  /**
+   * A legacy rule (PROTOCOL.md §4.3): its script compiled as the body of a function that
+   * returns it, in the realm all rules of the same `node_modules` share (one `global`). The
+   * entry has no module: flow.js calls `fn` for each execution.
+   */
+  compileRule(action, nodeModules) {
+    const realm = this.sharedRealm(`rules:${nodeModules === null ? '' : nodeModules}`, nodeModules);
+    const filename = rules.ruleFileName(action);
+    const entry = { code: action.code, filename, error: null, fn: null, module: null, realm, loaded: true, rule: true };
+    try {
+      entry.fn = realm.compileFunction(rules.wrapperSource(action.code), rules.PARAMETERS, filename);
+    } catch (e) {
+      entry.error = e;
+    }
     return entry;
   }
 

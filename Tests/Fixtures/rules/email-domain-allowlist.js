@@ -1,16 +1,18 @@
 function emailDomainWhitelist(user, context, callback) {
-  const clients = (configuration.RULES_CLIENTS || '').split(',');
-  if (clients.indexOf(context.clientID) === -1) return callback(null, user, context);
-
-  // Access should only be granted to verified users from the allowed domains.
+  // Access should only be granted to verified users.
   if (!user.email || !user.email_verified) {
-    return callback(new UnauthorizedError('Access denied: verify your e-mail address first.'));
+    return callback(new UnauthorizedError('Access denied.'));
   }
-  const whitelist = configuration.ALLOWED_DOMAINS.split(',').map((d) => d.trim().toLowerCase());
-  const domain = user.email.split('@')[1].toLowerCase();
-  const userHasAccess = whitelist.some((allowed) => domain === allowed);
+
+  const whitelist = ['example.org', 'example.net']; //authorized domains
+  const userHasAccess = whitelist.some(function (domain) {
+    const emailSplit = user.email.split('@');
+    return emailSplit[emailSplit.length - 1].toLowerCase() === domain;
+  });
+
   if (!userHasAccess) {
-    return callback(new UnauthorizedError('Access denied: ' + domain + ' is not an allowed domain.'));
+    return callback(new UnauthorizedError('Access denied: ' + user.email.split('@')[1] + ' is not an allowed domain.'));
   }
+
   return callback(null, user, context);
 }

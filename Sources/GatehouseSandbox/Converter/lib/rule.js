@@ -1,7 +1,8 @@
 'use strict';
 // One rule → one post-login action: the passes over the body, then the handler(s) around it.
 
-const { functionOf } = require('./shape');
+const { functionOf, NotConvertible } = require('./shape');
+const { SyntaxProblem } = require('./tokens');
 const { analyse } = require('./analysis');
 const passes = require('./passes');
 const { indent, quote } = require('./edit');
@@ -15,6 +16,15 @@ const { HELPERS } = require('./helpers');
  * analysis}`.
  */
 function convertRule(source, name, chain = { passOn: [], restore: [] }) {
+  try {
+    return convert(source, name, chain);
+  } catch (error) {
+    if (error instanceof SyntaxProblem) throw new NotConvertible(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+function convert(source, name, chain) {
   const shape = functionOf(source, name);
   const [user, context, callback] = shape.params;
   const names = { user, context, callback };

@@ -30,7 +30,9 @@ function analyse(body, names, lineOffset) {
   let redirect = false;
   let usesGlobal = false;
   const warn = (k, construct, message, todo = true) => {
-    warnings.push({ line: lineOffset + code.line(k) - 1, construct, message, todo, at: k });
+    const line = lineOffset + code.line(k) - 1;
+    if (warnings.some((w) => w.line === line && w.construct === construct)) return;
+    warnings.push({ line, construct, message, todo, at: k });
   };
   const path = (base, segments) => [base, ...staticNames(segments)].join('.');
 
@@ -108,7 +110,7 @@ function analyse(body, names, lineOffset) {
         const why = first === 'idToken' || first === 'accessToken'
           ? 'only assignments of one claim (context.idToken[name] = value) become api.*.setCustomClaim; Actions cannot read back or delete claims'
           : `only an assignment of the whole context.${first} becomes an api call; Actions cannot read it back`;
-        warn(k, `${context}.${segments.join('.')}`, why);
+        warn(k, code.text(k, chain.end).replace(/\s+/g, ''), why);
       }
       if (first === 'primaryUser' && assigned) {
         warn(k, `${context}.primaryUser`, 'became api.authentication.setPrimaryUser(); linking the accounts themselves needs the Management API (an M2M client\'s credentials as secrets)', false);
@@ -189,13 +191,18 @@ function analyse(body, names, lineOffset) {
   return { text: applyEdits(body, edits), warnings, writes, reads, persisted, redirect, usesGlobal };
 }
 
-/** `x.y = x.y || …`, `x.y ||= …`, `x.y ??= …`: a default, not a value for the next rule. */
+/**
+ * `x.y = x.y || {}`, `x.y ||= []`, …: making sure an object is there, not a value for the next
+ * rule (Actions' metadata objects are always there). A default *value* (`x.role = x.role ||
+ * 'member'`) is a value the next rule may read.
+ */
 function isSelfDefault(code, use, fullPath, base) {
-  if (use.operator === '||=' || use.operator === '??=') return true;
-  if (use.operator !== '=') return false;
   const rhs = code.text(use.rhs, code.expressionEnd(use.rhs)).replace(/\s+/g, '');
+  const empty = rhs.endsWith('{}') || rhs.endsWith('[]');
+  if (use.operator === '||=' || use.operator === '??=') return rhs === '{}' || rhs === '[]';
+  if (use.operator !== '=' || !empty) return false;
   const own = fullPath.replace(/^(user|context)/, base);
-  return rhs.startsWith(own + '||') || rhs.startsWith(own + '??');
+  return rhs === `${own}||{}` || rhs === `${own}||[]` || rhs === `${own}??{}` || rhs === `${own}??[]`;
 }
 
 /** Is the `{` or `,` before the shorthand property at `k` part of an object literal (not a block)? */

@@ -110,7 +110,8 @@ function assemble(body, shape, state, chain, name) {
     }
     parts.push('  });');
   } else {
-    parts.push(trimmed);
+    // The rule's last callback became the handler's last statement: a bare return says nothing.
+    parts.push(trimmed.replace(/\n[ \t]*return;$/, '').replace(/\n([ \t]*)return passToNextActions\(\);$/, '\n$1passToNextActions();'));
   }
   const inner = parts.join('\n');
   if (state.redirect) {
@@ -149,15 +150,18 @@ function hasTopLevelAwait(body) {
 function reading(path, names) {
   const [base, ...rest] = path.split('.');
   const root = base === 'user' ? 'event.user' : names.context;
-  return rest.length === 0 ? root : `${root}?.${rest.join('?.')}`;
+  // The first level is always there (event.user.app_metadata, the local context); deeper ones may not be.
+  const [first, ...deeper] = rest;
+  return [`${root}.${first}`, ...deeper].join('?.');
 }
 
 /** `user.app_metadata.role` → an assignable expression, creating the objects on the way. */
 function assignment(path, names) {
   const [base, ...rest] = path.split('.');
-  let target = base === 'user' ? 'event.user' : names.context;
-  for (let i = 0; i < rest.length - 1; i++) target = `(${target}.${rest[i]} ??= {})`;
-  return `${target}.${rest[rest.length - 1]}`;
+  const root = base === 'user' ? 'event.user' : names.context;
+  let target = `${root}.${rest[0]}`;
+  for (let i = 1; i < rest.length - 1; i++) target = `(${target}.${rest[i]} ??= {})`;
+  return rest.length === 1 ? target : `${target}.${rest[rest.length - 1]}`;
 }
 
 module.exports = { convertRule };

@@ -88,7 +88,7 @@ function scopeOf(code) {
   }
   // var/let/const/function/class/catch declarations hide the name in their function.
   code.t.forEach((token, k) => {
-    if (token.type !== 'name') return;
+    if (token.type !== 'name' || code.is(k - 1, '.') || code.is(k - 1, '?.')) return; // `.catch(…)` is a method
     const keyword = token.value;
     let target = -1;
     if ((keyword === 'var' || keyword === 'let' || keyword === 'const') && code.isName(k + 1)) target = k + 1;

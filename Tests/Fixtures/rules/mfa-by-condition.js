@@ -1,11 +1,14 @@
-function requireMfaForAdmins(user, context, callback) {
-  const CLIENTS_WITH_MFA = ['AaiyAPdpYdesoKnqjj8HJqRn4T5titww'];
-  const roles = context.authorization.roles;
-  // Admins, and everyone on the listed applications, get a second factor.
-  if (CLIENTS_WITH_MFA.indexOf(context.clientID) !== -1 || roles.includes('admin')) {
+function guardianMultifactor(user, context, callback) {
+  const clients = (configuration.RULES_CLIENTS || '').split(',');
+  if (clients.indexOf(context.clientID) === -1) return callback(null, user, context);
+
+  // Only applications that ask for it, and only once per session.
+  const requiresMfa = context.clientMetadata && context.clientMetadata.require_mfa === 'true';
+  const completedMfa = !!(context.authentication && context.authentication.methods || []).find((m) => m.name === 'mfa');
+  if (requiresMfa && !completedMfa) {
     context.multifactor = {
       provider: 'any',
-      allowRememberBrowser: false
+      allowRememberBrowser: false,
     };
   }
   callback(null, user, context);

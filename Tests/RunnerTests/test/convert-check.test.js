@@ -1,5 +1,5 @@
 'use strict';
-// Every rule fixture (Tests/Fixtures/rules/checks.json) and its converted action run on the same
+// Every rule fixture (Tests/Fixtures/convert/checks.json) and its converted action run on the same
 // event in a real runner — the rule as a legacy rule (PROTOCOL.md §4.3), the action as an
 // action — and end the same way: status, deny reason, redirect, MFA, claims, scopes, metadata.
 // The same comparison as `gatehouse rules convert --check` (FlowOutcome.swift).
@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { startRunner, action } = require('../harness');
 
-const FIXTURES = path.join(__dirname, '..', '..', 'Fixtures', 'rules');
+const FIXTURES = path.join(__dirname, '..', '..', 'Fixtures', 'convert');
 const { convertRules } = require(path.join(__dirname, '..', '..', '..', 'Sources', 'GatehouseSandbox', 'Converter', 'lib', 'chain'));
 
 /** What a login's user would notice of a flow's result. */
@@ -54,7 +54,7 @@ test('each rule fixture and its converted action end the same way', async (t) =>
       const event = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'events', check.event), 'utf8'));
       const secrets = check.secrets || {};
       const modules = Object.values(check.dependencies || {}).map((dir) => path.dirname(path.resolve(FIXTURES, dir)))[0] || null;
-      const scripts = check.rules.map((file) => ({ name: file.replace(/\.js$/, ''), source: fs.readFileSync(path.join(FIXTURES, file), 'utf8') }));
+      const scripts = check.rules.map((file) => ({ name: path.basename(file, '.js'), source: fs.readFileSync(path.join(FIXTURES, file), 'utf8') }));
       const { actions } = convertRules(scripts);
       const rules = scripts.map((s) => action(s.name, s.source, { rule: true, secrets, node_modules: modules }));
       const converted = actions.map((a) => action(a.name, a.code, { secrets, node_modules: modules }));

@@ -160,7 +160,7 @@ test('hooks: arguments rebuilt from the event, the answer applied through api ca
 });
 
 test('the command line prints the code on stdout and the warnings on stderr; --json gives the report', () => {
-  const fixtures = path.join(__dirname, '..', '..', 'Fixtures', 'rules');
+  const fixtures = path.join(__dirname, '..', '..', 'Fixtures', 'convert');
   const script = path.join(CONVERTER, 'convert.js');
   const text = spawnSync(process.execPath, [script, 'rules', path.join(fixtures, 'untranslatable.js')], { encoding: 'utf8' });
   assert.equal(text.status, 0);

@@ -92,7 +92,9 @@ struct ConversionCheck {
                 let resumedRules = try await pool.run(request(ruleSources, handler: "continue", event: event, now: now))
                 let from = actionResult.suspended?.action_index ?? 0
                 let resumedActions = try await pool.run(
-                    request(Array(actionSources.dropFirst(from)), handler: "continue", event: Self.carryingMetadata(event, actionResult), now: now))
+                    request(
+                        Array(actionSources.dropFirst(from)), handler: "continue", event: Self.carryingMetadata(event, actionResult),
+                        now: now))
                 phases.append(Phase(handler: "continue", rule: FlowOutcome(resumedRules), action: FlowOutcome(resumedActions)))
             }
             await pool.shutdown()
@@ -105,7 +107,8 @@ struct ConversionCheck {
     }
 
     private func request(_ sources: [ActionSource], handler: String, event: JSONValue, now: Int64) -> FlowRequest {
-        FlowRequest(trigger: "post-login", handler: handler, event: event, actions: sources, cache: [:], budgetMillis: budgetMillis, now: now)
+        FlowRequest(
+            trigger: "post-login", handler: handler, event: event, actions: sources, cache: [:], budgetMillis: budgetMillis, now: now)
     }
 
     /// The event of the way back: transaction metadata set before the redirect survives it.

@@ -17,7 +17,9 @@ struct Hooks: AsyncParsableCommand {
                 converted, 2 a script could not be read or converted.
                 """)
 
-        static let triggers = ["credentials-exchange", "pre-user-registration", "post-user-registration", "post-change-password", "send-phone-message"]
+        static let triggers = [
+            "credentials-exchange", "pre-user-registration", "post-user-registration", "post-change-password", "send-phone-message",
+        ]
 
         @Argument(help: "Hook scripts (module.exports = function (…, cb) { … }).")
         var files: [String]
@@ -39,7 +41,8 @@ struct Hooks: AsyncParsableCommand {
 
         func run() async throws {
             let sandbox = SandboxConfiguration(nodeBinary: node ?? ProcessInfo.processInfo.environment["GATEHOUSE_NODE"], workers: 1)
-            let status = try ScriptConverter(nodeBinary: sandbox.nodeBinary).run(["hooks", "--trigger", trigger] + (json ? ["--json"] : []) + files)
+            let status = try ScriptConverter(nodeBinary: sandbox.nodeBinary).run(
+                ["hooks", "--trigger", trigger] + (json ? ["--json"] : []) + files)
             if status != 0 { throw ExitCode(status) }
         }
     }

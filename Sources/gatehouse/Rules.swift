@@ -30,15 +30,20 @@ struct Rules: AsyncParsableCommand {
                 valueName: "EVENT.json"))
         var check: String?
 
-        @Option(name: .customLong("secret"), help: "With --check: a configuration value NAME=VALUE, given to the rules and the actions (repeatable).")
+        @Option(
+            name: .customLong("secret"),
+            help: "With --check: a configuration value NAME=VALUE, given to the rules and the actions (repeatable).")
         var secrets: [String] = []
 
         @Option(
             name: .customLong("dependency"),
-            help: "With --check: an npm module NAME=SPEC the rules require and the actions declare (repeatable; e.g. tiny=file:./tiny-1.0.0.tgz).")
+            help:
+                "With --check: an npm module NAME=SPEC the rules require and the actions declare (repeatable; e.g. tiny=file:./tiny-1.0.0.tgz)."
+        )
         var dependencies: [String] = []
 
-        @Option(help: "With --check: where dependency bundles are installed (default: a gatehouse-bundles folder in the temporary directory).")
+        @Option(
+            help: "With --check: where dependency bundles are installed (default: a gatehouse-bundles folder in the temporary directory).")
         var bundles: String?
 
         @Option(help: "Flow time budget in milliseconds for --check.")
@@ -79,7 +84,8 @@ struct Rules: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data((JSONValue.object(object).jsonText(pretty: true) + "\n").utf8))
             } else {
                 FileHandle.standardError.write(Data(phases.map(\.text).joined().utf8))
-                FileHandle.standardError.write(Data((matches ? "check: the actions do what the rules did\n" : "check: the outcomes differ\n").utf8))
+                FileHandle.standardError.write(
+                    Data((matches ? "check: the actions do what the rules did\n" : "check: the outcomes differ\n").utf8))
             }
             if !matches { throw ExitCode(1) }
         }

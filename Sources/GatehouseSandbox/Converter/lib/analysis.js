@@ -10,6 +10,7 @@ const { CONTEXT_OUTCOMES, CONTEXT_UNSUPPORTED, contextTarget } = require('./mapp
 const { indentOf } = require('./edit');
 
 const TODO = 'TODO(gatehouse convert)';
+const BUILTINS = new Set(require('node:module').builtinModules);
 const RESERVED = new Map([['event', 'ruleEvent'], ['api', 'ruleApi']]);
 const IDP_TOKENS = new Set(['access_token', 'refresh_token', 'access_token_secret', 'expires_in']);
 
@@ -75,6 +76,14 @@ function analyse(body, names, lineOffset) {
     }
     if (scope.refersTo(k, 'auth0')) {
       auth0Use(k);
+      return;
+    }
+    if (scope.refersTo(k, 'require') && code.is(k + 1, '(') && code.t[k + 2] && code.t[k + 2].type === 'string' && code.is(k + 3, ')')) {
+      const id = code.t[k + 2].value.slice(1, -1);
+      const name = id.replace(/^node:/, '');
+      if (!id.startsWith('.') && !id.startsWith('/') && id.indexOf('@', id.startsWith('@') ? 1 : 0) <= 0 && !BUILTINS.has(name)) {
+        warn(k, `require('${id}')`, 'Rules had this module without a version; the dependency is declared as "latest": pin the version you tested', false);
+      }
       return;
     }
     if (scope.refersTo(k, 'configuration') && !code.is(k + 1, '.') && !code.is(k + 1, '[')) {

@@ -252,7 +252,6 @@ function members(text, state) {
       if (BUILTINS.has(name)) return;
       const version = at > 0 ? id.slice(at + 1) : null;
       state.dependencies.set(name, { name, version: version || 'latest', line: code.line(k) });
-      if (version === null) state.warn(code.line(k), `require('${name}')`, 'Rules had this module without a version; the dependency is declared as "latest": pin the version you tested', false);
       if (at > 0) replace(k + 2, k + 3, quote(name));
       return;
     }

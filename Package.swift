@@ -79,7 +79,7 @@ let package = Package(
         // The few C calls Swift cannot make itself (prctl is variadic).
         .target(name: "CGatehouseSystem"),
         // The Actions sandbox: trigger catalog, Node.js worker pool, flow messages. The runner
-        // (plain JavaScript) and the catalog ship as resources.
+        // (plain JavaScript), the catalog and the rules/hooks converter (plain JavaScript) ship as resources.
         .target(
             name: "GatehouseSandbox",
             dependencies: [
@@ -88,8 +88,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["Runner/README.md", "Runner/PROTOCOL.md"],
-            resources: [.copy("Runner"), .copy("CatalogData")],
+            exclude: ["Runner/README.md", "Runner/PROTOCOL.md", "Converter/README.md"],
+            resources: [.copy("Runner"), .copy("CatalogData"), .copy("Converter")],
             swiftSettings: swiftSettings
         ),
         // Actions management: drafts, builds, versions, deploys, bindings.

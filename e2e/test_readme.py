@@ -158,6 +158,8 @@ def test_readme_blocks_run_in_order_in_one_shell(tmp_path: Path) -> None:
         assert output_of("jq -n --rawfile code add-roles.js").splitlines()[-1] == "draft: built", report
         assert '"number":1,"deployed":true' in output_of("/versions -H"), report
         assert output_of("delete while bound") == "delete while bound: 409", report
+        greeting = '[{"args":["https://example.com/greeting","hello, Jane"],"method":"api.idToken.setCustomClaim"}]'
+        assert output_of("rules convert greet-rule.js").splitlines()[-1] == greeting, report
         # The end of the story: Jane's role is in her ID token.
         assert output_of("ROLE_ID=$(curl").splitlines()[-1] == '["admin"]', report
         assert '"trigger_id":"post-login"' in output_of("EXECUTION_ID=$(curl"), report

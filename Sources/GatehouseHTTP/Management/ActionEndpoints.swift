@@ -293,12 +293,17 @@ struct ActionEndpoints {
                 return try JSONResponse.make(execution)
             },
             ManagementEndpoint(
-                .get, "/logs", scope: "read:logs", tag: "logs", summary: "Tenant log events, newest first",
-                response: .list(key: "logs", item: .of(LogRecord.self))
+                .get, "/logs", scope: "read:logs", tag: "logs", summary: "Tenant log events, newest first (q: a search)",
+                response: .list(key: "logs", item: .of(LogRecord.self)), query: ManagementSearch.parameters
             ) { request, _ in
                 let query = try ListQuery(request)
+                let search = try ManagementSearch.query(query.values, fields: .logs)
                 await recorder?.flush()
-                return try query.response(try await actions.storage.read { try await $0.observability.logs(query.page) }, key: "logs")
+                let page = try await actions.storage.read { repositories in
+                    guard let search else { return try await repositories.observability.logs(query.page) }
+                    return try await repositories.observability.logs(query.page) { search.matches($0, fields: .logs) }
+                }
+                return try query.response(page, key: "logs")
             },
             ManagementEndpoint(
                 .post, "/actions/actions/{id}/test", scope: "create:actions", tag: "actions",

@@ -124,10 +124,15 @@ struct UserEndpoints {
         let storage = services.storage
         return [
             ManagementEndpoint(
-                .get, "/users", scope: "read:users", tag: "users", summary: "List users", response: .list(key: "users", item: Self.schema)
+                .get, "/users", scope: "read:users", tag: "users", summary: "List or search users (q, Lucene syntax)",
+                response: .list(key: "users", item: Self.schema), query: ManagementSearch.parameters
             ) { request, _ in
                 let query = try ListQuery(request)
-                let page = try await storage.read { try await $0.users.list(query.page) }
+                let search = try ManagementSearch.query(query.values, fields: .users)
+                let page = try await storage.read { repositories in
+                    guard let search else { return try await repositories.users.list(query.page) }
+                    return try await repositories.users.search(query.page) { search.matches($0, fields: .users) }
+                }
                 return try query.response(Page(items: page.items.map(Self.view), total: page.total), key: "users")
             },
             ManagementEndpoint(

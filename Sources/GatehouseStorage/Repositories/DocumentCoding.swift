@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import SQLKit
 
 /// JSON text for the `document` column of every aggregate table.
@@ -72,6 +73,29 @@ extension SQLDatabase {
             try await filter(select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(table))
             .first()?.decode(column: "n", as: Int.self) ?? 0
         return Page(items: try rows.map(decode), total: total)
+    }
+}
+
+extension SQLDatabase {
+    /// One page of the rows of `table` whose JSON document `matches`, in `order`, and how many
+    /// match in all. Every row is read and its document parsed: for the Management API's `q`
+    /// searches, whose conditions (nested metadata, wildcards, ranges) SQL cannot express the
+    /// same way on SQLite and PostgreSQL. Measured in BENCHMARKS.md ("Searching users and logs").
+    func searchPage<T: Sendable>(
+        of table: String, idColumn: String, order: [String], descending: Bool = false, _ page: PageRequest,
+        matches: (JSONValue) -> Bool, decode: (any SQLRow) throws -> T
+    ) async throws -> Page<T> {
+        var query = select().columns(idColumn, "document").from(table)
+        for column in order { query = query.orderBy(column, descending ? .descending : .ascending) }
+        var items: [T] = []
+        var total = 0
+        for row in try await query.all() {
+            guard let document = JSONValue(jsonText: try row.decode(column: "document", as: String.self)), matches(document)
+            else { continue }
+            if total >= page.offset && items.count < page.perPage { items.append(try decode(row)) }
+            total += 1
+        }
+        return Page(items: items, total: total)
     }
 }
 

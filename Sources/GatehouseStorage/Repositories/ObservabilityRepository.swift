@@ -7,6 +7,8 @@ public protocol ObservabilityRepository: Sendable {
     func execution(_ id: String) async throws -> ExecutionRecord?
     /// Newest first.
     func logs(_ page: PageRequest) async throws -> Page<LogRecord>
+    /// One page of the log events whose document `matches` (a `q` search), newest first.
+    func logs(_ page: PageRequest, matching matches: @Sendable (JSONValue) -> Bool) async throws -> Page<LogRecord>
     /// Removes executions and logs older than `cutoff`.
     func purge(before cutoff: EpochMillis) async throws
 }
@@ -39,6 +41,14 @@ struct SQLObservabilityRepository: ObservabilityRepository {
 
     func logs(_ page: PageRequest) async throws -> Page<LogRecord> {
         try await db.page(of: "tenant_logs", columns: ["log_id", "document"], order: ["created_at", "log_id"], descending: true, page) {
+            try DocumentCoding.decode(LogRecord.self, from: $0, table: "tenant_logs", id: try $0.decode(column: "log_id", as: String.self))
+        }
+    }
+
+    func logs(_ page: PageRequest, matching matches: @Sendable (JSONValue) -> Bool) async throws -> Page<LogRecord> {
+        try await db.searchPage(
+            of: "tenant_logs", idColumn: "log_id", order: ["created_at", "log_id"], descending: true, page, matches: matches
+        ) {
             try DocumentCoding.decode(LogRecord.self, from: $0, table: "tenant_logs", id: try $0.decode(column: "log_id", as: String.self))
         }
     }

@@ -7,6 +7,8 @@ public protocol UserRepository: Sendable {
     func find(connection: String, login: String) async throws -> UserRecord?
     func find(email: String) async throws -> [UserRecord]
     func list(_ page: PageRequest) async throws -> Page<UserRecord>
+    /// One page of the users whose stored document `matches` (a `q` search), oldest first.
+    func search(_ page: PageRequest, matching matches: @Sendable (JSONValue) -> Bool) async throws -> Page<UserRecord>
     func insert(_ user: UserRecord, passwordHash: String?) async throws
     func update(_ user: UserRecord) async throws
     func passwordHash(_ userID: String) async throws -> String?
@@ -45,6 +47,10 @@ struct SQLUserRepository: UserRepository {
 
     func list(_ page: PageRequest) async throws -> Page<UserRecord> {
         try await db.page(of: "users", columns: ["user_id", "document"], order: ["created_at", "user_id"], page, decode: decode)
+    }
+
+    func search(_ page: PageRequest, matching matches: @Sendable (JSONValue) -> Bool) async throws -> Page<UserRecord> {
+        try await db.searchPage(of: "users", idColumn: "user_id", order: ["created_at", "user_id"], page, matches: matches, decode: decode)
     }
 
     func insert(_ user: UserRecord, passwordHash: String?) async throws {

@@ -101,7 +101,8 @@ enum SearchQueryLexer {
                         word.append(escaped == "*" ? "\u{0}" : escaped)
                     } else if "~^?".contains(next) {
                         throw SearchQuery.ParseError(
-                            description: "'\(next)' (fuzzy, boost or single-character wildcard) is not supported; quote the value to search for it.")
+                            description:
+                                "'\(next)' (fuzzy, boost or single-character wildcard) is not supported; quote the value to search for it.")
                     } else {
                         word.append(next)
                     }

@@ -43,13 +43,15 @@ struct SearchQueryTests {
         #expect(try Self.matches(#"user_id:"auth0|abc123""#) && Self.matches("user_id:auth0|abc123"))
     }
 
-    @Test("malformed or unsupported queries are refused with a reason, never a crash", arguments: [
-        "", "   ", "name:", #"name:"open"#, "(name:jane", "name:jane)", "AND name:jane", "name:jane~2", "name:jane^2",
-        "name:/ja.e/", "name:j?ne", "logins_count:[1 TO", "logins_count:[1 5]", "user_metadata.city:Par*",
-        "user_metadata.age:[1 TO 5]", "_exists_:", String(repeating: "(", count: 5_000) + "a" + String(repeating: ")", count: 5_000),
-        String(repeating: "NOT ", count: 100) + "a", String(repeating: "a ", count: 2_000),
-        String(repeating: "(", count: 50) + "a" + String(repeating: ")", count: 50),
-    ])
+    @Test(
+        "malformed or unsupported queries are refused with a reason, never a crash",
+        arguments: [
+            "", "   ", "name:", #"name:"open"#, "(name:jane", "name:jane)", "AND name:jane", "name:jane~2", "name:jane^2",
+            "name:/ja.e/", "name:j?ne", "logins_count:[1 TO", "logins_count:[1 5]", "user_metadata.city:Par*",
+            "user_metadata.age:[1 TO 5]", "_exists_:", String(repeating: "(", count: 5_000) + "a" + String(repeating: ")", count: 5_000),
+            String(repeating: "NOT ", count: 100) + "a", String(repeating: "a ", count: 2_000),
+            String(repeating: "(", count: 50) + "a" + String(repeating: ")", count: 50),
+        ])
     func refused(_ q: String) {
         #expect(throws: SearchQuery.ParseError.self) { _ = try Self.matches(q) }
     }

@@ -249,6 +249,22 @@ struct ActionEndpoints {
                 return try JSONResponse.make(versionView(version, of: action, deployedNow: deployed))
             },
             ManagementEndpoint(
+                .get, "/actions/triggers/{triggerId}/catalog", scope: "read:actions", tag: "actions",
+                summary:
+                    "Gatehouse: the trigger's catalog entry (handlers, the api methods with their arguments and docs, the event fields when described) and a sample event",
+                response: .value(.object(["id": .string(), "api": .map(.any), "sample_event": .any], required: ["id", "api"]))
+            ) { _, context in
+                let trigger = try context.parameter("triggerId")
+                guard actions.catalog.trigger(trigger) != nil, let entry = actions.catalog.runnerJSON["triggers"]?[trigger] else {
+                    throw ActionsError.notFound("The trigger \(trigger) does not exist.", code: "trigger_not_found")
+                }
+                var object: [String: JSONValue] = ["id": .string(trigger)]
+                for key in ["version", "handlers", "api", "event"] { object[key] = entry[key] }
+                if object["api"] == nil { object["api"] = .object([:]) }
+                object["sample_event"] = try? SampleEvents.bundled().event(for: trigger)
+                return try JSONResponse.make(JSONValue.object(object))
+            },
+            ManagementEndpoint(
                 .get, "/actions/triggers/{triggerId}/bindings", scope: "read:actions", tag: "actions",
                 summary: "List a trigger's bindings in execution order",
                 response: .pagedEnvelope(key: "bindings", item: Self.bindingSchema, perPageDefault: 20)

@@ -32,7 +32,6 @@ struct DashboardRoutes {
             throw HTTPError(.internalServerError, message: "The dashboard's index.html is missing from the build.")
         }
 
-        router.get("dashboard") { _, _ in Response(status: .movedPermanently, headers: [.location: "/dashboard/"]) }
         router.get("dashboard/login") { request, _ in try await signIn.begin(request) }
         router.get("dashboard/callback") { request, context in try await signIn.callback(request, context: context) }
         router.get("dashboard/signed-out") { _, _ in

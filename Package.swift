@@ -112,7 +112,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Templates")],
+            resources: [.copy("Templates"), .copy("Dashboard/Assets")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -17,6 +17,8 @@ public struct IdentityServices: Sendable {
     public let attackProtection: AttackProtection
     public let clientAuthenticator: ClientAuthenticator
     public let loginTokens: LoginTokenIssuer
+    /// Which Management API scopes a user's token may carry (the dashboard's operators).
+    public let operatorAccess: OperatorAccess
     public let grants: GrantRegistry
     /// Clients, APIs and client grants in memory, invalidated across instances (see its doc).
     public let configurationCache: ConfigurationCache
@@ -71,7 +73,8 @@ public struct IdentityServices: Sendable {
             preRegistration: flows.map { PreUserRegistration(flows: $0, tenantName: tenantName, geoip: geoip) },
             asyncTriggers: asyncTriggers, commonPasswords: commonPasswords)
         clientAuthenticator = ClientAuthenticator()
-        loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens)
+        operatorAccess = OperatorAccess(storage: storage, audience: configuration.managementAudience)
+        loginTokens = LoginTokenIssuer(storage: storage, tokens: tokens, operatorAccess: operatorAccess)
         let postLogin = flows.flatMap { flows in
             policy.map {
                 PostLoginFlow(

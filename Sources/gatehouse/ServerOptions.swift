@@ -108,6 +108,7 @@ struct ServerOptions: ParsableArguments {
         if let file = env("GATEHOUSE_CREDENTIALS_FILE") { configuration.credentialsFile = file }
         if let file = env("GATEHOUSE_SMTP_CA_FILE") { configuration.smtpCAFile = file }
         if let file = env("GATEHOUSE_PASSWORD_DICTIONARY") { configuration.passwordDictionaryFile = file }
+        if let directory = env("GATEHOUSE_CODEMIRROR_DIR") { configuration.codemirrorDirectory = directory }
         if let picture = env("GATEHOUSE_DEFAULT_PICTURE") {
             guard ["gravatar", "none"].contains(picture) else {
                 throw ValidationError("GATEHOUSE_DEFAULT_PICTURE must be gravatar or none, got \(picture)")

@@ -89,6 +89,10 @@ public struct GatehouseConfiguration: Sendable {
     /// enabled refuse besides the tenant's words and a short built-in list
     /// (`GATEHOUSE_PASSWORD_DICTIONARY`).
     public var passwordDictionaryFile: String?
+    /// Where the dashboard's editor (CodeMirror 5, Debian's `libjs-codemirror`) is installed
+    /// (`GATEHOUSE_CODEMIRROR_DIR`); the server serves it from there under `/dashboard/codemirror/`
+    /// and the editor falls back to a plain text area when it is absent.
+    public var codemirrorDirectory = "/usr/share/javascript/codemirror"
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text

@@ -1,3 +1,4 @@
+import GatehouseStorage
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -14,6 +15,8 @@ public struct GatehouseRequestContext: RequestContext {
     public let peerIP: String
     /// Set only by `ManagementAuthenticator` for `/api/v2` routes.
     var managementCaller: ManagementCaller?
+    /// Set only by `DashboardSessionMiddleware` for the dashboard's signed-in routes.
+    var dashboardSession: DashboardSessionRecord?
     /// What handlers learn for the request's log line (the client they authenticated); shared by
     /// every copy of this context, so `RequestLoggerMiddleware` sees what a handler noted.
     let logNote = RequestLogNote()
@@ -61,7 +64,7 @@ struct ManagementCaller: Sendable {
     /// A user's token (not a client's, `{client_id}@clients`): it reaches only the operations that
     /// accept a current-user scope, and only on that user.
     let isEndUser: Bool
-    let scopes: Set<String>
+    var scopes: Set<String>
 }
 
 /// Facts a handler learns that the per-request log line should carry. A reference, since request

@@ -152,6 +152,7 @@ public struct GatehouseServer: Sendable {
         MultifactorPageRoutes(services: services, pages: pages, responder: responder, cookies: cookies).register(on: router)
         AccountTicketRoutes(services: services, pages: pages, cookies: cookies).register(on: router)
         ManagementAPI(services: services, actions: actions).register(on: router)
+        try DashboardRoutes(services: services, actions: actions).register(on: router)
         return router
     }
 

@@ -33,7 +33,8 @@ struct ManagementAPI {
         let group = router.group("api/v2")
             .add(
                 middleware: ManagementAuthenticator(
-                    verifier: services.verifier, audience: services.configuration.managementAudience, audit: audit)
+                    verifier: services.verifier, audience: services.configuration.managementAudience, audit: audit,
+                    operatorAccess: services.operatorAccess)
             )
             .add(middleware: errors)
             .group(context: ManagementRequestContext.self)
@@ -141,6 +142,9 @@ struct ManagementAuthenticator: RouterMiddleware {
     let audience: String
     /// Records refused writes (`fapi`), whose caller is unknown here.
     let audit: ManagementAudit
+    /// What a user's token may reach: current-user scopes, plus the operator scopes of the
+    /// user's roles on the dashboard's own tokens (asked again on every request).
+    let operatorAccess: OperatorAccess
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = BearerToken.from(request) else {
@@ -154,23 +158,27 @@ struct ManagementAuthenticator: RouterMiddleware {
                 request, context, ManagementAPIError(status: .unauthorized, message: error.description, errorCode: "invalid_token"))
         }
         var context = context
-        context.logNote.clientID = claims["azp"]?.stringValue
-        context.managementCaller = ManagementCaller(
-            subject: claims["sub"]?.stringValue ?? "", clientID: claims["azp"]?.stringValue,
-            scopes: Set(ScopeList(claims["scope"]?.stringValue).values))
+        let subject = claims["sub"]?.stringValue ?? ""
+        let clientID = claims["azp"]?.stringValue
+        context.logNote.clientID = clientID
+        var caller = ManagementCaller(subject: subject, clientID: clientID, scopes: Set(ScopeList(claims["scope"]?.stringValue).values))
+        if caller.isEndUser {
+            caller.scopes.formIntersection(try await operatorAccess.managementScopes(userID: subject, clientID: clientID))
+        }
+        context.managementCaller = caller
         return try await next(request, context)
     }
 }
 
 extension ManagementCaller {
     /// The caller as the token names it. A token whose `sub` is not `{azp}@clients` was issued to
-    /// an end user, and an end user never holds more than `ManagementScopes.currentUser`, however
-    /// the token was minted: that is enforced here as well as where tokens are issued.
+    /// an end user, and an end user never holds more than `OperatorAccess` allows (the
+    /// current-user scopes; on the dashboard's client, also what the user's roles grant of the
+    /// operator scopes), however the token was minted: `ManagementAuthenticator` narrows the
+    /// scopes again on every request, as the token issuer did.
     init(subject: String, clientID: String?, scopes: Set<String>) {
         let isEndUser = clientID.map { subject != "\($0)@clients" } ?? true
-        self.init(
-            subject: subject, clientID: clientID, isEndUser: isEndUser,
-            scopes: isEndUser ? scopes.intersection(ManagementScopes.currentUser) : scopes)
+        self.init(subject: subject, clientID: clientID, isEndUser: isEndUser, scopes: scopes)
     }
 }
 

@@ -6,7 +6,8 @@ import Hummingbird
 /// `GET /api/v2/actions/triggers/{triggerId}/catalog` — a Gatehouse extension (Auth0 has no such
 /// endpoint): what an editor needs to complete and explain `event.` and `api.` for one trigger,
 /// from the trigger catalog (`TriggerCatalog+Documentation.swift`): the handlers, each `event`
-/// member with its type and one-line doc, each `api` method with its arguments and one-line doc.
+/// member with its type and one-line doc, each `api` method with its arguments and one-line doc,
+/// and the trigger's sample event (the dashboard's test pane starts from it).
 struct TriggerCatalogEndpoints {
     let catalog: TriggerCatalog
 
@@ -17,7 +18,10 @@ struct TriggerCatalogEndpoints {
                 summary: "Gatehouse: a trigger's event members and api methods with one-line docs (for editors)",
                 response: .value(
                     .object(
-                        ["id": .string(), "version": .string(), "handlers": .any, "event": .any, "api": .any],
+                        [
+                            "id": .string(), "version": .string(), "handlers": .any, "event": .any, "api": .any,
+                            "sample_event": .any,
+                        ],
                         required: ["id", "version", "handlers", "event", "api"]))
             ) { _, context in
                 let trigger = try context.parameter("triggerId")
@@ -47,6 +51,7 @@ struct TriggerCatalogEndpoints {
         return .object([
             "id": .string(id), "version": .string(trigger.version), "handlers": .object(handlers),
             "event": catalog.eventDescription(id) ?? .object([:]), "api": .object(api),
+            "sample_event": (try? SampleEvents.bundled().event(for: id)) ?? .object([:]),
         ])
     }
 }

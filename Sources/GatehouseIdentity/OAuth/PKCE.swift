@@ -12,6 +12,11 @@ public enum PKCE {
         return SecretComparison.equal(digest, challenge)
     }
 
+    /// The S256 challenge of `verifier` (RFC 7636 §4.2), for a client of our own (the dashboard).
+    public static func challenge(for verifier: String) -> String {
+        Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncodedString()
+    }
+
     /// RFC 7636 §4.1–4.2: a verifier, and so an S256 challenge, is 43–128 characters of the
     /// unreserved set `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
     public static func isWellFormed(_ value: String) -> Bool {

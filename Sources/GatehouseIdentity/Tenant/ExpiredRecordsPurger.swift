@@ -38,6 +38,7 @@ public final class ExpiredRecordsPurger: Sendable {
             try await repositories.accountTickets.purge(expiredBefore: now - Self.endedRowsKept)
             try await repositories.authorizationCodes.purge(expiredBefore: now - Self.codeReplayWindow)
             try await repositories.sessions.purge(endedBefore: now - Self.endedRowsKept)
+            try await repositories.dashboardSessions.purge(expiredBefore: now)
             try await repositories.refreshTokens.purge(endedBefore: now - Self.endedRowsKept)
             try await repositories.multifactor.purgeCodes(expiredBefore: now)
             try await repositories.rememberedBrowsers.purge(expiredBefore: now)

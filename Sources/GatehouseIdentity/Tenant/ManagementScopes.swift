@@ -32,4 +32,18 @@ public enum ManagementScopes {
         "delete:current_user_metadata", "create:current_user_device_credentials",
         "delete:current_user_device_credentials", "update:current_user_identities",
     ]
+
+    /// What the dashboard's pages use, and so what the `Gatehouse Operator` role grants: the
+    /// Actions family and the tenant's logs, users, applications, APIs, roles and their members.
+    /// A dashboard token never carries a scope outside this list, whatever roles its user holds
+    /// (`OperatorAccess`); signing keys, tenant settings, e-mail and phone providers, branding and
+    /// attack protection stay with `client_credentials` callers.
+    public static let operatorScopes: [String] =
+        ["actions", "users", "users_app_metadata", "clients", "resource_servers", "client_grants", "roles"].flatMap { resource in
+            ["read", "create", "update", "delete"].map { "\($0):\(resource)" }
+        } + [
+            "read:logs", "read:logs_users", "read:role_members", "read:connections", "read:client_keys", "update:client_keys",
+            "read:sessions", "delete:sessions", "read:guardian_enrollments", "delete:guardian_enrollments",
+            "read:authentication_methods", "delete:authentication_methods", "read:rules",
+        ]
 }

@@ -9,7 +9,8 @@ import Logging
 /// - the Management API resource server `{issuer}api/v2/` with Auth0's management scopes;
 /// - a machine-to-machine client granted all of them, whose credentials come from
 ///   `GATEHOUSE_BOOTSTRAP_CLIENT_ID` / `…_SECRET` or are generated and written to the credentials
-///   file (`BootstrapCredentials`), never to the log.
+///   file (`BootstrapCredentials`), never to the log;
+/// - the dashboard's OIDC client and the `Gatehouse Operator` role (`+Dashboard`).
 public struct TenantBootstrap: Sendable {
     public static let defaultConnectionName = "Username-Password-Authentication"
 
@@ -39,6 +40,7 @@ public struct TenantBootstrap: Sendable {
                 _ = try await SigningKeyring.generateKey(into: storage)
             }
             try await addNewManagementScopes()
+            try await provisionDashboard()
             return Outcome(created: false)
         }
         _ = try await SigningKeyring.generateKey(into: storage)
@@ -69,6 +71,7 @@ public struct TenantBootstrap: Sendable {
             try await repositories.tenant.set(BootstrapCredentials.clientSetting, clientID)
         }
         logger.info("tenant created", metadata: ["bootstrap_client_id": "\(clientID)"])
+        try await provisionDashboard()
         return Outcome(
             created: true, clientID: clientID,
             generatedSecret: configuration.bootstrapClientSecret == nil ? secret : nil)

@@ -40,6 +40,7 @@ public struct LoginGrant: Sendable {
 public struct LoginTokenIssuer: Sendable {
     let storage: Storage
     let tokens: TokenIssuer
+    let operatorAccess: OperatorAccess
 
     public func issue(_ grant: LoginGrant) async throws -> TokenResponse {
         let api: ResourceServerRecord?
@@ -56,12 +57,16 @@ public struct LoginTokenIssuer: Sendable {
         let canRefresh =
             grant.client.grant_types.contains("refresh_token") && (api == nil || api?.allow_offline_access == true)
         // An end user never holds more than the current-user scopes of the Management API
-        // (`ManagementScopes.currentUser`), whatever the API's scope list says.
+        // (`ManagementScopes.currentUser`), whatever the API's scope list says — except on the
+        // dashboard's client, where the operator scopes of the user's roles join them.
         let isManagementAPI = api?.identifier == tokens.configuration.managementAudience
+        let managementScopes =
+            isManagementAPI
+            ? try await operatorAccess.managementScopes(userID: grant.user.user_id, clientID: grant.client.client_id) : []
         let scope = grant.requestedScope.filter { scope in
             if scope == "offline_access" { return canRefresh }
             if ScopeList.oidcScopes.contains(scope) { return true }
-            if isManagementAPI { return ManagementScopes.currentUser.contains(scope) }
+            if isManagementAPI { return managementScopes.contains(scope) }
             guard apiScopes.contains(scope) else { return false }
             guard let api, api.enforce_policies else { return true }
             return userPermissions.contains(scope)
@@ -71,7 +76,7 @@ public struct LoginTokenIssuer: Sendable {
         let customization = grant.customization ?? TokenCustomization()
         let removed = Set(customization.removed_scopes)
         let added = customization.added_scopes.filter {
-            !scope.contains($0) && (!isManagementAPI || ManagementScopes.currentUser.contains($0))
+            !scope.contains($0) && (!isManagementAPI || managementScopes.contains($0))
         }
         let accessScope = ScopeList(values: (scope.values + added).filter { !removed.contains($0) })
         let access = try await tokens.userAccessToken(

@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules,
+        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules, dashboardSessions,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -317,6 +317,21 @@ extension Migration {
                 document TEXT NOT NULL, created_at BIGINT NOT NULL)
             """,
             "CREATE TABLE rules_configs (config_key TEXT PRIMARY KEY, sealed_value TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+        ]
+    )
+
+    /// The dashboard's sign-ins: found by the SHA-256 of the cookie's secret; the operator's
+    /// access token sealed with the master key.
+    static let dashboardSessions = Migration(
+        version: 15,
+        name: "dashboard sessions",
+        statements: [
+            """
+            CREATE TABLE dashboard_sessions (
+                id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL, document TEXT NOT NULL,
+                sealed_access_token TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at)",
         ]
     )
 }

@@ -29,6 +29,7 @@ public struct Repositories: Sendable {
     public let accountTickets: any AccountTicketRepository
     public let email: any EmailRepository
     public let outbox: any OutboxRepository
+    public let dashboardSessions: any DashboardSessionRepository
 
     init(sql db: any SQLDatabase, masterKey: MasterKey) {
         tenant = SQLTenantSettingsRepository(db: db)
@@ -56,6 +57,7 @@ public struct Repositories: Sendable {
         guardianSettings = SQLGuardianSettingsRepository(db: db)
         email = SQLEmailRepository(db: db, masterKey: masterKey)
         outbox = SQLOutboxRepository(db: db)
+        dashboardSessions = SQLDashboardSessionRepository(db: db, masterKey: masterKey)
     }
 }
 

@@ -4,8 +4,8 @@ import GatehouseStorage
 
 extension ActionsService {
     /// `POST /actions/actions/{id}/deploy`: the built draft becomes the next immutable version and
-    /// starts executing at once wherever the action is bound.
-    public func deploy(_ id: String) async throws -> ActionVersionRecord {
+    /// starts executing at once wherever the action is bound. `deployer` names who asked.
+    public func deploy(_ id: String, by deployer: String? = nil) async throws -> ActionVersionRecord {
         try await storage.transaction { repositories in
             guard let action = try await repositories.actions.get(id) else { throw Self.notFound }
             guard action.status == "built" else {
@@ -14,13 +14,15 @@ extension ActionsService {
             let secrets = try await repositories.actions.secrets(ofAction: id)
             return try await Self.addDeployedVersion(
                 of: action, content: action.content, secrets: secrets, nodeModules: action.node_modules, builtAt: action.built_at,
-                repositories: repositories)
+                deployer: deployer, repositories: repositories)
         }
     }
 
     /// `POST /actions/actions/{id}/versions/{versionId}/deploy`: rolls back by deploying a new
     /// version copied from an old one; `updateDraft` also resets the draft to it.
-    public func deploy(version versionID: String, of id: String, updateDraft: Bool) async throws -> ActionVersionRecord {
+    public func deploy(version versionID: String, of id: String, updateDraft: Bool, by deployer: String? = nil) async throws
+        -> ActionVersionRecord
+    {
         try await storage.transaction { repositories in
             guard let action = try await repositories.actions.get(id) else { throw Self.notFound }
             guard let old = try await repositories.actions.version(versionID), old.action_id == id else {
@@ -29,7 +31,7 @@ extension ActionsService {
             let secrets = try await repositories.actions.secrets(ofVersion: versionID)
             let version = try await Self.addDeployedVersion(
                 of: action, content: old.content, secrets: secrets, nodeModules: old.node_modules, builtAt: old.built_at,
-                repositories: repositories)
+                deployer: deployer, repositories: repositories)
             if updateDraft, var action = try await repositories.actions.get(id) {
                 action.content = old.content
                 action.status = "built"
@@ -45,13 +47,14 @@ extension ActionsService {
 
     private static func addDeployedVersion(
         of action: ActionRecord, content: ActionContent, secrets: [String: String], nodeModules: String?, builtAt: String?,
-        repositories: Repositories
+        deployer: String?, repositories: Repositories
     ) async throws -> ActionVersionRecord {
         let versions = try await repositories.actions.versions(ofAction: action.id)
         let now = Timestamp.iso8601(Timestamp.nowMillis())
         let version = ActionVersionRecord(
             id: UUID().uuidString.lowercased(), action_id: action.id, number: (versions.first?.number ?? 0) + 1, content: content,
-            status: "built", deployed: true, node_modules: nodeModules, built_at: builtAt, created_at: now, updated_at: now)
+            status: "built", deployed: true, node_modules: nodeModules, built_at: builtAt, created_at: now, updated_at: now,
+            deployed_by: deployer)
         try await repositories.actions.insertVersion(version, secrets: secrets)
         try await repositories.actions.markDeployed(actionID: action.id, versionID: version.id)
         var updated = try await repositories.actions.get(action.id) ?? action

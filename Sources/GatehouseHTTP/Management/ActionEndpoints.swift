@@ -54,7 +54,19 @@ struct ActionEndpoints {
             ]),
         ]
         if let builtAt = version.built_at { object["built_at"] = .string(builtAt) }
+        if let deployer = version.deployed_by { object["deployed_by"] = .string(deployer) }
         return .object(object)
+    }
+
+    /// Who is deploying, for the version's `deployed_by`: an operator's e-mail (the dashboard),
+    /// else the calling application's name, else the token's subject.
+    func deployer(_ context: ManagementRequestContext) async throws -> String? {
+        let caller = context.caller
+        return try await actions.storage.read { repositories in
+            if caller.isEndUser { return try await repositories.users.get(caller.subject)?.email ?? caller.subject }
+            guard let clientID = caller.clientID else { return caller.subject }
+            return try await repositories.clients.get(clientID)?.name ?? clientID
+        }
     }
 
     func triggerView(_ trigger: TriggerCatalog.Trigger) -> JSONValue {
@@ -111,6 +123,7 @@ struct ActionEndpoints {
             "dependencies": .array(.of(DependencyRecord.self)), "runtime": .string(), "secrets": .array(.of(SecretRecord.self)),
             "supported_triggers": .array(.of(TriggerReference.self)), "status": .string(), "deployed": .boolean,
             "created_at": .string(), "updated_at": .string(), "built_at": .nullable(.string()), "action": actionSummarySchema,
+            "deployed_by": .string(),
         ],
         required: [
             "id", "action_id", "number", "code", "dependencies", "runtime", "secrets", "supported_triggers", "status", "deployed",
@@ -211,7 +224,7 @@ struct ActionEndpoints {
                 summary: "Deploy the built draft as the next version", response: .value(Self.versionSchema)
             ) { _, context in
                 let id = try context.parameter("id")
-                let version = try await actions.deploy(id)
+                let version = try await actions.deploy(id, by: try await deployer(context))
                 let (action, deployed) = try await load(id)
                 return try JSONResponse.make(versionView(version, of: action, deployedNow: deployed))
             },
@@ -244,7 +257,8 @@ struct ActionEndpoints {
                 let id = try context.parameter("id")
                 let buffer = try await request.body.collect(upTo: context.maxUploadSize)
                 let updateDraft = JSONValue(jsonData: buffer.readableBytesView)?["update_draft"] == .bool(true)
-                let version = try await actions.deploy(version: try context.parameter("versionId"), of: id, updateDraft: updateDraft)
+                let version = try await actions.deploy(
+                    version: try context.parameter("versionId"), of: id, updateDraft: updateDraft, by: try await deployer(context))
                 let (action, deployed) = try await load(id)
                 return try JSONResponse.make(versionView(version, of: action, deployedNow: deployed))
             },

@@ -114,11 +114,15 @@ public struct ActionVersionRecord: Codable, Sendable, Equatable {
     public var built_at: String?
     public var created_at: String
     public var updated_at: String
+    /// Gatehouse: who deployed this version — the operator's e-mail or the application's name
+    /// (absent for versions deployed before it was recorded).
+    public var deployed_by: String?
 
     public init(
         id: String, action_id: String, number: Int, content: ActionContent, status: String, deployed: Bool,
-        node_modules: String?, built_at: String?, created_at: String, updated_at: String
+        node_modules: String?, built_at: String?, created_at: String, updated_at: String, deployed_by: String? = nil
     ) {
+        self.deployed_by = deployed_by
         self.id = id
         self.action_id = action_id
         self.number = number

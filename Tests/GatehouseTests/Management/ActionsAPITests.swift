@@ -56,6 +56,9 @@ import Testing
                 .post, "/api/v2/actions/actions/\(id)/versions/\(firstID)/deploy", .object(["update_draft": true]), token: token)
             #expect(rollback.json["number"] == 3)
             #expect(rollback.json["code"]?.stringValue == Self.code)
+            // Who deployed each version: here the bootstrap application, by name.
+            #expect(rollback.json["deployed_by"] == "Gatehouse Bootstrap (Management API)", "\(rollback.text)")
+            #expect(second.json["deployed_by"] == rollback.json["deployed_by"])
             let versions = try await client.json(.get, "/api/v2/actions/actions/\(id)/versions", token: token)
             #expect(versions.json["total"] == 3)
             #expect(versions.json["versions"]?.arrayValue?.filter { $0["deployed"] == true }.count == 1)

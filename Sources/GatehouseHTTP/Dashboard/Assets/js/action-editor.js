@@ -214,10 +214,11 @@ export async function actionEditor(id, initialTab) {
     panels.versions.replaceChildren(
       h('h2', {}, 'Versions'),
       versions.length === 0 ? h('p', {}, 'No version yet: deploy the draft to make version 1.') : h('table', { class: 'list versions' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Version'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Actions'))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Version'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'By'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Actions'))),
         h('tbody', {}, versions.map((version) => h('tr', { 'data-version': version.number },
           h('td', {}, `v${version.number}`),
           h('td', {}, when(version.created_at)),
+          h('td', {}, version.deployed_by ?? '—'),
           h('td', {}, version.deployed ? h('span', { class: 'badge badge-deployed' }, 'Deployed') : version.status),
           h('td', {},
             h('button', { type: 'button', class: 'small', onclick: () => showDiff(version) }, `Compare v${version.number} with the draft`),

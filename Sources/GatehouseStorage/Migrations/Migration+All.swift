@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules,
+        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules, hooks,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -317,6 +317,22 @@ extension Migration {
                 document TEXT NOT NULL, created_at BIGINT NOT NULL)
             """,
             "CREATE TABLE rules_configs (config_key TEXT PRIMARY KEY, sealed_value TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+        ]
+    )
+
+    /// Legacy Auth0 Hooks (`/api/v2/hooks`): name unique, and at most one enabled hook per
+    /// extensibility point (a partial unique index, so two concurrent enables cannot both win);
+    /// the hook's secrets sealed with the master key, as one JSON object.
+    static let hooks = Migration(
+        version: 15,
+        name: "hooks",
+        statements: [
+            """
+            CREATE TABLE hooks (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, trigger_id TEXT NOT NULL, enabled BIGINT NOT NULL,
+                document TEXT NOT NULL, sealed_secrets TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX hooks_one_enabled ON hooks (trigger_id) WHERE enabled = 1",
         ]
     )
 }

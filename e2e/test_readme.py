@@ -164,6 +164,7 @@ def test_readme_blocks_run_in_order_in_one_shell(tmp_path: Path) -> None:
         assert output_of("ROLE_ID=$(curl").splitlines()[-1] == '["admin"]', report
         assert '"trigger_id":"post-login"' in output_of("EXECUTION_ID=$(curl"), report
         assert output_of("rules-configs/GREETING").splitlines() == ["GREETING", '"hello from a rule"'], report
+        assert output_of("HOOK_ID=$(curl").splitlines() == ["201", '"from a legacy hook"'], report
         mfa = output_of("MFA_TOKEN=$(curl").splitlines()
         assert mfa[0] == "7" and mfa[1] == '["add-roles","require-mfa"]' and mfa[-1] == '["mfa"]', report
 

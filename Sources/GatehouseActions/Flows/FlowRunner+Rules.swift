@@ -32,13 +32,15 @@ extension FlowRunner {
         return steps
     }
 
-    /// `result` without the rules' configuration values in what rules printed or threw: logs,
-    /// error messages and stacks reach the execution records, the tenant log and, for a failed
-    /// login, the application's `error_description`. Values shorter than 4 characters are left
-    /// (they would blank out ordinary words).
-    static func withoutConfiguration(_ result: FlowResult, bound: [BoundAction]) -> FlowResult {
-        guard let rule = bound.first(where: \.isRule) else { return result }
-        let secrets = rule.source.secrets.values.filter { $0.count >= 4 }.sorted { $0.count > $1.count }
+    /// `result` without the rules' configuration values and the hook's secrets in what rules and
+    /// hooks printed or threw: logs, error messages and stacks reach the execution records, the
+    /// tenant log and, for a failed login, the application's `error_description`. Values shorter
+    /// than 4 characters are left (they would blank out ordinary words).
+    static func withoutSecrets(_ result: FlowResult, bound: [BoundAction]) -> FlowResult {
+        let legacy = bound.filter { $0.isRule || $0.isHook }
+        guard !legacy.isEmpty else { return result }
+        let values = Set(legacy.flatMap { $0.source.secrets.values })
+        let secrets = values.filter { $0.count >= 4 }.sorted { $0.count > $1.count }
         guard !secrets.isEmpty else { return result }
         func clean(_ text: String) -> String {
             secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[redacted]") }
@@ -50,7 +52,7 @@ extension FlowRunner {
             return error
         }
         var result = result
-        for index in result.actions.indices where bound.indices.contains(index) && bound[index].isRule {
+        for index in result.actions.indices where bound.indices.contains(index) && (bound[index].isRule || bound[index].isHook) {
             result.actions[index].logs = clean(result.actions[index].logs)
             result.actions[index].error = result.actions[index].error.map(clean)
         }

@@ -17,6 +17,10 @@ public final class FlowRunner: Sendable {
         public let source: ActionSource
         /// A legacy rule (`RuleSteps`): ids are the rule's, there is no binding.
         public var isRule: Bool { source.isRule }
+        /// A legacy hook (`hookStep`): ids are the hook's, there is no binding.
+        public var isHook: Bool { source.hook != nil }
+        /// What the tenant log and error messages call this step: `rule`, `hook` or `action`.
+        public var kind: String { isRule ? "rule" : isHook ? "hook" : "action" }
     }
 
     /// Who the flow ran for, as the tenant log shows it.
@@ -62,6 +66,15 @@ public final class FlowRunner: Sendable {
             return bound.first?.isRule ?? false
         }
 
+        /// What the step `failedActionName` names is: `rule`, `hook` or `action`.
+        public var failedStepKind: String {
+            if let index = result.failedActionIndex, bound.indices.contains(index) { return bound[index].kind }
+            if let index = result.actions.lastIndex(where: { $0.error != nil }), bound.indices.contains(index) {
+                return bound[index].kind
+            }
+            return bound.first?.kind ?? "action"
+        }
+
         /// The flow failed as a whole because the platform did (no worker could run it, or one
         /// was killed from outside), not because of an action: the caller may try again.
         public var platformFailed: Bool {
@@ -101,6 +114,7 @@ public final class FlowRunner: Sendable {
     let rulesNodeModules: String?
     private let bindingsCache = Mutex<(version: Int64, triggers: [String: [BoundAction]])>((-1, [:]))
     let rulesCache = Mutex<(version: Int64, steps: [BoundAction])>((-1, []))
+    let hooksCache = Mutex<(version: Int64, steps: [String: BoundAction])>((-1, [:]))
 
     public init(
         storage: Storage, sandbox: SandboxPool?, recorder: ExecutionRecorder, budgetMillis: Int = 20_000,
@@ -154,7 +168,8 @@ public final class FlowRunner: Sendable {
     /// suspended run's state with a fresh `request`.
     ///
     /// The flow is a plan of steps (DESIGN.md, "The middle floor"): for `post-login`, the enabled
-    /// legacy rules first (`ruleSteps`), then the bound actions. Resuming at `rulesStep` runs
+    /// legacy rules first (`ruleSteps`); for the five Hooks extensibility points, the enabled
+    /// hook first (`hookStep`); then the bound actions. Resuming at `rulesStep` runs
     /// every rule again (`context.protocol === 'redirect-callback'`) and then every action.
     /// `facts` go to the runner (`PROTOCOL.md` §4: `executed_rules`, `auth0_domain`).
     public func run(
@@ -173,7 +188,8 @@ public final class FlowRunner: Sendable {
             }
             bound = Array(bound[index...])
         } else {
-            bound = rules + bound
+            let hook = try await hookStep(trigger, configurationVersion: configurationVersion)
+            bound = rules + (hook.map { [$0] } ?? []) + bound
         }
         guard !bound.isEmpty else { return nil }
         let started = Timestamp.nowMillis()
@@ -195,7 +211,7 @@ public final class FlowRunner: Sendable {
         } else {
             result = SandboxPool.platformFailure("The Actions sandbox is not running on this server.")
         }
-        result = Self.withoutConfiguration(result, bound: bound)
+        result = Self.withoutSecrets(result, bound: bound)
         let elapsed = ContinuousClock.now - clock
         let totalMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let execution = Self.record(trigger: trigger, bound: bound, result: result, started: started, totalMillis: totalMillis)
@@ -228,6 +244,9 @@ public final class FlowRunner: Sendable {
             if let binding, binding.isRule {
                 details["rule_id"] = .string(binding.actionID)
                 details["rule_name"] = .string(binding.actionName)
+            } else if let binding, binding.isHook {
+                details["hook_id"] = .string(binding.actionID)
+                details["hook_name"] = .string(binding.actionName)
             } else if let binding {
                 details["action_id"] = .string(binding.actionID)
                 details["action_name"] = .string(binding.actionName)
@@ -236,7 +255,7 @@ public final class FlowRunner: Sendable {
             }
             return LogRecord(
                 log_id: RandomIdentifier.hex(byteCount: 16), date: now, type: "actions_execution_failed",
-                description: "The \(binding?.isRule == true ? "rule" : "action") '\(binding?.actionName ?? "")' failed: \(error.message)",
+                description: "The \(binding?.kind ?? "action") '\(binding?.actionName ?? "")' failed: \(error.message)",
                 client_id: caller.clientID,
                 client_name: caller.clientName, ip: caller.ip, user_agent: caller.userAgent, user_id: caller.userID,
                 user_name: caller.userName, details: .object(details))
@@ -263,7 +282,7 @@ public final class FlowRunner: Sendable {
             if let error = action.error { response["error"] = .object(["name": .string(error.name), "message": .string(error.message)]) }
             results.append(
                 ExecutionResult(
-                    action_name: action.name, binding_id: binding?.isRule == true ? nil : binding?.bindingID,
+                    action_name: action.name, binding_id: binding?.isRule == true || binding?.isHook == true ? nil : binding?.bindingID,
                     version_id: binding?.versionID,
                     started_at: Timestamp.iso8601(EpochMillis(start)), ended_at: Timestamp.iso8601(EpochMillis(cursor)),
                     error: action.error.map { .object(["id": .string($0.class), "msg": .string($0.message)]) }, response: .object(response),

@@ -22,6 +22,7 @@ struct ManagementAPI {
             + EmailEndpoints(services: services).endpoints
             + BrandingEndpoints(services: services).endpoints + PhoneProviderEndpoints(services: services).endpoints
             + RuleEndpoints(rules: RulesService(storage: services.storage)).endpoints
+            + HookEndpoints(hooks: HooksService(actions: actions)).endpoints
     }
 
     func register(on router: Router<GatehouseRequestContext>) {

@@ -25,6 +25,21 @@ extension ManagementRequestContext {
         }
     }
 
+    /// A body that is a JSON array of strings (Auth0's `DELETE /hooks/{id}/secrets` takes the
+    /// names to delete so).
+    func stringList(from request: Request) async throws -> [String] {
+        let buffer = try await request.body.collect(upTo: maxUploadSize)
+        guard let items = JSONValue(jsonText: String(buffer: buffer))?.arrayValue else {
+            throw ManagementAPIError.badRequest(
+                "Payload validation error: 'Expected type array': the body must be a JSON array of strings.")
+        }
+        let strings = items.compactMap(\.stringValue)
+        guard strings.count == items.count else {
+            throw ManagementAPIError.badRequest("Payload validation error: 'Expected type string' for every item of the array.")
+        }
+        return strings
+    }
+
     func parameter(_ name: String) throws -> String {
         guard let value = parameters.get(name) else {
             throw ManagementAPIError.badRequest("Missing path parameter \(name)", errorCode: "invalid_uri")

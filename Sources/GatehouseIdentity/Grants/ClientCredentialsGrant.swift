@@ -31,7 +31,7 @@ struct ClientCredentialsGrant: GrantHandler {
             throw OAuthError(.accessDenied, "Client has not been granted scopes: \(audience)", status: 403)
         }
         let requested = ScopeList(request["scope"])
-        let scope: ScopeList
+        var scope: ScopeList
         if requested.isEmpty {
             scope = ScopeList(values: grant.scope)
         } else {
@@ -52,6 +52,7 @@ struct ClientCredentialsGrant: GrantHandler {
         {
             executions = [outcome.executionID]
             claims = try apply(outcome, policy: policy)
+            if let replaced = Self.hookScopes(outcome) { scope = replaced }
         }
         let access = try await tokens.clientAccessToken(client: client, api: api, scope: scope, extraClaims: claims)
         var response = TokenResponse(access_token: access.token, scope: scope.string, expires_in: access.expiresIn)
@@ -74,6 +75,21 @@ struct ClientCredentialsGrant: GrantHandler {
         ])
     }
 
+    /// The scopes a legacy credentials-exchange hook handed back (`cb(null, {scope: [...]})`,
+    /// recorded as `api.transaction.setTargetScopes`): they replace the granted ones, as on
+    /// Auth0, where a hook could add scopes the grant does not list ("Customize Tokens Using
+    /// Hooks with Client Credentials Flow"). `nil` when no hook set any.
+    static func hookScopes(_ outcome: FlowRunner.Outcome) -> ScopeList? {
+        var scopes: ScopeList?
+        for (index, result) in outcome.result.actions.enumerated()
+        where outcome.bound.indices.contains(index) && outcome.bound[index].isHook {
+            for command in result.commands where command.method == "api.transaction.setTargetScopes" {
+                scopes = ScopeList(values: command.args.first?.arrayValue?.compactMap(\.stringValue) ?? [])
+            }
+        }
+        return scopes
+    }
+
     /// Turns the flow's outcome into claims, or into the error the client gets: a deny maps its
     /// code to RFC 6749 (`invalid_scope`, `invalid_request`, `server_error`); a failed action
     /// fails the exchange closed.
@@ -84,10 +100,11 @@ struct ClientCredentialsGrant: GrantHandler {
             let code = args.first?.stringValue ?? "invalid_request"
             let reason = args.count > 1 ? args[1].stringValue ?? "" : ""
             var error: OAuthError
+            let fallback = "Denied by the \(outcome.failedStepKind == "hook" ? "hook" : "action")."
             switch code {
-            case "invalid_scope": error = OAuthError(.invalidScope, reason.isEmpty ? "Denied by an action." : reason, status: 400)
-            case "server_error": error = OAuthError(.serverError, reason.isEmpty ? "Denied by an action." : reason, status: 500)
-            default: error = OAuthError(.invalidRequest, reason.isEmpty ? "Denied by an action." : reason, status: 400)
+            case "invalid_scope": error = OAuthError(.invalidScope, reason.isEmpty ? fallback : reason, status: 400)
+            case "server_error": error = OAuthError(.serverError, reason.isEmpty ? fallback : reason, status: 500)
+            default: error = OAuthError(.invalidRequest, reason.isEmpty ? fallback : reason, status: 400)
             }
             error.executionIDs = [outcome.executionID]
             throw error
@@ -98,7 +115,7 @@ struct ClientCredentialsGrant: GrantHandler {
         case .failed, .suspended:
             var error = OAuthError(
                 .accessDenied,
-                "The action '\(outcome.failedActionName ?? "")' failed; the token was not issued (execution \(outcome.executionID)).",
+                "The \(outcome.failedStepKind) '\(outcome.failedActionName ?? "")' failed; the token was not issued (execution \(outcome.executionID)).",
                 status: 403)
             error.executionIDs = [outcome.executionID]
             throw error

@@ -41,11 +41,13 @@ public struct AsyncTriggerFailure: Error, CustomStringConvertible, Equatable {
     public var actionName: String?
     public var errorClass: String
     public var executionID: String
+    /// What failed: `action` or `hook`.
+    public var stepKind: String = "action"
 
     public var description: String {
         let action = actionName.map { " '\($0)'" } ?? ""
         return
-            "the \(trigger) action\(action) failed (\(errorClass)); see execution \(executionID) (GET /api/v2/actions/executions/\(executionID))"
+            "the \(trigger) \(stepKind)\(action) failed (\(errorClass)); see execution \(executionID) (GET /api/v2/actions/executions/\(executionID))"
     }
 }
 
@@ -73,7 +75,7 @@ extension AsyncTrigger {
                 trigger: Self.trigger, actionName: outcome.platformFailed ? nil : outcome.failedActionName,
                 errorClass: outcome.result.error?.class ?? outcome.result.actions.last(where: { $0.error != nil })?.error?.class
                     ?? "action_error",
-                executionID: outcome.executionID)
+                executionID: outcome.executionID, stepKind: outcome.failedStepKind)
         }
     }
 }

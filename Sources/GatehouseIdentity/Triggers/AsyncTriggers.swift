@@ -5,7 +5,8 @@ import GatehouseStorage
 /// The asynchronous triggers (`post-user-registration`, `post-change-password`) and the outbox
 /// relay that delivers them. A change that fires one of them does three things:
 ///
-/// 1. before its transaction, `isBound(trigger)`: whether any action is bound now;
+/// 1. before its transaction, `isBound(trigger)`: whether any action is bound (or a hook
+///    enabled) now;
 /// 2. in its transaction, the trigger's `enqueue` (only when bound);
 /// 3. after the commit, `committed()`, so that this instance's relay delivers at once.
 ///
@@ -41,12 +42,12 @@ public struct AsyncTriggers: Sendable {
         for handler in handlers { relay.register(handler) }
     }
 
-    /// Whether an action is bound to `trigger` now (deployed). Call it before the transaction:
-    /// it may read the database.
+    /// Whether an action is bound to `trigger` now (deployed), or a legacy hook is enabled at
+    /// its extensibility point. Call it before the transaction: it may read the database.
     public func isBound(_ trigger: String) async throws -> Bool {
         guard let flows else { return false }
         let version = try await configurationCache.snapshot().version
-        return try await !flows.bound(trigger, configurationVersion: version).isEmpty
+        return try await flows.hasSteps(trigger, configurationVersion: version)
     }
 
     /// Call after committing a transaction that enqueued a message: the relay delivers it now.

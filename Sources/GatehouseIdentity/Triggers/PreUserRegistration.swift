@@ -87,12 +87,12 @@ public struct PreUserRegistration: TriggerFlow {
                 kind: .unavailable,
                 message: "The sign-up could not be completed just now (the Actions sandbox is unavailable); try again in a few seconds.")
         case .failed:
-            let action = outcome.failedActionName.map { "'\($0)'" } ?? "an action"
+            let action = outcome.failedActionName.map { "\(outcome.failedStepKind) '\($0)'" } ?? "an action"
             let message = outcome.result.actions.last { $0.error != nil }?.error?.message ?? outcome.result.error?.message
             var refusal = UserDirectory.RegistrationError(
                 kind: .deniedByAction, message: "The sign-up could not be completed. Try again later or contact support.")
             refusal.logDescription =
-                "The pre-user-registration action \(action) failed\(message.map { ": \($0)" } ?? "") (execution \(outcome.executionID))."
+                "The pre-user-registration \(action) failed\(message.map { ": \($0)" } ?? "") (execution \(outcome.executionID))."
             throw refusal
         case .denied, .suspended:
             // `api.access.deny(reason, userMessage)`: the reason to the log, the message to the
@@ -104,7 +104,7 @@ public struct PreUserRegistration: TriggerFlow {
             var refusal = UserDirectory.RegistrationError(
                 kind: .deniedByAction,
                 message: second.flatMap { $0.isEmpty ? nil : $0 } ?? (first.isEmpty ? "You are not allowed to sign up." : first))
-            refusal.logDescription = first.isEmpty ? "Denied by a pre-user-registration action." : first
+            refusal.logDescription = first.isEmpty ? "Denied by a pre-user-registration \(outcome.failedStepKind)." : first
             if stop?.method == "api.validation.error" { refusal.code = first }
             throw refusal
         }

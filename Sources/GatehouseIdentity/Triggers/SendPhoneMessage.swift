@@ -117,7 +117,7 @@ public struct SendPhoneMessage: TriggerFlow {
             throw MultifactorError(
                 .deliveryFailed,
                 "The code could not be sent: the phone provider is phone-message-hook, but no action is bound to the"
-                    + " send-phone-message trigger.")
+                    + " send-phone-message trigger and no send-phone-message hook is enabled.")
         }
         switch outcome.result.status {
         case .completed:
@@ -130,7 +130,7 @@ public struct SendPhoneMessage: TriggerFlow {
             let action = outcome.failedActionName.map { " '\($0)'" } ?? ""
             throw MultifactorError(
                 .deliveryFailed,
-                "The code could not be sent to your phone: the send-phone-message action\(action) failed"
+                "The code could not be sent to your phone: the send-phone-message \(outcome.failedStepKind)\(action) failed"
                     + " (execution \(outcome.executionID)). Try again later or use another method.")
         }
     }

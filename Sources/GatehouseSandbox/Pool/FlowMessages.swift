@@ -87,6 +87,9 @@ public struct ActionSource: Sendable, Equatable {
     /// A legacy Auth0 Rule (`PROTOCOL.md` §4.3): `code` is its script, `secrets` the rules'
     /// `configuration`, `nodeModules` the rules' shared bundle.
     public let isRule: Bool
+    /// A legacy Auth0 Hook (`PROTOCOL.md` §4.4): the extensibility point it runs at; `code` is
+    /// its module, `secrets` its secrets, `nodeModules` its dependencies' bundle.
+    public let hook: String?
     /// This action's entry of the frame's `actions` array.
     let json: [UInt8]
     /// The same entry without `code`, for a worker that has compiled this version.
@@ -94,7 +97,7 @@ public struct ActionSource: Sendable, Equatable {
 
     public init(
         name: String, versionID: String, code: String, secrets: [String: String] = [:], nodeModules: String? = nil,
-        failOpen: Bool = false, runtime: String? = nil, isRule: Bool = false
+        failOpen: Bool = false, runtime: String? = nil, isRule: Bool = false, hook: String? = nil
     ) {
         self.name = name
         self.versionID = versionID
@@ -104,6 +107,7 @@ public struct ActionSource: Sendable, Equatable {
         self.failOpen = failOpen
         self.runtime = runtime
         self.isRule = isRule
+        self.hook = hook
         // Members in one fixed order (`PROTOCOL.md` §4), the warm-up's actions included: objects
         // of one shape share V8's optimised code; another order would undo the warm-up.
         func entry(withCode: Bool) -> [UInt8] {
@@ -122,6 +126,10 @@ public struct ActionSource: Sendable, Equatable {
             writer.append(nodeModules.map(JSONValue.string) ?? .null, sortedKeys: true)
             if failOpen { writer.appendRaw(#","fail_open":true"#) }
             if isRule { writer.appendRaw(#","rule":true"#) }
+            if let hook {
+                writer.appendRaw(#","hook":"#)
+                writer.appendString(hook)
+            }
             writer.appendByte(UInt8(ascii: "}"))
             return writer.bytes()
         }

@@ -2,7 +2,7 @@ extension Migration {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         initialSchema, configurationVersion, actions, observability, postLogin, serverTrust, tokenLifecycle,
-        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules, dashboardSessions,
+        loginSuspensions, multifactor, outbox, emailDelivery, passwordHistory, accountTickets, rules, dashboardSessions, hooks,
     ]
 
     /// Tenant, identity and OAuth state. Aggregates keep their Auth0-shaped body in `document`
@@ -332,6 +332,22 @@ extension Migration {
                 sealed_access_token TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
             """,
             "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at)",
+        ]
+    )
+
+    /// Legacy Auth0 Hooks (`/api/v2/hooks`): name unique, and at most one enabled hook per
+    /// extensibility point (a partial unique index, so two concurrent enables cannot both win);
+    /// the hook's secrets sealed with the master key, as one JSON object.
+    static let hooks = Migration(
+        version: 16,
+        name: "hooks",
+        statements: [
+            """
+            CREATE TABLE hooks (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, trigger_id TEXT NOT NULL, enabled BIGINT NOT NULL,
+                document TEXT NOT NULL, sealed_secrets TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX hooks_one_enabled ON hooks (trigger_id) WHERE enabled = 1",
         ]
     )
 }

@@ -21,6 +21,7 @@ public struct Repositories: Sendable {
     public let ipThrottle: any IPThrottleRepository
     public let actions: any ActionRepository
     public let rules: any RuleRepository
+    public let hooks: any HookRepository
     public let observability: any ObservabilityRepository
     public let actionCache: any ActionCacheRepository
     public let multifactor: any MultifactorRepository
@@ -50,6 +51,7 @@ public struct Repositories: Sendable {
         ipThrottle = SQLIPThrottleRepository(db: db)
         actions = SQLActionRepository(db: db, masterKey: masterKey)
         rules = SQLRuleRepository(db: db, masterKey: masterKey)
+        hooks = SQLHookRepository(db: db, masterKey: masterKey)
         observability = SQLObservabilityRepository(db: db)
         actionCache = SQLActionCacheRepository(db: db)
         multifactor = SQLMultifactorRepository(db: db, masterKey: masterKey)

@@ -12,6 +12,7 @@ const { buildApi } = require('./api');
 const { FlowCache } = require('./cache');
 const { ActionError, BudgetExceeded, describe } = require('./errors');
 const { RuleChain } = require('./rules');
+const hooks = require('./hooks');
 
 // Captured before any action code runs, so an action replacing the globals cannot
 // disable the budget timer.
@@ -294,6 +295,10 @@ class FlowRun {
         this.startRule(action, execution);
         return;
       }
+      if (typeof action.hook === 'string') {
+        this.startHook(action, execution);
+        return;
+      }
       const entry = this.loader.prepare(action);
       const { realm } = entry;
       execution.realm = realm;
@@ -344,6 +349,28 @@ class FlowRun {
     }
     execution.api = api;
     this.wait(this.rules.start(entry, action, execution, api), execution);
+  }
+
+  /**
+   * A legacy hook (PROTOCOL.md §4.4): its module's exported function, called with the
+   * extensibility point's arguments; its callback settles it, within the flow's budget.
+   */
+  startHook(action, execution) {
+    const entry = this.loader.prepare(action);
+    const { realm } = entry;
+    execution.realm = realm;
+    let event;
+    let api;
+    try {
+      event = this.flow.eventFor(action, realm);
+      api = buildApi(this.plan, execution, realm);
+      hooks.installGlobals(realm, action.hook);
+    } catch (e) {
+      throw mark(new PlatformFailure(e), 'platform');
+    }
+    execution.event = event;
+    const hookModule = this.loader.evaluate(entry, action, execution);
+    this.wait(hooks.start(hookModule, action, execution, event, api, realm), execution);
   }
 
   /**

@@ -10,6 +10,7 @@ const vm = require('node:vm');
 const { als } = require('./capture');
 const { Realm } = require('./realm');
 const rules = require('./rules');
+const hooks = require('./hooks');
 
 const DYNAMIC_IMPORT = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
 
@@ -24,6 +25,7 @@ const MAX_ENTRIES = 100;
 
 /** `actions/<name>.js`, the file name stacks show for the action. */
 function fileNameFor(action) {
+  if (typeof action.hook === 'string') return hooks.hookFileName(action);
   const raw = typeof action.name === 'string' && action.name !== '' ? action.name : String(action.version_id);
   return `actions/${raw.replace(/[^A-Za-z0-9._-]/g, '_')}.js`;
 }

@@ -44,6 +44,8 @@ async function route() {
   } catch (error) {
     mount(h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, String(error?.message ?? error)));
   }
+  // When this view had its data and was drawn (scripts/bench-dashboard reads it).
+  performance.mark('gatehouse:rendered', { detail: section });
   const heading = document.querySelector('main h1');
   document.title = `${heading?.textContent ?? 'Dashboard'} · Gatehouse`;
   document.getElementById('main').focus({ preventScroll: true });

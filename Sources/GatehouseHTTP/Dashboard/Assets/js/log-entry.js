@@ -4,11 +4,15 @@
 import { get } from './api.js';
 import { h, mount, when } from './dom.js';
 import { facts, json, quoted } from './forms.js';
-import { logTypes } from './logs.js';
+import { logTypes, shownEntries } from './logs.js';
 
 export async function logEntry(id) {
-  const found = await get(`/logs?q=${encodeURIComponent(`log_id:${quoted(id)}`)}&per_page=1`);
-  const entry = (Array.isArray(found) ? found : found.logs ?? [])[0];
+  // From the list just shown, or (a link opened directly) a search by log_id.
+  let entry = shownEntries.get(id);
+  if (!entry) {
+    const found = await get(`/logs?q=${encodeURIComponent(`log_id:${quoted(id)}`)}&per_page=1`);
+    entry = (Array.isArray(found) ? found : found.logs ?? [])[0];
+  }
   if (!entry) {
     mount(h('h1', {}, 'Log event'), h('p', { role: 'alert' }, 'There is no such log event (or it has been purged).'),
       h('p', {}, h('a', { href: '#/logs' }, 'Back to the logs')));

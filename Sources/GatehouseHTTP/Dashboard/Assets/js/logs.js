@@ -14,6 +14,9 @@ export const logTypes = {
 
 const perPage = 50;
 
+/// The entries of the last page shown, so that opening one needs no second search.
+export const shownEntries = new Map();
+
 /// The `q` the filters stand for: every filled-in filter must hold (AND).
 export function logQuery(filters) {
   const parts = [];
@@ -46,6 +49,8 @@ export async function logs(params) {
     return;
   }
   const entries = result.logs ?? [];
+  shownEntries.clear();
+  for (const entry of entries) shownEntries.set(entry.log_id, entry);
   const table = entries.length === 0 ? h('p', { class: 'empty' }, 'No log events match.') : h('table', { class: 'list logs' },
     h('caption', { class: 'visually-hidden' }, 'Log events'),
     h('thead', {}, h('tr', {}, ['When', 'Type', 'Description', 'User', 'Application'].map((name) => h('th', { scope: 'col' }, name)))),

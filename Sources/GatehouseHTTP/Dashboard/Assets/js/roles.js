@@ -45,7 +45,7 @@ export async function role(id) {
     const server = apis.find((item) => item.identifier === apiSelect.value);
     const held = new Set(permissions.filter((p) => p.resource_server_identifier === apiSelect.value).map((p) => p.permission_name));
     scopeSelect.replaceChildren(...(server?.scopes ?? []).filter((scope) => !held.has(scope.value))
-      .map((scope) => h('option', { value: scope.value }, scope.description ? `${scope.value} — ${scope.description}` : scope.value)));
+      .map((scope) => h('option', { value: scope.value }, scope.description && scope.description !== scope.value ? `${scope.value} — ${scope.description}` : scope.value)));
   };
   apiSelect.addEventListener('change', fillScopes);
   fillScopes();

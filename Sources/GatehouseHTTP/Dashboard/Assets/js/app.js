@@ -3,13 +3,21 @@ import { h, mount, announce } from './dom.js';
 import { actionsList } from './actions-list.js';
 import { actionEditor } from './action-editor.js';
 import { flows } from './flows.js';
+import { logs } from './logs.js';
+import { logEntry } from './log-entry.js';
+import { users } from './users.js';
+import { userPage } from './user.js';
+import { applications, application } from './applications.js';
+import { apis, apiPage } from './apis.js';
+import { roles, role } from './roles.js';
 
-const placeholders = {
-  logs: 'Tenant logs and the Actions executions of each entry',
-  users: 'Users: search, metadata, roles, blocks and MFA enrolments',
-  applications: 'Applications: callbacks, grants and secrets',
-  apis: 'APIs and their scopes',
-  roles: 'Roles and their permissions',
+/// Section → [list view (gets the hash's query), item view (gets the decoded id)].
+const sections = {
+  logs: [logs, logEntry],
+  users: [users, userPage],
+  applications: [applications, application],
+  apis: [apis, apiPage],
+  roles: [roles, role],
 };
 
 let leaveGuard = null;
@@ -17,8 +25,9 @@ let leaveGuard = null;
 export function setLeaveGuard(guard) { leaveGuard = guard; }
 
 async function route() {
-  const hash = location.hash.replace(/^#\/?/, '') || 'actions';
+  const [hash, search] = (location.hash.replace(/^#\/?/, '') || 'actions').split('?');
   const [section, id, tab] = hash.split('/');
+  const params = new URLSearchParams(search ?? '');
   for (const link of document.querySelectorAll('[data-nav]')) {
     if (link.dataset.nav === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -29,12 +38,14 @@ async function route() {
     if (section === 'actions' && id) await actionEditor(decodeURIComponent(id), tab || 'code');
     else if (section === 'actions') await actionsList();
     else if (section === 'flows') await flows();
-    else if (placeholders[section]) {
-      mount(h('h1', {}, section[0].toUpperCase() + section.slice(1)), h('p', { class: 'placeholder' }, `${placeholders[section]}: coming soon.`));
-    } else mount(h('h1', {}, 'Not found'), h('p', {}, 'There is no such page.'));
+    else if (sections[section] && id) await sections[section][1](decodeURIComponent(id));
+    else if (sections[section]) await sections[section][0](params);
+    else mount(h('h1', {}, 'Not found'), h('p', {}, 'There is no such page.'));
   } catch (error) {
-    mount(h('h1', {}, 'Something went wrong'), h('p', { class: 'error' }, String(error?.message ?? error)));
+    mount(h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, String(error?.message ?? error)));
   }
+  // When this view had its data and was drawn (scripts/bench-dashboard reads it).
+  performance.mark('gatehouse:rendered', { detail: section });
   const heading = document.querySelector('main h1');
   document.title = `${heading?.textContent ?? 'Dashboard'} · Gatehouse`;
   document.getElementById('main').focus({ preventScroll: true });

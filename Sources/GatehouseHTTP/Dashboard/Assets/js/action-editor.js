@@ -3,7 +3,7 @@
 import { api, get } from './api.js';
 import { h, mount, announce, describeError, when } from './dom.js';
 import { badges } from './actions-list.js';
-import { codeEditor } from './code-editor.js';
+import { codeEditor, loadEditorLibrary } from './code-editor.js';
 import { memberTree, hinter } from './completion.js';
 import { lineDiff } from './diff.js';
 import { setLeaveGuard } from './app.js';
@@ -19,6 +19,7 @@ export function errorLines(errors) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function actionEditor(id, initialTab) {
+  await loadEditorLibrary();
   const path = `/actions/actions/${encodeURIComponent(id)}`;
   let action = await get(path);
   const trigger = action.supported_triggers[0]?.id ?? 'post-login';

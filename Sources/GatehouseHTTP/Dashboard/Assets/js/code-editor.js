@@ -2,6 +2,27 @@
 // libjs-codemirror), otherwise a plain text area with a notice. Both offer the same small API.
 import { h } from './dom.js';
 
+let library;
+/// Loads CodeMirror's styles and scripts (listed by the server in a meta tag) once, scripts in
+/// order; resolves when done or when the editor is not installed. Only the editor pays for it.
+export function loadEditorLibrary() {
+  library ??= (async () => {
+    const urls = (document.querySelector('meta[name="gatehouse-codemirror"]')?.content ?? '').split(' ').filter(Boolean);
+    for (const url of urls.filter((url) => url.endsWith('.css'))) {
+      document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: url }));
+    }
+    for (const url of urls.filter((url) => url.endsWith('.js'))) {
+      await new Promise((resolve) => {
+        const script = Object.assign(document.createElement('script'), { src: url, async: false });
+        script.addEventListener('load', resolve);
+        script.addEventListener('error', resolve);
+        document.head.append(script);
+      });
+    }
+  })();
+  return library;
+}
+
 export function codeEditor(container, { value, label, hint, onChange, onSave, json = false }) {
   const CodeMirror = window.CodeMirror;
   const wanted = document.querySelector('meta[name="gatehouse-editor"]')?.content === 'codemirror';

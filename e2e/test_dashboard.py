@@ -18,6 +18,7 @@ import requests
 from auth0.management import Auth0
 from browser import submit_login, wait_for
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 from support import App, Authorization, Browser, Login, User, log_in, unique
 
@@ -135,16 +136,35 @@ def test_operator_writes_tests_deploys_and_orders_an_action(
     browser.find_element(By.ID, "deploy").click()
     until(lambda: "Deployed v2" in browser.find_element(By.CSS_SELECTOR, ".title-row").text, timeout=60, what="version 2")
 
-    # Flows: add it to post-login, move it before the other action, Apply.
+    # Flows: drag it from the palette onto the other action (it lands before it), move it with
+    # the keyboard and back, Apply. Chromium under WebDriver does not run native HTML5 drags, so
+    # the drag is the browser's own DragEvents with one DataTransfer, as a mouse drag sends them.
     browser.get(issuer + "dashboard/#/flows")
-    until(lambda: browser.find_element(By.CSS_SELECTOR, "[data-trigger=post-login]"), what="the flows")
+    until(lambda: browser.find_element(By.CSS_SELECTOR, "[data-trigger=post-login] li.binding"), what="the flows")
+
+    def post_login_names() -> list[str]:
+        return [li.get_attribute("data-name") for li in browser.find_elements(By.CSS_SELECTOR, "[data-trigger=post-login] li.binding")]
+
+    assert post_login_names()[0] == other.name, post_login_names()
     column = browser.find_element(By.CSS_SELECTOR, "[data-trigger=post-login]")
-    Select(column.find_element(By.ID, "add-post-login")).select_by_visible_text(name)
-    column.find_element(By.XPATH, ".//button[text()='Add']").click()
-    column = browser.find_element(By.CSS_SELECTOR, "[data-trigger=post-login]")
-    mine = column.find_element(By.CSS_SELECTOR, f"li[data-name='{name}']")
-    mine.find_element(By.CSS_SELECTOR, "button[id^=up-]").click()
-    names = [li.get_attribute("data-name") for li in browser.find_elements(By.CSS_SELECTOR, "[data-trigger=post-login] li.binding")]
+    chip = column.find_element(By.CSS_SELECTOR, f".palette .chip[data-action='{name}']")
+    target = column.find_element(By.CSS_SELECTOR, f"li.binding[data-name='{other.name}']")
+    browser.execute_script(
+        """const [chip, target] = arguments;
+        const data = new DataTransfer();
+        chip.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: data }));
+        target.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: data }));
+        target.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: data }));
+        chip.dispatchEvent(new DragEvent('dragend', { bubbles: true, dataTransfer: data }));""",
+        chip,
+        target,
+    )
+    assert post_login_names()[:2] == [name, other.name], post_login_names()
+    mine = browser.find_element(By.CSS_SELECTOR, f"[data-trigger=post-login] li.binding[data-name='{name}']")
+    mine.send_keys(Keys.ALT, Keys.ARROW_DOWN)
+    assert post_login_names()[:2] == [other.name, name], post_login_names()
+    browser.switch_to.active_element.send_keys(Keys.ALT, Keys.ARROW_UP)
+    names = post_login_names()
     assert names[:2] == [name, other.name], names
     shot(browser, "flows")
     browser.find_element(By.ID, "apply-post-login").click()

@@ -320,6 +320,17 @@ struct ActionEndpoints {
                 return try query.response(page, key: "logs")
             },
             ManagementEndpoint(
+                .get, "/logs/{id}", scope: "read:logs", tag: "logs", summary: "One tenant log event by its log_id",
+                response: .value(.of(LogRecord.self))
+            ) { _, context in
+                let id = try context.parameter("id")
+                await recorder?.flush()
+                guard id.utf8.count <= 256, let log = try await actions.storage.read({ try await $0.observability.log(id) }) else {
+                    throw ActionsError.notFound("The log event does not exist.", code: "inexistent_log")
+                }
+                return try JSONResponse.make(log)
+            },
+            ManagementEndpoint(
                 .post, "/actions/actions/{id}/test", scope: "create:actions", tag: "actions",
                 summary: "Run the draft against an event and return what it did, changing nothing",
                 request: .body(TestBody.self, example: .object(["payload": .object([:])])),

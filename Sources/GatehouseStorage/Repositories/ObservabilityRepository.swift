@@ -7,6 +7,8 @@ public protocol ObservabilityRepository: Sendable {
     func execution(_ id: String) async throws -> ExecutionRecord?
     /// Newest first.
     func logs(_ page: PageRequest) async throws -> Page<LogRecord>
+    /// One log event by its `log_id`.
+    func log(_ id: String) async throws -> LogRecord?
     /// One page of the log events whose document `matches` (a `q` search), newest first.
     func logs(_ page: PageRequest, matching matches: @Sendable (JSONValue) -> Bool) async throws -> Page<LogRecord>
     /// Removes executions and logs older than `cutoff`.
@@ -42,6 +44,12 @@ struct SQLObservabilityRepository: ObservabilityRepository {
     func logs(_ page: PageRequest) async throws -> Page<LogRecord> {
         try await db.page(of: "tenant_logs", columns: ["log_id", "document"], order: ["created_at", "log_id"], descending: true, page) {
             try DocumentCoding.decode(LogRecord.self, from: $0, table: "tenant_logs", id: try $0.decode(column: "log_id", as: String.self))
+        }
+    }
+
+    func log(_ id: String) async throws -> LogRecord? {
+        try await db.select().columns("log_id", "document").from("tenant_logs").where("log_id", .equal, id).first().map {
+            try DocumentCoding.decode(LogRecord.self, from: $0, table: "tenant_logs", id: id)
         }
     }
 

@@ -68,6 +68,13 @@ struct ManagementSearchTests {
             #expect(mine.contains("sepft") && !mine.contains("fepft"), "\(mine)")
             #expect(try await types("user_name:\"JANE@example.com\" AND type:f*") == ["fepft"], "user_name compares without case")
             #expect(try await types("type:nothing-like-this").isEmpty)
+            // One event by its id (Auth0's GET /api/v2/logs/{id}).
+            let newest = try await client.json(.get, "/api/v2/logs?per_page=1", token: fixtures.token).json.arrayValue?.first
+            let logID = try #require(newest?["log_id"]?.stringValue)
+            let one = try await client.json(.get, "/api/v2/logs/\(logID)", token: fixtures.token)
+            #expect(one.status == .ok && one.json == newest, "\(one.text)")
+            let missing = try await client.json(.get, "/api/v2/logs/no-such-log", token: fixtures.token)
+            #expect(missing.status == .notFound && missing.json["errorCode"] == "inexistent_log", "\(missing.text)")
             let refused = try await client.json(.get, "/api/v2/logs?q=type%3A%5B", token: fixtures.token)
             #expect(refused.status == .badRequest && refused.json["errorCode"] == "invalid_query_string")
         }

@@ -3,16 +3,13 @@
 // status, duration, console output and error.
 import { get } from './api.js';
 import { h, mount, when } from './dom.js';
-import { facts, json, quoted } from './forms.js';
+import { facts, json } from './forms.js';
 import { logTypes, shownEntries } from './logs.js';
 
 export async function logEntry(id) {
-  // From the list just shown, or (a link opened directly) a search by log_id.
+  // From the list just shown, or (a link opened directly) GET /logs/{id}.
   let entry = shownEntries.get(id);
-  if (!entry) {
-    const found = await get(`/logs?q=${encodeURIComponent(`log_id:${quoted(id)}`)}&per_page=1`);
-    entry = (Array.isArray(found) ? found : found.logs ?? [])[0];
-  }
+  if (!entry) entry = await get(`/logs/${encodeURIComponent(id)}`).catch(() => undefined);
   if (!entry) {
     mount(h('h1', {}, 'Log event'), h('p', { role: 'alert' }, 'There is no such log event (or it has been purged).'),
       h('p', {}, h('a', { href: '#/logs' }, 'Back to the logs')));

@@ -18,7 +18,7 @@ const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
 const { prepareRealms } = require('./lib/realm');
 const { warmUpActions } = require('./lib/warmup');
-const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, forbidden } = require('./lib/harden');
+const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, forbidden } = require('./lib/harden');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -61,6 +61,7 @@ hardenIntrinsics();
 lockGlobal();
 for (const key of Object.keys(require.cache)) delete require.cache[key];
 prepareRealms();
+lockSharedInstances(require); // before hardenModules turns prototype methods into accessors
 hardenModules(require, require('node:module').builtinModules);
 
 const loader = new Loader();

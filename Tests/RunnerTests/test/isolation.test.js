@@ -269,6 +269,58 @@ test('isolation between actions', async (t) => {
     assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
   });
 
+  await t.test('the agent import() shares cannot be wrapped, redefined or listened to by one action to see another\'s requests', OPTIONS, async (t2) => {
+    const server = http.createServer((req, res) => { res.end(`seen ${req.headers.authorization}`); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t2.after(() => server.close());
+    const url = `http://127.0.0.1:${server.address().port}/`;
+    const attacker = action('import-agent-spy', `
+      const seen = [];
+      let armed = false;
+      exports.onExecutePostLogin = async () => {
+        const agent = (await import('node:http')).globalAgent;
+        if (!armed) {
+          armed = true;
+          try { const add = agent.addRequest; agent.addRequest = function (req, options) { seen.push(JSON.stringify(req.getHeaders())); return add.call(this, req, options); }; } catch {}
+          try { Object.defineProperty(agent, 'addRequest', { value: function (req) { seen.push(JSON.stringify(req.getHeaders())); } }); } catch {}
+          try { agent.on('free', (socket) => socket.on('data', (d) => seen.push(String(d)))); } catch {}
+          try { agent._events.free = (socket) => socket.on('data', (d) => seen.push(String(d))); } catch {}
+          try { agent.options.headers = { 'x-spy': '1' }; } catch {}
+        }
+        console.log('seen:' + seen.join('|'));
+      };`);
+    const victim = action('import-agent-user', `exports.onExecutePostLogin = async (event, api) => {
+      const { get } = await import('node:http');
+      const body = await new Promise((resolve, reject) => {
+        get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
+          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      api.idToken.setCustomClaim('https://x/body', body);
+    };`, { secrets: { API_KEY: SECRET } });
+    await runner.flow({ actions: [attacker] });
+    const used = await runner.flow({ actions: [victim] });
+    assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
+    const last = await runner.flow({ actions: [attacker] });
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+  });
+
+  await t.test('the runner\'s uncaught-error handlers cannot be removed through process._events: a throw from a timer stays the action\'s error', OPTIONS, async () => {
+    const result = await runner.flow({ actions: [action('handler-remover', `exports.onExecutePostLogin = async () => {
+      const p = (await import('node:process')).default;
+      for (const key of ['uncaughtException', 'unhandledRejection']) {
+        try { p._events[key] = undefined; } catch {}
+        try { delete p._events[key]; } catch {}
+      }
+      try { p._events = {}; } catch {}
+      setTimeout(() => { throw new Error('thrown from a timer'); }, 1);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    };`)] });
+    assert.equal(result.actions[0].error?.message, 'thrown from a timer', JSON.stringify(result));
+    assert.equal(result.actions[0].error?.class, 'action_error');
+    assert.equal((await runner.ping()).type, 'pong', 'the worker is still alive');
+  });
+
   await t.test('a timer does not lead to the timers (callbacks, arguments) of other actions', OPTIONS, async () => {
     const victim = action('timer-owner', `exports.onExecutePostLogin = async (event) => {
       setTimeout((key) => key.length, 1000, event.secrets.API_KEY);

@@ -365,4 +365,45 @@ function neuterModules(builtinRequire, inAction) {
   for (const key of ['require', '_compile', 'load']) guard(Module.prototype, key, `Module.prototype.${key}()`);
 }
 
-module.exports = { harden, hardenIntrinsics, hardenModules, lockGlobal, neuterModules, forbidden, forbiddenError, hardened, FORBIDDEN };
+/**
+ * Locks the shared objects `import()` hands every action as they are, which are instances
+ * (so `harden` leaves them mutable) and which Node's own code uses for every action:
+ *
+ * - `http.globalAgent` and `https.globalAgent` (`require` gives each realm an agent of its
+ *   own, `import('node:https')` the shared one): their methods become own read-only
+ *   properties, their options and listeners are frozen, so an action cannot wrap
+ *   `addRequest` or listen for `free` sockets to see another action's requests.
+ * - The process's listeners of the events through which the runner attributes errors:
+ *   `process._events.uncaughtException` and `unhandledRejection` are made permanent (the
+ *   listener methods are guarded already; this closes assigning `_events` directly), so an
+ *   action cannot remove the runner's handler and end the worker with a throw from a timer.
+ */
+function lockSharedInstances(builtinRequire) {
+  for (const name of ['node:http', 'node:https']) {
+    const agent = builtinRequire(name).globalAgent;
+    for (let proto = Object.getPrototypeOf(agent); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const key of Reflect.ownKeys(proto)) {
+        if (key === 'constructor' || Object.prototype.hasOwnProperty.call(agent, key)) continue;
+        const desc = Object.getOwnPropertyDescriptor(proto, key);
+        if (typeof desc.value === 'function') {
+          Object.defineProperty(agent, key, { value: desc.value, writable: false, configurable: false, enumerable: false });
+        }
+      }
+    }
+    Object.freeze(agent.options);
+    Object.freeze(agent._events);
+    for (const key of ['options', '_events', '_eventsCount', '_maxListeners', 'requests', 'sockets', 'freeSockets', 'keepAlive',
+      'keepAliveMsecs', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'scheduling', 'defaultPort', 'protocol']) {
+      if (Object.prototype.hasOwnProperty.call(agent, key)) Object.defineProperty(agent, key, { writable: false, configurable: false });
+    }
+  }
+  const events = process._events;
+  for (const key of ['uncaughtException', 'unhandledRejection']) {
+    if (Object.prototype.hasOwnProperty.call(events, key)) Object.defineProperty(events, key, { writable: false, configurable: false });
+  }
+  Object.defineProperty(process, '_events', { writable: false, configurable: false });
+}
+
+module.exports = {
+  harden, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, neuterModules, forbidden, forbiddenError, hardened, FORBIDDEN,
+};

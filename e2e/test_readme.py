@@ -162,11 +162,16 @@ def test_readme_blocks_run_in_order_in_one_shell(tmp_path: Path) -> None:
         assert output_of("rules convert greet-rule.js").splitlines()[-1] == greeting, report
         # The end of the story: Jane's role is in her ID token.
         assert output_of("ROLE_ID=$(curl").splitlines()[-1] == '["admin"]', report
-        assert '"trigger_id":"post-login"' in output_of("EXECUTION_ID=$(curl"), report
+        execution = json.loads(output_of("EXECUTION_ID=$(curl"))
+        assert execution["trigger_id"] == "post-login", report
+        # The console output of the action is there (the add-roles action logs a line).
+        assert execution["results"][0]["action_name"] == "add-roles" and execution["results"][0]["logs"], report
         assert output_of("rules-configs/GREETING").splitlines() == ["GREETING", '"hello from a rule"'], report
         assert output_of("HOOK_ID=$(curl").splitlines() == ["201", '"from a legacy hook"'], report
         mfa = output_of("MFA_TOKEN=$(curl").splitlines()
         assert mfa[0] == "7" and mfa[1] == '["add-roles","require-mfa"]' and mfa[-1] == '["mfa"]', report
+        assert output_of('"value":"add-roles"}}]}\' | jq').splitlines()[-1] == '["add-roles"]', report
+        assert output_of("OPERATOR_ROLE=$(curl").splitlines()[-1] == "204", report
 
         apache = output_of("APACHE_APP=$(curl").splitlines()
         assert [line.split()[0] for line in apache] == ["OIDCClientID", "OIDCClientSecret", "OIDCCryptoPassphrase"], report

@@ -70,8 +70,10 @@ extension AttackProtection {
             }
         } else if let key = reservation.key, reservation.attempts == reservation.maxAttempts {
             // The failure that reaches the limit: from now on this IP is blocked for this user.
-            // With `user_notification`, Auth0 e-mails the user an unblock link; Gatehouse has no
-            // e-mail delivery yet, so the block is logged for the operator.
+            // With `user_notification`, Auth0 e-mails the user an unblock link (the
+            // `blocked_account` template); Gatehouse does not send it yet (it needs an unblock
+            // ticket), so the block is logged for the operator, who lifts it or the user resets
+            // the password.
             logger.notice(
                 "brute-force protection: IP blocked for user",
                 metadata: [

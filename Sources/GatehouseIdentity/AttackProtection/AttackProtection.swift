@@ -112,7 +112,7 @@ public struct AttackProtection: Sendable {
     }
 
     /// **The hook of a password reset**: a user who proved they own the account (a completed
-    /// password-reset ticket or change-password flow — not built yet — or an administrator
+    /// password-reset ticket, the e-mailed reset link of the change-password flow, or an administrator
     /// setting a new password) is unblocked from every IP, as on Auth0. Call it inside the
     /// transaction that stores the new password hash.
     public static func passwordWasReset(userID: String, in repositories: Repositories) async throws {

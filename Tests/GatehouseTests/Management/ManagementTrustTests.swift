@@ -90,6 +90,34 @@ import Testing
         }
     }
 
+    @Test("a legacy rule's context.accessToken.scope cannot widen an end user's management token either")
+    func ruleCannotAddManagementScopes() async throws {
+        try await TestServer.run { client in
+            let fixtures = try await Fixtures.make(client)
+            let app = try await fixtures.createApp()
+            try await fixtures.createUser()
+            let rule = try await client.json(
+                .post, "/api/v2/rules",
+                .object([
+                    "name": "escalate",
+                    "script": """
+                    function (user, context, callback) {
+                      context.accessToken.scope = ['read:users', 'delete:users', 'create:clients', 'read:current_user'];
+                      callback(null, user, context);
+                    }
+                    """,
+                ]), token: fixtures.token)
+            #expect(rule.status == .created, "\(rule.text)")
+            let login = try await Self.endUserLogin(client, app, scope: "read:users")
+            #expect(login.status == .ok, "\(login.text)")
+            let token = try #require(login.json["access_token"]?.stringValue)
+            // The rule replaced the scopes (openid included); of what it asked, only the
+            // current-user scope is left.
+            #expect(jwtClaims(token)["scope"] == "read:current_user", "\(jwtClaims(token))")
+            #expect(try await client.json(.get, "/api/v2/users", token: token).status == .forbidden)
+        }
+    }
+
     @Test("the authorization code flow and refresh grant give an end user no management scope either")
     func codeFlowAndRefresh() async throws {
         try await TestServer.run { client in
@@ -149,7 +177,7 @@ import Testing
     /// Every list endpoint, with the extreme paging values of the report.
     static let lists = [
         "/users", "/clients", "/resource-servers", "/client-grants", "/connections", "/roles", "/actions/actions",
-        "/logs", "/actions/triggers/post-login/bindings",
+        "/logs", "/actions/triggers/post-login/bindings", "/rules", "/hooks",
     ]
 
     @Test("extreme paging values get a 400 in Auth0's shape on every list, and the server keeps serving")
@@ -169,7 +197,7 @@ import Testing
                 ).json["id"]?.stringValue)
             let lists =
                 Self.lists + [
-                    "/users/\(userID)/roles", "/roles/\(roleID)/permissions",
+                    "/users/\(userID)/roles", "/roles/\(roleID)/permissions", "/users/\(userID)/authentication-methods",
                     "/actions/actions/\(actionID)/versions",
                 ]
             for list in lists {

@@ -32,7 +32,8 @@ public enum AuthorizationRequestLimits {
 
 /// Login transactions started per client IP, per instance: at most `limit` in any `window`
 /// (sliding, counted in whole seconds). A browser needs one per sign-in; a flood from one address
-/// is refused with 429 before anything is stored.
+/// is refused with 429 before anything is stored. IPv6 addresses count by their /64 (one
+/// subscriber's network: an attacker holding one has 2⁶⁴ addresses to rotate through).
 public final class TransactionThrottle: Sendable {
     public let limit: Int
     public let window: Int64
@@ -44,8 +45,9 @@ public final class TransactionThrottle: Sendable {
     }
 
     /// Counts one transaction for `ip`; `false` (and not counted) when `ip` is over its limit.
-    public func admit(_ ip: String, now: Int64 = Timestamp.nowSeconds()) -> Bool {
-        starts.withLock { starts in
+    public func admit(_ address: String, now: Int64 = Timestamp.nowSeconds()) -> Bool {
+        let ip = Self.bucket(address)
+        return starts.withLock { starts in
             if starts.count > 10_000 {
                 starts = starts.filter { $0.value.last.map { now - $0 < window } ?? false }
             }
@@ -58,5 +60,11 @@ public final class TransactionThrottle: Sendable {
             starts[ip] = recent
             return true
         }
+    }
+
+    /// The key `address` counts under: an IPv4 address itself, an IPv6 address's first 64 bits.
+    static func bucket(_ address: String) -> String {
+        guard address.contains(":"), let bytes = IPAddressRange.parseAddress(address), bytes.count == 16 else { return address }
+        return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ".") + "/64"
     }
 }

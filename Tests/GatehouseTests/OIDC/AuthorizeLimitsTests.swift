@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseIdentity
 import Testing
 
 /// Unauthenticated writes without bounds, from the server-trust report: each `GET /authorize`
@@ -44,5 +45,16 @@ import Testing
             let refused = try await client.request(.get, Self.authorize(app))
             #expect(refused.headers[.retryAfter] == "60")
         }
+    }
+
+    @Test("IPv6 addresses count by their /64: rotating through one network's addresses does not escape the limit")
+    func ipv6CountsByNetwork() {
+        let throttle = TransactionThrottle(limit: 3, windowSeconds: 60)
+        for host in 1...3 { #expect(throttle.admit("2001:db8:1:2::\(host)", now: 1_000)) }
+        #expect(!throttle.admit("2001:db8:1:2:ffff:ffff:ffff:ffff", now: 1_000), "the same /64")
+        #expect(!throttle.admit("2001:0db8:0001:0002:0000:0000:0000:0009", now: 1_000), "the same /64, written in full")
+        #expect(throttle.admit("2001:db8:1:3::1", now: 1_000), "another /64")
+        #expect(throttle.admit("192.0.2.1", now: 1_000) && throttle.admit("192.0.2.2", now: 1_000), "IPv4 addresses count alone")
+        #expect(throttle.admit("2001:db8:1:2::1", now: 1_061), "the window slides")
     }
 }

@@ -16,7 +16,7 @@ const { currentExecution, inAction } = capture;
 const { compileCatalog } = require('./lib/catalog');
 const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
-const { prepareRealms } = require('./lib/realm');
+const { prepareRealms, routeSharedHttp } = require('./lib/realm');
 const { warmUpActions } = require('./lib/warmup');
 const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, forbidden } = require('./lib/harden');
 
@@ -56,6 +56,7 @@ warmUp();
 // From here on, action code may run: harden the runner's realm (lib/harden.js), which
 // every action realm can reach through Node's objects, and forget the runner's own
 // modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
+routeSharedHttp(() => currentExecution()?.realm);
 neuterModules(require, inAction);
 hardenIntrinsics();
 lockGlobal();

@@ -305,6 +305,49 @@ test('isolation between actions', async (t) => {
     assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
   });
 
+  await t.test('a timer left running cannot read, in the pools of the agent import() shares, the request another action has in flight', OPTIONS, async (t2) => {
+    const server = http.createServer((req, res) => { setTimeout(() => res.end(`seen ${req.headers.authorization}`), 300); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t2.after(() => server.close());
+    const url = `http://127.0.0.1:${server.address().port}/`;
+    const attacker = action('pool-reader', `
+      const seen = new Set();
+      let armed = false;
+      exports.onExecutePostLogin = async () => {
+        if (!armed) {
+          armed = true;
+          const agents = [(await import('node:http')).globalAgent, (await import('node:http')).default.globalAgent];
+          setInterval(() => {
+            for (const agent of agents) {
+              for (const pool of [agent.sockets, agent.requests, agent.freeSockets]) {
+                for (const list of Object.values(pool)) {
+                  for (const item of list) {
+                    const message = item._httpMessage ?? item;
+                    try { const header = message.getHeader('authorization'); if (header) seen.add(header); } catch {}
+                  }
+                }
+              }
+            }
+          }, 5).unref();
+        }
+        console.log('seen:' + [...seen].join('|'));
+      };`);
+    const victim = action('slow-request', `exports.onExecutePostLogin = async (event, api) => {
+      const { get } = await import('node:http');
+      const body = await new Promise((resolve, reject) => {
+        get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
+          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      api.idToken.setCustomClaim('https://x/body', body);
+    };`, { secrets: { API_KEY: SECRET } });
+    await runner.flow({ actions: [attacker] });
+    const used = await runner.flow({ actions: [victim] });
+    assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
+    const last = await runner.flow({ actions: [attacker] });
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+  });
+
   await t.test('the runner\'s uncaught-error handlers cannot be removed through process._events: a throw from a timer stays the action\'s error', OPTIONS, async () => {
     const result = await runner.flow({ actions: [action('handler-remover', `exports.onExecutePostLogin = async () => {
       const p = (await import('node:process')).default;

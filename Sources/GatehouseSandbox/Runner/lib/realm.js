@@ -405,7 +405,7 @@ class Realm {
    */
   httpModule(name) {
     const real = hardenModule(builtinRequire(`node:${name}`));
-    const agent = new real.Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
+    const agent = this.httpAgent(name);
     const request = function request(...args) { return Reflect.apply(real.request, real, withAgent(agent, args)); };
     const get = function get(...args) {
       const req = Reflect.apply(real.request, real, withAgent(agent, args));
@@ -415,6 +415,17 @@ class Realm {
     harden(request);
     harden(get);
     return this.helpers.namespace(real, { globalAgent: agent, request, get });
+  }
+
+  /** The realm's own keep-alive agent for `http` or `https`, made on first use. */
+  httpAgent(name) {
+    this.httpAgents ??= new Map();
+    let agent = this.httpAgents.get(name);
+    if (agent === undefined) {
+      agent = new (builtinRequire(`node:${name}`).Agent)({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
+      this.httpAgents.set(name, agent);
+    }
+    return agent;
   }
 
   /** vm whose "this context" is the realm's own. */
@@ -522,4 +533,28 @@ function makeProcess(stdio, helpers) {
   return proc;
 }
 
-module.exports = { Realm, prepareRealms };
+/**
+ * `import('node:http')` and `import('node:https')` hand actions Node's real modules, whose
+ * `request` and `get` would send through the process-wide `globalAgent` that every action
+ * shares (its socket pools show one action the requests of another). Called from action code
+ * without an agent of their own, they use the calling action realm's agent instead, as the
+ * modules `require` returns do. Installed at start-up, before the modules are frozen; the ESM
+ * bindings are synchronised with the change.
+ */
+function routeSharedHttp(currentRealm) {
+  for (const name of ['http', 'https']) {
+    const real = builtinRequire(`node:${name}`);
+    for (const key of ['request', 'get']) {
+      const original = real[key];
+      const routed = function (...args) {
+        const realm = currentRealm();
+        return Reflect.apply(original, this, realm ? withAgent(realm.httpAgent(name), args) : args);
+      };
+      Object.defineProperty(routed, 'name', { value: key });
+      Object.defineProperty(real, key, { value: routed, writable: true, configurable: true, enumerable: true });
+    }
+  }
+  builtinRequire('node:module').syncBuiltinESMExports();
+}
+
+module.exports = { Realm, prepareRealms, routeSharedHttp };

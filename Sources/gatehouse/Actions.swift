@@ -51,7 +51,10 @@ struct Actions: AsyncParsableCommand {
         )
         var dependencies: [String] = []
 
-        @Option(help: "Where dependency bundles are installed (default: a gatehouse-bundles folder in the temporary directory).")
+        @Option(
+            help:
+                "Where dependency bundles are installed (default: the server's, ~/.cache/gatehouse/bundles or /var/cache/gatehouse/bundles under root)."
+        )
         var bundles: String?
 
         @Option(help: "npm registry for --dependency (default: npm's configuration).")

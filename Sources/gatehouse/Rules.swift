@@ -43,7 +43,9 @@ struct Rules: AsyncParsableCommand {
         var dependencies: [String] = []
 
         @Option(
-            help: "With --check: where dependency bundles are installed (default: a gatehouse-bundles folder in the temporary directory).")
+            help:
+                "With --check: where dependency bundles are installed (default: the server's, ~/.cache/gatehouse/bundles or /var/cache/gatehouse/bundles under root)."
+        )
         var bundles: String?
 
         @Option(help: "Flow time budget in milliseconds for --check.")

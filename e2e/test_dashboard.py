@@ -7,42 +7,21 @@ is deployed again. Screenshots of each page go to $GATEHOUSE_SCREENSHOTS (defaul
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import requests
 from auth0.management import Auth0
-from browser import submit_login, wait_for
+from browser import wait_for
+from dashboard_support import shot, sign_in_operator, until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 from support import App, Authorization, Browser, Login, User, log_in, unique
 
 NS = "https://gatehouse.e2e/"
-SHOTS = Path(os.environ.get("GATEHOUSE_SCREENSHOTS") or tempfile.mkdtemp(prefix="gatehouse-dashboard-"))
 
 
-def shot(browser: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    browser.set_window_size(1280, 800)
-    browser.save_screenshot(str(SHOTS / f"{name}.png"))
-
-
-def until(condition: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception:  # noqa: BLE001 - the page is still changing
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def set_code(browser: Any, code: str) -> None:
@@ -62,20 +41,13 @@ def test_operator_writes_tests_deploys_and_orders_an_action(
 ) -> None:
     operator = make_user(email_verified=True)
     token = management_token["access_token"]
-    roles = requests.get(issuer + "api/v2/roles", params={"name_filter": "Gatehouse Operator"}, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-    role_id = next(r["id"] for r in roles if r["name"] == "Gatehouse Operator")
-    assigned = requests.post(issuer + f"api/v2/users/{operator.user_id}/roles", json={"roles": [role_id]}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert assigned.status_code in (200, 201, 204), assigned.text
     other = bind_actions(
         "post-login",
         "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('" + NS + "other', 1); };",
     )[0]
 
     # Sign in through the hosted login page.
-    browser.set_window_size(1280, 800)
-    browser.get(issuer + "dashboard/")
-    submit_login(browser, operator.email, operator.password)
-    until(lambda: wait_for(browser, "main h1").text == "Actions", what="the actions list")
+    sign_in_operator(browser, issuer, token, operator)
     shot(browser, "actions")
 
     # Create an action from a template.

@@ -29,6 +29,37 @@ test('isolation between actions', async (t) => {
     return { first, middle, last };
   }
 
+  /** A loopback server echoing the request's Authorization header, after `delayMs`; its URL. */
+  async function echoServer(t2, delayMs = 0) {
+    const server = http.createServer((req, res) => { setTimeout(() => res.end(`seen ${req.headers.authorization}`), delayMs); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t2.after(() => server.close());
+    return `http://127.0.0.1:${server.address().port}/`;
+  }
+
+  /** An action that GETs `url` with its secret as a bearer token through `getter` (an expression
+   * giving http's `get`) and sets the answer as a claim. */
+  function requestingVictim(name, url, getter) {
+    return action(name, `exports.onExecutePostLogin = async (event, api) => {
+      const get = ${getter};
+      const body = await new Promise((resolve, reject) => {
+        get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
+          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      api.idToken.setCustomClaim('https://x/body', body);
+    };`, { secrets: { API_KEY: SECRET } });
+  }
+
+  /** The victim got its answer, and the attacker's next run logged nothing of its secret. */
+  async function assertNotSpied(attacker, victim) {
+    await runner.flow({ actions: [attacker] });
+    const used = await runner.flow({ actions: [victim] });
+    assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
+    const last = await runner.flow({ actions: [attacker] });
+    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+  }
+
   await t.test('a setter on Object.prototype cannot steal the secrets or the event of a later action', OPTIONS, async () => {
     const attacker = action('stealer', `
       const stolen = [];
@@ -242,10 +273,7 @@ test('isolation between actions', async (t) => {
   });
 
   await t.test('the shared http agent does not show an action the requests of another', OPTIONS, async (t2) => {
-    const server = http.createServer((req, res) => { res.end(`seen ${req.headers.authorization}`); });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t2.after(() => server.close());
-    const url = `http://127.0.0.1:${server.address().port}/`;
+    const url = await echoServer(t2);
     const attacker = action('agent-spy', `
       const http = require('http');
       const seen = [];
@@ -253,14 +281,7 @@ test('isolation between actions', async (t) => {
       try { agent.on('free', (socket) => socket.on('data', (d) => seen.push(String(d)))); } catch {}
       try { const add = agent.addRequest; agent.addRequest = function (req, options) { seen.push(JSON.stringify(req.getHeaders())); return add.call(this, req, options); }; } catch {}
       exports.onExecutePostLogin = async () => { console.log('seen:' + seen.join('|')); };`);
-    const victim = action('agent-user', `exports.onExecutePostLogin = async (event, api) => {
-      const body = await new Promise((resolve, reject) => {
-        require('http').get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
-          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
-        }).on('error', reject);
-      });
-      api.idToken.setCustomClaim('https://x/body', body);
-    };`, { secrets: { API_KEY: SECRET } });
+    const victim = requestingVictim('agent-user', url, "require('http').get");
     await runner.flow({ actions: [attacker] });
     const used = await runner.flow({ actions: [victim] });
     assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
@@ -270,10 +291,7 @@ test('isolation between actions', async (t) => {
   });
 
   await t.test('the agent import() shares cannot be wrapped, redefined or listened to by one action to see another\'s requests', OPTIONS, async (t2) => {
-    const server = http.createServer((req, res) => { res.end(`seen ${req.headers.authorization}`); });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t2.after(() => server.close());
-    const url = `http://127.0.0.1:${server.address().port}/`;
+    const url = await echoServer(t2);
     const attacker = action('import-agent-spy', `
       const seen = [];
       let armed = false;
@@ -289,27 +307,12 @@ test('isolation between actions', async (t) => {
         }
         console.log('seen:' + seen.join('|'));
       };`);
-    const victim = action('import-agent-user', `exports.onExecutePostLogin = async (event, api) => {
-      const { get } = await import('node:http');
-      const body = await new Promise((resolve, reject) => {
-        get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
-          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
-        }).on('error', reject);
-      });
-      api.idToken.setCustomClaim('https://x/body', body);
-    };`, { secrets: { API_KEY: SECRET } });
-    await runner.flow({ actions: [attacker] });
-    const used = await runner.flow({ actions: [victim] });
-    assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
-    const last = await runner.flow({ actions: [attacker] });
-    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+    const victim = requestingVictim('import-agent-user', url, "(await import('node:http')).get");
+    await assertNotSpied(attacker, victim);
   });
 
   await t.test('a timer left running cannot read, in the pools of the agent import() shares, the request another action has in flight', OPTIONS, async (t2) => {
-    const server = http.createServer((req, res) => { setTimeout(() => res.end(`seen ${req.headers.authorization}`), 300); });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t2.after(() => server.close());
-    const url = `http://127.0.0.1:${server.address().port}/`;
+    const url = await echoServer(t2, 300);
     const attacker = action('pool-reader', `
       const seen = new Set();
       let armed = false;
@@ -332,20 +335,8 @@ test('isolation between actions', async (t) => {
         }
         console.log('seen:' + [...seen].join('|'));
       };`);
-    const victim = action('slow-request', `exports.onExecutePostLogin = async (event, api) => {
-      const { get } = await import('node:http');
-      const body = await new Promise((resolve, reject) => {
-        get(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + event.secrets.API_KEY } }, (res) => {
-          let text = ''; res.on('data', (d) => { text += d; }); res.on('end', () => resolve(text));
-        }).on('error', reject);
-      });
-      api.idToken.setCustomClaim('https://x/body', body);
-    };`, { secrets: { API_KEY: SECRET } });
-    await runner.flow({ actions: [attacker] });
-    const used = await runner.flow({ actions: [victim] });
-    assert.deepEqual(used.actions[0].commands, [{ method: 'api.idToken.setCustomClaim', args: ['https://x/body', `seen Bearer ${SECRET}`] }], JSON.stringify(used));
-    const last = await runner.flow({ actions: [attacker] });
-    assert.doesNotMatch(last.actions[0].logs, new RegExp(SECRET));
+    const victim = requestingVictim('slow-request', url, "(await import('node:http')).get");
+    await assertNotSpied(attacker, victim);
   });
 
   await t.test('the runner\'s uncaught-error handlers cannot be removed through process._events: a throw from a timer stays the action\'s error', OPTIONS, async () => {

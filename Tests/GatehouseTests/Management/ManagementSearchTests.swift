@@ -73,8 +73,11 @@ struct ManagementSearchTests {
             let logID = try #require(newest?["log_id"]?.stringValue)
             let one = try await client.json(.get, "/api/v2/logs/\(logID)", token: fixtures.token)
             #expect(one.status == .ok && one.json == newest, "\(one.text)")
-            let missing = try await client.json(.get, "/api/v2/logs/no-such-log", token: fixtures.token)
-            #expect(missing.status == .notFound && missing.json["errorCode"] == "inexistent_log", "\(missing.text)")
+            for unknown in ["no-such-log", String(repeating: "a", count: 5_000), "%27%20OR%201%3D1"] {
+                let missing = try await client.json(.get, "/api/v2/logs/\(unknown)", token: fixtures.token)
+                #expect(missing.status == .notFound && missing.json["errorCode"] == "inexistent_log", "\(missing.text)")
+            }
+            #expect(try await client.json(.get, "/api/v2/logs/\(logID)").status == .unauthorized)
             let refused = try await client.json(.get, "/api/v2/logs?q=type%3A%5B", token: fixtures.token)
             #expect(refused.status == .badRequest && refused.json["errorCode"] == "invalid_query_string")
         }

@@ -51,6 +51,33 @@ test('isolation between actions', async (t) => {
     };`, { secrets: { API_KEY: SECRET } });
   }
 
+  /** An action that leaves a timer reading the authorization headers of every request in the
+   * pools of the http agent `import()` shares, and logs what it saw. */
+  function poolReader(name) {
+    return action(name, `
+      const seen = new Set();
+      let armed = false;
+      exports.onExecutePostLogin = async () => {
+        if (!armed) {
+          armed = true;
+          const agents = [(await import('node:http')).globalAgent, (await import('node:http')).default.globalAgent];
+          setInterval(() => {
+            for (const agent of agents) {
+              for (const pool of [agent.sockets, agent.requests, agent.freeSockets]) {
+                for (const list of Object.values(pool)) {
+                  for (const item of list) {
+                    const message = item._httpMessage ?? item;
+                    try { const header = message.getHeader('authorization'); if (header) seen.add(header); } catch {}
+                  }
+                }
+              }
+            }
+          }, 5).unref();
+        }
+        console.log('seen:' + [...seen].join('|'));
+      };`);
+  }
+
   /** The victim got its answer, and the attacker's next run logged nothing of its secret. */
   async function assertNotSpied(attacker, victim) {
     await runner.flow({ actions: [attacker] });
@@ -313,31 +340,23 @@ test('isolation between actions', async (t) => {
 
   await t.test('a timer left running cannot read, in the pools of the agent import() shares, the request another action has in flight', OPTIONS, async (t2) => {
     const url = await echoServer(t2, 300);
-    const attacker = action('pool-reader', `
-      const seen = new Set();
-      let armed = false;
-      exports.onExecutePostLogin = async () => {
-        if (!armed) {
-          armed = true;
-          const agents = [(await import('node:http')).globalAgent, (await import('node:http')).default.globalAgent];
-          setInterval(() => {
-            for (const agent of agents) {
-              for (const pool of [agent.sockets, agent.requests, agent.freeSockets]) {
-                for (const list of Object.values(pool)) {
-                  for (const item of list) {
-                    const message = item._httpMessage ?? item;
-                    try { const header = message.getHeader('authorization'); if (header) seen.add(header); } catch {}
-                  }
-                }
-              }
-            }
-          }, 5).unref();
-        }
-        console.log('seen:' + [...seen].join('|'));
-      };`);
+    const attacker = poolReader('pool-reader');
     const victim = requestingVictim('slow-request', url, "(await import('node:http')).get");
     await assertNotSpied(attacker, victim);
   });
+
+  // The shared agent passed explicitly, and a ClientRequest built by hand (which falls back to
+  // the shared agent), must not put the victim's request where the pool reader above looks.
+  for (const [how, getter] of [
+    ['passes the shared agent explicitly', "((h) => (u, o, cb) => h.get(u, { ...o, agent: h.globalAgent }, cb))(await import('node:http'))"],
+    ['builds its ClientRequest by hand', "((h) => (u, o, cb) => { const r = new h.ClientRequest(u, o, cb); r.end(); return r; })(await import('node:http'))"],
+  ]) {
+    await t.test(`a timer left running cannot read the in-flight request of another action that ${how}`, OPTIONS, async (t2) => {
+      const url = await echoServer(t2, 300);
+      const victim = requestingVictim(`slow-${how.split(' ')[0]}`, url, getter);
+      await assertNotSpied(poolReader(`pool-reader-${how.split(' ')[0]}`), victim);
+    });
+  }
 
   await t.test('the runner\'s uncaught-error handlers cannot be removed through process._events: a throw from a timer stays the action\'s error', OPTIONS, async () => {
     const result = await runner.flow({ actions: [action('handler-remover', `exports.onExecutePostLogin = async () => {

@@ -118,6 +118,15 @@ test('modules', async (t) => {
     assert.equal(result.actions[0].logs, '2 6 function\n');
   });
 
+  await t.test('the first import() of a fresh worker puts no Node warning in the action\'s logs', async (t2) => {
+    const fresh = await startRunner();
+    t2.after(() => fresh.close());
+    const result = await fresh.flow({
+      actions: ["exports.onExecutePostLogin = async () => { const os = await import('node:os'); await new Promise((r) => setTimeout(r, 20)); console.log(typeof os.cpus); };"],
+    });
+    assert.equal(result.actions[0].logs, 'function\n');
+  });
+
   await t.test('a changed code string under the same version_id is recompiled', async () => {
     const one = action('same', "exports.onExecutePostLogin = async () => { console.log('one'); };");
     const two = { ...one, code: "exports.onExecutePostLogin = async () => { console.log('two'); };" };

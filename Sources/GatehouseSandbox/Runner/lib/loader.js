@@ -155,9 +155,14 @@ class Loader {
   }
 }
 
-/** Emits Node's one-time experimental warning for dynamic import now, outside any action. */
+/**
+ * Emits Node's one-time experimental warning for dynamic import now, outside any action: Node
+ * prints it at the first `import()` made (not compiled), which would otherwise put it in the
+ * logs of the first action that imports.
+ */
 function warmUp() {
-  if (DYNAMIC_IMPORT !== undefined) vm.compileFunction('', [], { importModuleDynamically: DYNAMIC_IMPORT });
+  if (DYNAMIC_IMPORT === undefined) return;
+  vm.compileFunction("return import('node:os')", [], { importModuleDynamically: DYNAMIC_IMPORT })().catch(() => {});
 }
 
 module.exports = { Loader, warmUp, fileNameFor, MAX_ENTRIES };

@@ -535,26 +535,25 @@ function makeProcess(stdio, helpers) {
 
 /**
  * `import('node:http')` and `import('node:https')` hand actions Node's real modules, whose
- * `request` and `get` would send through the process-wide `globalAgent` that every action
- * shares (its socket pools show one action the requests of another). Called from action code
- * without an agent of their own, they use the calling action realm's agent instead, as the
- * modules `require` returns do. Installed at start-up, before the modules are frozen; the ESM
- * bindings are synchronised with the change.
+ * process-wide `globalAgent` every action shares: its socket pools would show one action the
+ * requests of another. Every request that reaches a shared agent from action code — `request`
+ * or `get` without an agent, the shared agent passed explicitly, a `ClientRequest` built by
+ * hand — is handed by the agent's `addRequest` (where Node's client gives a request to its
+ * agent) to the calling action realm's own agent, so its socket lives in pools no other
+ * action can reach. Installed at start-up as a permanent own property, before the agents are
+ * locked (`lockSharedInstances`).
  */
 function routeSharedHttp(currentRealm) {
   for (const name of ['http', 'https']) {
-    const real = builtinRequire(`node:${name}`);
-    for (const key of ['request', 'get']) {
-      const original = real[key];
-      const routed = function (...args) {
-        const realm = currentRealm();
-        return Reflect.apply(original, this, realm ? withAgent(realm.httpAgent(name), args) : args);
-      };
-      Object.defineProperty(routed, 'name', { value: key });
-      Object.defineProperty(real, key, { value: routed, writable: true, configurable: true, enumerable: true });
-    }
+    const shared = builtinRequire(`node:${name}`).globalAgent;
+    const original = shared.addRequest;
+    const addRequest = function addRequest(req, options) {
+      const realm = this === shared ? currentRealm() : undefined;
+      if (realm === undefined) return Reflect.apply(original, this, [req, options]);
+      return realm.httpAgent(name).addRequest(req, options);
+    };
+    Object.defineProperty(shared, 'addRequest', { value: addRequest, writable: false, configurable: false, enumerable: false });
   }
-  builtinRequire('node:module').syncBuiltinESMExports();
 }
 
 module.exports = { Realm, prepareRealms, routeSharedHttp };

@@ -24,8 +24,16 @@ public enum PrivateFiles {
         if unlink(path) != 0 && errno != ENOENT {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
+        try create(contents, at: path)
+    }
+
+    /// Creates `path` with `contents` and mode 0600 from its first byte (whatever the umask);
+    /// fails, leaving it untouched, when `path` already exists.
+    public static func create(_ contents: String, at path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        guard descriptor >= 0 else {
+            throw CocoaError(errno == EEXIST ? .fileWriteFileExists : .fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
         defer { close(descriptor) }
         let bytes = Array(contents.utf8)
         var written = 0

@@ -1,6 +1,9 @@
 import Foundation
 import GatehouseCore
+import Logging
 import Testing
+
+@testable import GatehouseHTTP
 
 #if canImport(Glibc)
     import Glibc
@@ -31,6 +34,30 @@ import Testing
             }
             #expect(Self.mode(database + ".key") == 0o600)
         }
+    }
+
+    @Test("an existing master-key file is never replaced: one that cannot be read stops the start with what to do")
+    func existingKeyFileIsKept() throws {
+        let directory = try DependencyInstallTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.path + "/gatehouse.sqlite"
+        var configuration = TestServer.configuration(database: "sqlite://\(database)")
+        configuration.masterKey = nil
+        // Something the server cannot read stands where the key file goes (root reads any file).
+        try FileManager.default.createDirectory(atPath: database + ".key", withIntermediateDirectories: false)
+        #expect {
+            _ = try MasterKeyResolver.resolve(configuration, logger: Logger(label: "test"))
+        } throws: { error in
+            "\(error)".contains("exists but cannot be read") && "\(error)".contains(database + ".key")
+        }
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: database + ".key", isDirectory: &isDirectory) && isDirectory.boolValue)
+
+        let file = directory.path + "/kept"
+        try PrivateFiles.create("first\n", at: file)
+        #expect(throws: (any Error).self) { try PrivateFiles.create("second\n", at: file) }
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "first\n")
+        #expect(Self.mode(file) == 0o600)
     }
 
     @Test("files others can read are reported with what to do")

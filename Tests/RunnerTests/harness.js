@@ -28,8 +28,12 @@ function runnerArgs({ heapMb = 64, bundlesDir = BUNDLES_DIR } = {}) {
 }
 
 class Runner {
+  /** `options.blameRecord`: a descriptor the runner gets, as the server's workers do, as its
+   * descriptor 3 for its blame record (PROTOCOL.md §9, "Blame"). */
   constructor(options = {}) {
-    this.child = spawn(process.execPath, runnerArgs(options), { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdio = ['pipe', 'pipe', 'pipe'];
+    if (options.blameRecord !== undefined) stdio.push(options.blameRecord);
+    this.child = spawn(process.execPath, runnerArgs(options), { env: {}, cwd: '/', stdio });
     this.frames = [];
     this.lines = [];
     this.waitingMarks = 0;
@@ -149,7 +153,7 @@ function postLoginEvent(overrides = {}) {
 
 async function startRunner(options) {
   const runner = new Runner(options);
-  const ready = await runner.init(options && options.catalog);
+  const ready = await runner.init(options && options.catalog, options && options.blameNonce ? { blame_nonce: options.blameNonce } : {});
   if (ready.type !== 'ready') throw new Error(`runner did not start: ${JSON.stringify(ready)} ${runner.stderr}`);
   return runner;
 }

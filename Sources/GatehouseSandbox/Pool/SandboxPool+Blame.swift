@@ -8,10 +8,14 @@ import GatehouseCore
 /// Who is to blame when a worker ends in the middle of a flow, and what is done about action
 /// versions that keep ending theirs (`docs/SECURITY.md`, "One action cannot harm the others").
 ///
-/// - The action's doing — its uncaught error, its memory (V8's heap cap, the OS data limit), a
-///   crash it provoked: that action failed (`action_error`), and the crash counts towards its
-///   quarantine. The action is the one whose file (`actions/<name>.js`) the dying worker's stderr
-///   names; when it names none (an out-of-memory abort prints no stack), every action of the flow.
+/// - The action's doing — its memory (V8's heap cap, the OS data limit), a crash it provoked:
+///   that action failed (`action_error`), and the crash counts towards its quarantine. The
+///   action is the version the worker's runner recorded as running (`BlameRecord`), never what
+///   the dying worker printed (an action can print a stack naming another). When the recorded
+///   version is not one of the flow's — a timer it left running ended the worker during a later
+///   flow — that version is counted, and the flow, whose actions did nothing wrong, failed for
+///   the platform (`platform_error`: try again). When nothing was recorded (the worker died
+///   before the flow's first action), every action of the flow is counted.
 /// - A signal no action can send (actions cannot signal processes), or no worker to be had: the
 ///   platform failed (`platform_error`), and the caller may try again.
 ///
@@ -89,8 +93,9 @@ extension SandboxPool {
     }
 
     /// The result of a flow whose worker did not answer, with the blame placed as described on
-    /// `Quarantine`.
-    func failure(for error: any Error, request: FlowRequest) -> FlowResult {
+    /// `Quarantine`. `compiled` is what the worker had been sent, by version id: where the code of
+    /// a culprit outside the flow comes from.
+    func failure(for error: any Error, request: FlowRequest, compiled: [String: ActionSource] = [:]) -> FlowResult {
         switch error {
         case SandboxWorker.Failure.timedOut:
             return FlowResult(
@@ -99,11 +104,11 @@ extension SandboxPool {
                     name: "TimeoutError",
                     message: "The flow did not finish within its \(request.budgetMillis) ms budget; its worker was stopped.",
                     class: "action_timeout"))
-        case SandboxWorker.Failure.exited(let status, let signaled, _) where signaled && Self.outsideSignals.contains(status):
+        case SandboxWorker.Failure.exited(let status, let signaled, _, _) where signaled && Self.outsideSignals.contains(status):
             logger.error("sandbox worker was killed from outside during a flow", metadata: ["signal": "\(status)"])
             return Self.platformFailure("The sandbox worker running the flow was stopped from outside (signal \(status)).")
-        case SandboxWorker.Failure.exited(let status, let signaled, let diagnostics):
-            return blame(request, status: status, signaled: signaled, diagnostics: diagnostics)
+        case SandboxWorker.Failure.exited(let status, let signaled, let diagnostics, let running):
+            return blame(request, status: status, signaled: signaled, diagnostics: diagnostics, running: running, compiled: compiled)
         default:
             return Self.platformFailure("The sandbox could not run the flow: \(error)")
         }
@@ -127,27 +132,40 @@ extension SandboxPool {
         FlowResult(status: .failed, actions: [], error: ActionError(name: "PlatformError", message: message, class: "platform_error"))
     }
 
-    private func blame(_ request: FlowRequest, status: Int32, signaled: Bool, diagnostics: String) -> FlowResult {
-        let named = request.actions.indices.filter { diagnostics.contains(Self.fileName(of: request.actions[$0])) }
-        let culprits = named.isEmpty ? Array(request.actions.indices) : named
+    private func blame(
+        _ request: FlowRequest, status: Int32, signaled: Bool, diagnostics: String, running: String?, compiled: [String: ActionSource]
+    ) -> FlowResult {
+        let inFlow = running.flatMap { version in request.actions.firstIndex { $0.versionID == version } }
+        // A version outside the flow: its leftover work ended the worker during this flow.
+        let outsider = inFlow == nil ? running.flatMap { compiled[$0] } : nil
+        // Nothing recorded (the worker died before the flow's first action): the whole flow.
+        let culprits = inFlow.map { [request.actions[$0]] } ?? outsider.map { [$0] } ?? (running == nil ? request.actions : [])
         let heap = diagnostics.contains("heap out of memory") || diagnostics.contains("Reached heap limit")
         let offHeap = !heap && (diagnostics.contains("out of memory") || diagnostics.contains("Allocation failed"))
         let now = ContinuousClock.now
         let quarantined = state.withLock { state in
-            culprits.compactMap { index in state.quarantine.recordCrash(of: request.actions[index], at: now).map { _ in index } }
+            culprits.filter { state.quarantine.recordCrash(of: $0, at: now) != nil }
         }
-        for index in quarantined {
+        for action in quarantined {
             logger.warning(
                 "action quarantined: it ended its sandbox worker too often",
                 metadata: [
-                    "action": "\(request.actions[index].name)", "version_id": "\(request.actions[index].versionID)",
+                    "action": "\(action.name)", "version_id": "\(action.versionID)",
                     "cool_down_s": "\(Quarantine.coolDown.components.seconds)",
                 ])
         }
         logger.warning(
             "an action ended its sandbox worker",
-            metadata: ["status": "\(status)", "signaled": "\(signaled)", "actions": "\(culprits.map { request.actions[$0].name })"])
-        let who = named.count == 1 ? "The action '\(request.actions[named[0]].name)'" : "An action of this flow"
+            metadata: [
+                "status": "\(status)", "signaled": "\(signaled)", "actions": "\(culprits.map(\.name))",
+                "version_id": "\(running ?? "none recorded")", "in_flow": "\(running == nil || inFlow != nil)",
+            ])
+        if running != nil && inFlow == nil {
+            return Self.platformFailure(
+                "The sandbox worker running this flow was ended by work another flow's action had left running; "
+                    + "this flow's actions are not to blame. Try again.")
+        }
+        let who = inFlow.map { "The action '\(request.actions[$0].name)'" } ?? "An action of this flow"
         let how =
             heap
             ? "ran out of memory (the heap limit is \(configuration.heapMegabytes) MB)"
@@ -159,15 +177,7 @@ extension SandboxPool {
             error: ActionError(
                 name: heap || offHeap ? "MemoryLimitError" : "WorkerCrashError", message: "\(who) \(how); the worker was replaced.",
                 class: "action_error"))
-        result.failedActionIndex = named.count == 1 ? named[0] : nil
+        result.failedActionIndex = inFlow
         return result
-    }
-
-    /// The file name the runner gives an action's module, which its stacks show
-    /// (`Runner/lib/loader.js`, `fileNameFor`).
-    static func fileName(of action: ActionSource) -> String {
-        let raw = action.name.isEmpty ? action.versionID : action.name
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        return "actions/" + String(raw.map { allowed.contains($0) ? $0 : "_" }) + ".js"
     }
 }

@@ -138,6 +138,12 @@ extension SandboxPool {
         .milliseconds(request.budgetMillis + configuration.graceMillis)
     }
 
+    /// A worker's `init` frame, newline included: the catalog, and the nonce of its blame record
+    /// (on stdin, which action code cannot read).
+    func initFrame(for worker: SandboxWorker) -> [UInt8] {
+        JSONValue.object(["type": "init", "catalog": catalogJSON, "blame_nonce": .string(worker.blameRecord.nonce)]).jsonData() + [0x0A]
+    }
+
     /// Starts a worker, sends it the catalog, and warms it up. `whileServing`: flows are being
     /// served meanwhile (an extra or replacement worker), so the warm-up must not hold a thread
     /// of the cooperative pool.
@@ -147,7 +153,7 @@ extension SandboxPool {
         }
         let worker = try SandboxWorker(id: id, launch: configuration.launch(), callerWait: configuration.callerWait)
         do {
-            let reply = try await worker.exchange(catalogFrame)
+            let reply = try await worker.exchange(initFrame(for: worker))
             guard let frame = JSONValue(jsonData: reply), frame["type"] == "ready" else {
                 throw Failure.workerDidNotStart(String(decoding: reply.prefix(500), as: UTF8.self))
             }

@@ -14,8 +14,8 @@ import Synchronization
 /// waits while holding it; continuations are resumed and workers stopped after it is released.
 public final class SandboxPool: Sendable {
     public let configuration: SandboxConfiguration
-    /// The `init` frame, newline included.
-    let catalogFrame: [UInt8]
+    /// The catalog the `init` frame carries (`initFrame(for:)`).
+    let catalogJSON: JSONValue
     /// The sample event of each trigger a new worker warms up on (`warmedTriggers`); empty
     /// without a warm-up.
     let warmUpEvents: [String: JSONValue]
@@ -62,7 +62,7 @@ public final class SandboxPool: Sendable {
 
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
-        self.catalogFrame = JSONValue.object(["type": "init", "catalog": catalog.runnerJSON]).jsonData() + [0x0A]
+        self.catalogJSON = catalog.runnerJSON
         var warmUpEvents: [String: JSONValue] = [:]
         if configuration.warmUpFlows > 0, let samples = try? SampleEvents.bundled() {
             for trigger in Self.warmedTriggers { warmUpEvents[trigger] = try? samples.event(for: trigger) }
@@ -250,7 +250,7 @@ public final class SandboxPool: Sendable {
             parsed = try await worker.run(request, id: requestID, timeout: timeout(for: request))
         } catch {
             replace(worker)
-            return failure(for: error, request: request)
+            return failure(for: error, request: request, compiled: worker.compiledVersions)
         }
         guard let result = parsed else {
             logger.error("sandbox worker broke the protocol; replacing it", metadata: ["worker": "\(worker.id)"])

@@ -23,8 +23,9 @@ final class SandboxWorker: @unchecked Sendable {
     enum Failure: Error, Equatable {
         /// The process ended (crash, out of memory, killed from outside) before answering.
         /// `status` is its exit code, or the signal that ended it when `signaled`;
-        /// `diagnostics` is the tail of its stderr.
-        case exited(status: Int32, signaled: Bool, diagnostics: String)
+        /// `diagnostics` is the tail of its stderr (which action code can write to); `running` is
+        /// the version the runner recorded as running (`BlameRecord`), when it recorded one.
+        case exited(status: Int32, signaled: Bool, diagnostics: String, running: String?)
         /// The worker did not answer before the exchange's deadline and was killed.
         case timedOut
         /// The worker's channels could not be set up.
@@ -47,6 +48,9 @@ final class SandboxWorker: @unchecked Sendable {
     private let callerWaits: Bool
     /// The stdin and stderr pipes; their file handles own (and close) the descriptors.
     private let pipes: [Pipe]
+    /// Which version the worker is running, as its runner records it; its nonce goes in the
+    /// worker's `init` frame.
+    let blameRecord: BlameRecord
 
     /// Guards the fields below it; the reader thread sleeps on it until a wait is handed over.
     private let state = NSCondition()
@@ -99,9 +103,11 @@ final class SandboxWorker: @unchecked Sendable {
         self.input = stdin.fileHandleForWriting
         self.inputDescriptor = stdin.fileHandleForWriting.fileDescriptor
         self.pipes = [stdin, stderr]
+        self.blameRecord = try BlameRecord()
         self.process = try launch.start(
             standardInput: stdin.fileHandleForReading.fileDescriptor, standardOutput: sockets[1],
-            standardError: stderr.fileHandleForWriting.fileDescriptor)
+            standardError: stderr.fileHandleForWriting.fileDescriptor, blameRecord: blameRecord.workerEnd)
+        blameRecord.closeWorkerEnd()
         // Only the worker holds its ends now: its exit ends our reads, and a write after it
         // fails with EPIPE.
         try? workerEnd.close()
@@ -238,7 +244,9 @@ final class SandboxWorker: @unchecked Sendable {
             let failure =
                 state.withLock({ killedAtDeadline })
                 ? Failure.timedOut
-                : Failure.exited(status: termination.status, signaled: termination.signaled, diagnostics: diagnostics())
+                : Failure.exited(
+                    status: termination.status, signaled: termination.signaled, diagnostics: diagnostics(),
+                    running: blameRecord.runningVersion())
             state.withLock { exitFailure = failure }
             deliver(.failure(failure))
             return
@@ -304,10 +312,11 @@ struct SandboxLaunch: Sendable {
     var workingDirectory: String
 
     /// Starts the process with an empty environment (nothing of the server's environment —
-    /// database URL, master key — ever reaches tenant code) and only the three given descriptors.
-    func start(standardInput: Int32?, standardOutput: Int32?, standardError: Int32?) throws -> ChildProcess {
+    /// database URL, master key — ever reaches tenant code) and only the given descriptors: the
+    /// three standard ones and, for a worker, its blame record's write-only end as descriptor 3.
+    func start(standardInput: Int32?, standardOutput: Int32?, standardError: Int32?, blameRecord: Int32? = nil) throws -> ChildProcess {
         try ChildProcess(
             executable: executable, arguments: arguments, environment: [:], directory: workingDirectory, standardInput: standardInput,
-            standardOutput: standardOutput, standardError: standardError)
+            standardOutput: standardOutput, standardError: standardError, more: blameRecord.map { [$0] } ?? [])
     }
 }

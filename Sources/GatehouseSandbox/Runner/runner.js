@@ -18,7 +18,8 @@ const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
 const { prepareRealms, routeSharedHttp } = require('./lib/realm');
 const { warmUpActions } = require('./lib/warmup');
-const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, forbidden } = require('./lib/harden');
+const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, forbidden, forbiddenError } = require('./lib/harden');
+const blame = require('./lib/blame');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -57,6 +58,7 @@ warmUp();
 // every action realm can reach through Node's objects, and forget the runner's own
 // modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
 routeSharedHttp(() => currentExecution()?.realm);
+blame.guardChannel(inAction, forbiddenError);
 neuterModules(require, inAction);
 hardenIntrinsics();
 lockGlobal();
@@ -130,6 +132,7 @@ function handle(line, next) {
         break;
       }
       catalog = compiled;
+      blame.configure(message.blame_nonce);
       const triggers = [...catalog.triggers.keys()];
       emit(JSON.stringify({
         type: 'ready', node: process.version, protocol: 1, triggers, warm_up_actions: warmUpActions(catalog),

@@ -11,9 +11,9 @@ import Foundation
 /// Why not Foundation's `Process`: in Swift 6.3.1 its `run()` reads past each `/proc/self/fd`
 /// entry while closing inherited descriptors (swift-corelibs-foundation PR #5472) and crashes
 /// the server once it holds more than about 1,300 descriptors — a busy server starting a worker.
-/// The child here gets exactly its three standard descriptors: every other one is closed by
-/// `closefrom(3)` in the child, so the server's database files, keys and sockets never reach
-/// tenant code, whatever their close-on-exec flag.
+/// The child here gets exactly its three standard descriptors and those it is given: every
+/// other one is closed by `closefrom` in the child, so the server's database files, keys and
+/// sockets never reach tenant code, whatever their close-on-exec flag.
 ///
 /// One thread per child waits for it to end (`waitid` with `WNOWAIT`), then reaps it under the
 /// lock that `signal` takes: a signal is never sent to a pid the kernel may have reused.
@@ -34,20 +34,23 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable` (an absolute path) with `arguments` and exactly `environment`, in
     /// `directory`. The descriptors become the child's stdin, stdout and stderr (`nil`:
-    /// `/dev/null`); the caller still owns them and closes its copies of the child's ends.
+    /// `/dev/null`), and `more` its descriptors 3, 4, …; the caller still owns them and closes
+    /// its copies of the child's ends.
     init(
         executable: String, arguments: [String], environment: [String: String] = [:], directory: String,
-        standardInput: Int32? = nil, standardOutput: Int32? = nil, standardError: Int32? = nil
+        standardInput: Int32? = nil, standardOutput: Int32? = nil, standardError: Int32? = nil, more: [Int32] = []
     ) throws {
         let argv = ([executable] + arguments).map { strdup($0) }
         let envp = environment.map { strdup("\($0.key)=\($0.value)") }
         defer { (argv + envp).forEach { free($0) } }
+        let descriptors = [standardInput ?? -1, standardOutput ?? -1, standardError ?? -1] + more
         var pid: Int32 = 0
         let result = (argv + [nil]).withUnsafeBufferPointer { argvBuffer in
             (envp + [nil]).withUnsafeBufferPointer { envpBuffer in
-                gatehouse_spawn(
-                    executable, argvBuffer.baseAddress, envpBuffer.baseAddress, directory, standardInput ?? -1, standardOutput ?? -1,
-                    standardError ?? -1, &pid)
+                descriptors.withUnsafeBufferPointer { fds in
+                    gatehouse_spawn(
+                        executable, argvBuffer.baseAddress, envpBuffer.baseAddress, directory, fds.baseAddress, Int32(fds.count), &pid)
+                }
             }
         }
         guard result == 0 else {

@@ -67,35 +67,103 @@ import Testing
         }
     }
 
-    @Test("who is blamed: the action a dying worker's stack names; the platform for a kill from outside; a timeout stays a timeout")
+    @Test("who is blamed: the version the runner recorded; the platform for a kill from outside; a timeout stays a timeout")
     func blame() async throws {
         let pool = SandboxPool(
             configuration: SandboxConfiguration(workers: 1), catalog: SandboxFixture.catalog, logger: .init(label: "blame"))
         let request = try SandboxFixture.postLogin([("innocent", Self.fine), ("killer", Self.fine)])
+        // What the dying worker printed names nobody: only the runner's record does.
+        let forged = "Error: boom\n    at Timeout._onTimeout (actions/innocent.js:3:29)"
         let crash = pool.failure(
-            for: SandboxWorker.Failure.exited(
-                status: 1, signaled: false,
-                diagnostics:
-                    "Error: boom\n    at Timeout._onTimeout (actions/killer.js:3:29)\n    at listOnTimeout (node:internal/timers:573:17)"),
-            request: request)
+            for: SandboxWorker.Failure.exited(status: 1, signaled: false, diagnostics: forged, running: "v-killer"), request: request)
         #expect(crash.error?.class == "action_error")
         #expect(crash.failedActionIndex == 1)
         #expect(crash.error?.message.contains("'killer'") == true)
+        #expect(crash.error?.message.contains("innocent") == false)
+
+        let unrecorded = pool.failure(
+            for: SandboxWorker.Failure.exited(status: 1, signaled: false, diagnostics: forged, running: nil), request: request)
+        #expect(unrecorded.error?.class == "action_error")
+        #expect(unrecorded.failedActionIndex == nil)
+        #expect(unrecorded.error?.message.contains("An action of this flow") == true)
+
+        let leftover = pool.failure(
+            for: SandboxWorker.Failure.exited(status: SIGABRT, signaled: true, diagnostics: "", running: "v-elsewhere"),
+            request: request)
+        #expect(leftover.error?.class == "platform_error")
+        #expect(leftover.failedActionIndex == nil)
 
         for signal in [SIGKILL, SIGTERM] {
             let killed = pool.failure(
-                for: SandboxWorker.Failure.exited(status: signal, signaled: true, diagnostics: ""), request: request)
+                for: SandboxWorker.Failure.exited(status: signal, signaled: true, diagnostics: "", running: "v-killer"), request: request)
             #expect(killed.error?.class == "platform_error", "signal \(signal)")
             #expect(killed.failedActionIndex == nil)
         }
         let aborted = pool.failure(
             for: SandboxWorker.Failure.exited(
                 status: SIGABRT, signaled: true,
-                diagnostics: "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
+                diagnostics: "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", running: "v-killer"),
             request: request)
         #expect(aborted.error?.class == "action_error")
         #expect(aborted.error?.name == "MemoryLimitError")
+        #expect(aborted.failedActionIndex == 1)
         #expect(pool.failure(for: SandboxWorker.Failure.timedOut, request: request).error?.class == "action_timeout")
+    }
+
+    /// Writes a stack naming `actions/innocent.js` to the worker's real stderr (below the fs
+    /// module, where the runner cannot capture it), then exhausts the heap.
+    static let framer = """
+        exports.onExecutePostLogin = async () => {
+          const net = require('net');
+          const err = new net.Socket({ fd: 2, readable: false });
+          err.write('Error: framed\\n    at Timeout._onTimeout (actions/innocent.js:3:29)\\n');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const kept = [];
+          for (;;) kept.push(new Array(100000).fill({ grow: kept.length }));
+        };
+        """
+
+    @Test("a dying worker's stderr cannot frame another action: the action that ran out of memory is blamed, not the one it named")
+    func forgedStackDoesNotFrame() async throws {
+        try await SandboxFixture.withPool { pool in
+            let request = try SandboxFixture.postLogin([("innocent", Self.fine), ("framer", Self.framer)], budget: 30_000)
+            let result = try await pool.run(request)
+            #expect(result.status == .failed)
+            #expect(result.error?.class == "action_error", "\(String(describing: result.error))")
+            #expect(result.failedActionIndex == 1, "\(String(describing: result.error))")
+            #expect(result.error?.message.contains("'framer'") == true, "\(String(describing: result.error?.message))")
+        }
+    }
+
+    @Test("a timer an action left running that ends the worker during a later flow is blamed on its action, not on that flow")
+    func leftoverTimerIsBlamedOnItsAction() async throws {
+        let planter = """
+            exports.onExecutePostLogin = async () => {
+              setTimeout(() => { const kept = []; for (;;) kept.push(new Array(100000).fill({ grow: kept.length })); }, 200);
+            };
+            """
+        let waiter = """
+            exports.onExecutePostLogin = async (event, api) => {
+              await new Promise((resolve) => setTimeout(resolve, 5000));
+              api.idToken.setCustomClaim('https://x/waited', true);
+            };
+            """
+        try await SandboxFixture.withPool { pool in
+            let planting = try SandboxFixture.postLogin([("planter", planter)], budget: 30_000)
+            let waiting = try SandboxFixture.postLogin([("waiter", waiter)], budget: 30_000)
+            for round in 1...Quarantine.crashLimit {
+                #expect(try await pool.run(planting).status == .completed, "round \(round)")
+                let victim = try await pool.run(waiting)
+                #expect(victim.status == .failed)
+                #expect(victim.error?.class == "platform_error", "round \(round): \(String(describing: victim.error))")
+                #expect(victim.failedActionIndex == nil)
+                #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
+            }
+            // The planter is quarantined; the waiter is not.
+            #expect(try await pool.run(planting).error?.name == "QuarantinedError")
+            let waited = try await pool.run(waiting)
+            #expect(waited.status == .completed, "\(String(describing: waited.error))")
+        }
     }
 
     @Test("a replacement worker warms up with a tenth of the flows, so the pool serves again soon after a worker is lost")

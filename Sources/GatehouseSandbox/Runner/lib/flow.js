@@ -13,6 +13,7 @@ const { FlowCache } = require('./cache');
 const { ActionError, BudgetExceeded, describe } = require('./errors');
 const { RuleChain } = require('./rules');
 const hooks = require('./hooks');
+const blame = require('./blame');
 
 // Captured before any action code runs, so an action replacing the globals cannot
 // disable the budget timer.
@@ -113,8 +114,9 @@ class FlowState {
 
 /** Per-action execution record; its token is the AsyncLocalStorage store while the action runs. */
 class Execution {
-  constructor(flow, handlerKind) {
+  constructor(flow, handlerKind, versionId) {
     this.flow = flow;
+    this.versionId = versionId; // whose timers these are (blame.js)
     this.limits = flow.limits;
     this.handlerKind = handlerKind;
     this.logs = new LogBuffer(flow.limits.max_log_bytes);
@@ -285,7 +287,8 @@ class FlowRun {
     const action = this.actions[this.index];
     // Rules have no continue handler: on a resume they all run again (rules.js).
     const handlerKind = this.index === 0 && this.request.handler === 'continue' && action.rule !== true ? 'continue' : 'execute';
-    const execution = new Execution(flow, handlerKind);
+    blame.markRunning(action.version_id);
+    const execution = new Execution(flow, handlerKind, action.version_id);
     this.execution = execution;
     this.actionStarted = now();
     this.checkpoint = action.fail_open === true ? flow.checkpoint() : null;

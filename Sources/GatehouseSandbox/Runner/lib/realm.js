@@ -16,7 +16,8 @@ const path = require('node:path');
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 const { harden, forbidden, forbiddenError } = require('./harden');
-const { makeStdio } = require('./capture');
+const { makeStdio, currentExecution } = require('./capture');
+const { runningAs } = require('./blame');
 
 // Captured before harden.neuterModules() replaces them for actions.
 const { compileFunction, runInContext, Script } = vm;
@@ -186,7 +187,9 @@ class Timer {
     makeTimer = (schedule, callback, delay, args) => {
       if (typeof callback !== 'function') return schedule(callback, delay, ...args); // Node's own error
       const handle = new Timer();
-      const run = function () { return Reflect.apply(callback, handle, arguments); };
+      // A timer left running into a later flow is its own version's doing (blame.js).
+      const owner = currentExecution()?.versionId;
+      const run = function () { return runningAs(owner, callback, handle, arguments); };
       handle.#timer = schedule === real.setImmediate ? schedule(run, ...args) : schedule(run, delay, ...args);
       return handle;
     };

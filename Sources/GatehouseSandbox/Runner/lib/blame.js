@@ -1,0 +1,72 @@
+'use strict';
+// Which action version the worker is running, written where the host reads it when the
+// worker dies (PROTOCOL.md §9, "Blame"). A worker that runs out of memory prints no stack,
+// and whatever a dying worker printed may have been written by an action: the host trusts
+// only this record. It goes to descriptor 3, an in-memory file the host opened write-only
+// for the worker, and starts with a nonce the host sent in the `init` frame (on stdin, which
+// actions cannot read), so an action can neither read the record nor forge one naming
+// another action.
+//
+// The record is rewritten only when the running version changes: at the start of each
+// action of a flow, and around a timer callback of a version other than the marked one (an
+// action's timer left running into a later flow). A flow of one action repeated costs
+// nothing; a flow of three distinct actions, three pwrite(2) calls (about 1 µs each).
+
+const fs = require('node:fs');
+
+const CHANNEL_FD = 3;
+const RECORD_BYTES = 256;
+const writeSync = fs.writeSync;
+const record = Buffer.alloc(RECORD_BYTES);
+let prefix = null;
+let marked = null;
+
+/** Starts writing records with `nonce` (the `init` frame's `blame_nonce`). */
+function configure(nonce) {
+  prefix = typeof nonce === 'string' && /^[0-9a-f]{16,64}$/.test(nonce) ? `${nonce} ` : null;
+  marked = null;
+}
+
+/** Records that `versionId`'s code runs from now on. */
+function markRunning(versionId) {
+  if (prefix === null || versionId === marked || typeof versionId !== 'string') return;
+  marked = versionId;
+  record.fill(0x20);
+  record.write(`${prefix}${versionId}\n`, 0, 'utf8');
+  try {
+    writeSync(CHANNEL_FD, record, 0, RECORD_BYTES, 0);
+  } catch {
+    prefix = null; // no channel (a runner started by hand): nothing to record
+  }
+}
+
+/** Calls `fn` with `versionId` recorded as running, then restores the record. */
+function runningAs(versionId, fn, self, args) {
+  if (prefix === null || versionId === marked || typeof versionId !== 'string') return Reflect.apply(fn, self, args);
+  const previous = marked;
+  markRunning(versionId);
+  try {
+    return Reflect.apply(fn, self, args);
+  } finally {
+    markRunning(previous);
+  }
+}
+
+/**
+ * Action code may not write to, truncate or close the record's descriptor (it could not forge
+ * a record without the nonce, but it could erase the one naming it). Installed at start-up,
+ * before the fs module is frozen; `inAction` says whether action code is running.
+ */
+function guardChannel(inAction, forbiddenError) {
+  for (const name of ['write', 'writeSync', 'writev', 'writevSync', 'ftruncate', 'ftruncateSync', 'close', 'closeSync',
+    'fsync', 'fsyncSync', 'fdatasync', 'fdatasyncSync', 'fchmod', 'fchmodSync', 'fchown', 'fchownSync', 'futimes', 'futimesSync']) {
+    const original = fs[name];
+    if (typeof original !== 'function') continue;
+    fs[name] = function (fd, ...rest) {
+      if (fd === CHANNEL_FD && inAction()) throw forbiddenError(`fs.${name}() on descriptor 3`);
+      return Reflect.apply(original, this, [fd, ...rest]);
+    };
+  }
+}
+
+module.exports = { configure, markRunning, runningAs, guardChannel, RECORD_BYTES };

@@ -53,6 +53,9 @@ public struct SandboxConfiguration: Sendable {
     /// `.zero` always hands the wait over at once (two more thread wake-ups per flow). The server
     /// reads it from `GATEHOUSE_SANDBOX_CALLER_WAIT_MS`.
     public var callerWait: Duration = .milliseconds(1)
+    /// How long an action version that kept ending its worker stays quarantined on this instance
+    /// (`Quarantine`), unless other code is deployed under it first.
+    public var quarantineCoolDown: Duration = Quarantine.defaultCoolDown
 
     public init(
         nodeBinary: String? = nil, workers: Int? = nil, heapMegabytes: Int = 128,

@@ -20,12 +20,14 @@ import GatehouseCore
 ///   platform failed (`platform_error`), and the caller may try again.
 ///
 /// A version that ended workers `Quarantine.crashLimit` times within `Quarantine.window` is
-/// quarantined on this instance for `Quarantine.coolDown`, or until other code is deployed under
-/// it: its flows fail at once with a clear error and take no worker down.
+/// quarantined on this instance for its cool-down (`SandboxConfiguration.quarantineCoolDown`, 5
+/// minutes), or until other code is deployed under it: its flows fail at once with a clear
+/// error and take no worker down.
 struct Quarantine {
     static let crashLimit = 3
     static let window: Duration = .seconds(60)
-    static let coolDown: Duration = .seconds(300)
+    static let defaultCoolDown: Duration = .seconds(300)
+    var coolDown: Duration = Quarantine.defaultCoolDown
 
     struct Entry {
         var crashes: [ContinuousClock.Instant] = []
@@ -58,7 +60,7 @@ struct Quarantine {
         var entry = entries[action.versionID].flatMap { $0.codeHash == hash ? $0 : nil } ?? Entry(codeHash: hash)
         entry.crashes = entry.crashes.filter { now - $0 < Self.window } + [now]
         if entry.crashes.count >= Self.crashLimit {
-            entry.until = now + Self.coolDown
+            entry.until = now + coolDown
             entry.crashes = []
         }
         entries[action.versionID] = entry
@@ -79,7 +81,8 @@ extension SandboxPool {
             return state.quarantine.quarantined(in: request.actions, at: .now)
         }
         guard let (index, until) = found else { return nil }
-        let seconds = max(1, (until - .now).components.seconds)
+        let left = until - .now
+        let seconds = max(1, left.components.seconds + (left.components.attoseconds > 0 ? 1 : 0))  // rounded up
         var result = FlowResult(
             status: .failed, actions: [],
             error: ActionError(
@@ -151,7 +154,7 @@ extension SandboxPool {
                 "action quarantined: it ended its sandbox worker too often",
                 metadata: [
                     "action": "\(action.name)", "version_id": "\(action.versionID)",
-                    "cool_down_s": "\(Quarantine.coolDown.components.seconds)",
+                    "cool_down_s": "\(configuration.quarantineCoolDown.components.seconds)",
                 ])
         }
         logger.warning(

@@ -63,6 +63,7 @@ public final class SandboxPool: Sendable {
     public init(configuration: SandboxConfiguration, catalog: TriggerCatalog, logger: Logger) {
         self.configuration = configuration
         self.catalogJSON = catalog.runnerJSON
+        state.withLock { $0.quarantine.coolDown = configuration.quarantineCoolDown }
         var warmUpEvents: [String: JSONValue] = [:]
         if configuration.warmUpFlows > 0, let samples = try? SampleEvents.bundled() {
             for trigger in Self.warmedTriggers { warmUpEvents[trigger] = try? samples.event(for: trigger) }
@@ -161,6 +162,9 @@ public final class SandboxPool: Sendable {
 
     /// Idle workers: all of them while no flow runs.
     public var workerCount: Int { state.withLock { $0.idle.count } }
+
+    /// The process ids of the idle workers.
+    var idleWorkerProcessIDs: [Int32] { state.withLock { $0.idle.map(\.processID) } }
 
     /// How many warm-up flows each idle worker ran before it took traffic.
     var idleWorkersWarmUp: [Int] { state.withLock { $0.idle.map(\.warmedUpFlows) } }

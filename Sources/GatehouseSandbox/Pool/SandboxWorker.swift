@@ -35,6 +35,7 @@ final class SandboxWorker: @unchecked Sendable {
     }
 
     let id: Int
+    var processID: Int32 { process.pid }
     /// Warm-up flows the pool ran on this worker before it took traffic; set once, before the
     /// worker is shared.
     var warmedUpFlows = 0

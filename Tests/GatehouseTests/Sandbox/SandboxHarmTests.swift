@@ -67,6 +67,23 @@ import Testing
         }
     }
 
+    @Test("a quarantine ends after its cool-down: the version runs (and is counted) again")
+    func quarantineCoolsDown() async throws {
+        try await SandboxFixture.withPool(quarantineCoolDown: .seconds(2)) { pool in
+            let eater = try SandboxFixture.postLogin([("eater", Self.heapEater)], budget: 30_000)
+            for _ in 1...Quarantine.crashLimit {
+                #expect(try await pool.run(eater).error?.name == "MemoryLimitError")
+                #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
+            }
+            let refused = try await pool.run(eater)
+            #expect(refused.error?.name == "QuarantinedError")
+            #expect(refused.error?.message.contains("or wait 2 s") == true, "\(String(describing: refused.error?.message))")
+            try await Task.sleep(for: .milliseconds(2_200))
+            let again = try await pool.run(eater)
+            #expect(again.error?.name == "MemoryLimitError", "\(String(describing: again.error))")
+        }
+    }
+
     @Test("who is blamed: the version the runner recorded; the platform for a kill from outside; a timeout stays a timeout")
     func blame() async throws {
         let pool = SandboxPool(

@@ -82,7 +82,8 @@ extension SandboxPool {
         }
         let decision = state.withLock { state -> Decision in
             state.surgePending = false
-            guard !state.stopped, let oldest = state.waiters.first, state.extraWorkers < configuration.workers else { return .nothing }
+            guard !state.stopped, state.replacing == 0, let oldest = state.waiters.first, state.extraWorkers < configuration.workers
+            else { return .nothing }
             let waited = ContinuousClock.now - oldest.since
             guard waited >= Self.surgeDelay else { return .later(Self.surgeDelay - waited) }
             state.surgePending = true
@@ -111,12 +112,16 @@ extension SandboxPool {
     }
 
     /// Retires `worker` and starts a fresh one in the background; flows waiting meanwhile get
-    /// the other workers.
+    /// the other workers, or the fresh one as soon as it has started (`warmUp`). No surge worker
+    /// is started while a replacement is (`surge`): flows then wait for the replacement, not for
+    /// busy workers, and on two cores an extra start would only slow it down.
     func replace(_ worker: SandboxWorker) {
         worker.kill()
         guard !isStopped else { return }
         let id = takeWorkerID()
+        state.withLock { $0.replacing += 1 }
         Task {
+            defer { self.state.withLock { $0.replacing -= 1 } }
             while !self.isStopped {
                 do {
                     let fresh = try await self.spawn(id: id, whileServing: true)
@@ -189,22 +194,28 @@ extension SandboxPool {
         }
         guard !requests.isEmpty else { return }
         let flows = Self.warmUpFlows(configuration.warmUpFlows, whileServing: whileServing) * requests.count
-        for index in 0..<flows {
-            let request = requests[index % requests.count]
-            guard try await worker.run(request, id: index + 1, timeout: timeout(for: request), callerMayWait: !whileServing) != nil
+        var warmed = 0
+        while warmed < flows {
+            // A flow waiting for a worker is served cold rather than kept waiting: with every
+            // worker gone, no login completes until this one checks in.
+            if whileServing && state.withLock({ !$0.waiters.isEmpty }) { break }
+            let request = requests[warmed % requests.count]
+            guard try await worker.run(request, id: warmed + 1, timeout: timeout(for: request), callerMayWait: !whileServing) != nil
             else {
                 throw Failure.workerDidNotStart("a warm-up flow was answered with an invalid frame")
             }
+            warmed += 1
         }
-        worker.warmedUpFlows = flows
+        worker.warmedUpFlows = warmed
     }
 }
 
 extension SandboxPool {
     /// Warm-up flows per trigger for a new worker. One that starts while flows are being served
     /// (a replacement for a worker an action ended, an extra one) runs a tenth of them, at least
-    /// 100: it is needed now — with every worker gone, no login completes until one is ready — and
-    /// 2,000 flows per trigger take over a second when the waits are handed over.
+    /// 100, and stops as soon as a flow waits for a worker (`warmUp`): it is needed now — with
+    /// every worker gone, no login completes until one is ready — and 2,000 flows per trigger
+    /// take over a second when the waits are handed over.
     static func warmUpFlows(_ configured: Int, whileServing: Bool) -> Int {
         whileServing ? max(configured / 10, min(configured, 100)) : configured
     }

@@ -31,6 +31,8 @@ public final class SandboxPool: Sendable {
         var stopped = false
         /// Workers started beyond `configuration.workers` because flows kept waiting (see `surge`).
         var extraWorkers = 0
+        /// Replacements being started (`replace`); no surge meanwhile.
+        var replacing = 0
         var surgePending = false
         /// Action versions that keep ending their workers (`SandboxPool+Blame.swift`).
         var quarantine = Quarantine()

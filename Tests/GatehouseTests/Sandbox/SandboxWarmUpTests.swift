@@ -34,4 +34,18 @@ import Testing
             #expect(pool.idleWorkersWarmUp == [0])
         }
     }
+
+    @Test("a replacement stops warming up as soon as a flow waits for it: with its only worker lost, the pool serves the next flow cold")
+    func replacementServesWaitingFlowsFirst() async throws {
+        try await SandboxFixture.withPool(warmUpFlows: 2_000) { pool in
+            #expect(pool.idleWorkersWarmUp == [4_000])
+            let eater = try SandboxFixture.postLogin([("eater", SandboxHarmTests.heapEater)], budget: 30_000)
+            #expect(try await pool.run(eater).error?.name == "MemoryLimitError")
+            // No worker left: this flow waits, and the replacement serves it before its 400 warm-up flows.
+            let waited = try await pool.run(try SandboxFixture.postLogin([("fine", SandboxHarmTests.fine)]))
+            #expect(waited.status == .completed, "\(waited)")
+            let warmUps = pool.idleWorkersWarmUp
+            #expect(!warmUps.isEmpty && warmUps.min()! < 400, "\(warmUps)")
+        }
+    }
 }

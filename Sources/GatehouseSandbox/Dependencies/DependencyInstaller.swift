@@ -53,10 +53,11 @@ public struct DependencyInstaller: Sendable {
         self.readerGroupID = readerGroupID
     }
 
-    /// The installer of a sandbox: its bundles directory, its workers' group, its allowed sources.
+    /// The installer of a sandbox: its bundles directory, its workers' group, its allowed sources,
+    /// its registry.
     public init(configuration: SandboxConfiguration, sources: DependencySources? = nil, registry: String? = nil) {
         self.init(
-            bundlesDirectory: configuration.bundlesDirectory, registry: registry,
+            bundlesDirectory: configuration.bundlesDirectory, registry: registry ?? configuration.npmRegistry,
             sources: sources ?? configuration.dependencySources, readerGroupID: configuration.workerGroupID)
     }
 
@@ -103,7 +104,9 @@ public struct DependencyInstaller: Sendable {
         }
         try? fileManager.removeItem(at: staging.appendingPathComponent(".npm-cache"))
         if let problem = BundleCheck.problem(in: staging.path) {
-            throw Failure(description: "the installed bundle was refused: \(problem)")
+            throw Failure(
+                description: "the installed dependencies were refused, none of them is used: \(problem). A link out of the "
+                    + "bundle would let every action read what it leads to: remove or replace the package that installs it")
         }
         try Data().write(to: staging.appendingPathComponent(".complete"))
         try modes.apply(below: staging.path)

@@ -9,7 +9,7 @@ enum SandboxFixture {
 
     static func withPool<T: Sendable>(
         workers: Int = 1, heapMegabytes: Int = 64, bundles: String? = nil, warmUpFlows: Int = 0, callerWait: Duration? = nil,
-        memoryMegabytes: Int? = nil, _ body: @Sendable (SandboxPool) async throws -> T
+        memoryMegabytes: Int? = nil, sources: DependencySources = .registryOnly, _ body: @Sendable (SandboxPool) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical
@@ -17,6 +17,7 @@ enum SandboxFixture {
             workers: workers, heapMegabytes: heapMegabytes, graceMillis: 300, bundlesDirectory: bundles, warmUpFlows: warmUpFlows)
         if let callerWait { configuration.callerWait = callerWait }
         if let memoryMegabytes { configuration.memoryMegabytes = memoryMegabytes }
+        configuration.dependencySources = sources
         let pool = SandboxPool(configuration: configuration, catalog: catalog, logger: logger)
         try await pool.start()
         do {

@@ -131,6 +131,12 @@ struct ServerOptions: ParsableArguments {
             }
             configuration.actionsDependencySources = sources
         }
+        if let registry = env("GATEHOUSE_NPM_REGISTRY") {
+            guard registry.hasPrefix("https://") || registry.hasPrefix("http://"), URL(string: registry)?.host?.isEmpty == false else {
+                throw ValidationError("GATEHOUSE_NPM_REGISTRY must be an http(s):// URL, got \(registry)")
+            }
+            configuration.npmRegistry = registry
+        }
         configuration.sandboxMemoryMegabytes = try env("GATEHOUSE_SANDBOX_MEMORY_MB").map { text in
             guard let megabytes = Int(text), (256...65_536).contains(megabytes) else {
                 throw ValidationError("GATEHOUSE_SANDBOX_MEMORY_MB must be a number of megabytes from 256 to 65536, got \(text)")

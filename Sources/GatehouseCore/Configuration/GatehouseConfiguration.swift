@@ -60,6 +60,10 @@ public struct GatehouseConfiguration: Sendable {
     /// Local directories and URL prefixes tenants' action dependencies may come from besides the
     /// npm registry (`GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES`, comma-separated); none by default.
     public var actionsDependencySources: String?
+    /// The npm registry dependencies are installed from (`GATEHOUSE_NPM_REGISTRY`, an internal
+    /// mirror for example); `nil` uses npm's global configuration. npm runs with a home of its
+    /// own, so the server user's `~/.npmrc` is not read.
+    public var npmRegistry: String?
     /// The npm packages legacy rules may `require`, as `name@version` specs separated by commas
     /// or spaces (`GATEHOUSE_RULES_MODULES`), installed once into a shared bundle at start-up.
     public var rulesModules: String?

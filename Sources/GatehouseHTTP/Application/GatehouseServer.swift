@@ -100,6 +100,7 @@ public struct GatehouseServer: Sendable {
         if let megabytes = configuration.sandboxMemoryMegabytes { sandbox.memoryMegabytes = megabytes }
         // Validated when the options were read; an unreadable setting allows the registry only.
         sandbox.dependencySources = configuration.actionsDependencySources.flatMap { try? DependencySources(setting: $0) } ?? .registryOnly
+        sandbox.npmRegistry = configuration.npmRegistry
         return sandbox
     }
 

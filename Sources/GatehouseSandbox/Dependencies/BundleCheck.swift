@@ -8,12 +8,21 @@ import Foundation
 /// path text, so a link inside an allowed directory that leads outside it (`node_modules/evil →
 /// /`) would open the whole file system to an action: a bundle may hold only directories, regular
 /// files with a single link, and relative symbolic links that stay inside it (npm's own
-/// `node_modules/.bin` links).
+/// `node_modules/.bin` links). A link is followed as the kernel follows it (`realpath(3)`, links
+/// within its target included), and one that leads nowhere is refused too: what it names could
+/// be created later, outside.
 public enum BundleCheck {
     /// The first entry that breaks the rule, described; `nil` when the bundle is sound.
     public static func problem(in root: String) -> String? {
-        let realRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        let realRoot = realPath(root) ?? root
         return problem(inDirectory: realRoot, relative: "", root: realRoot, depth: 0)
+    }
+
+    /// `path` with every link resolved by the kernel, or `nil` when it leads nowhere.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func problem(inDirectory path: String, relative: String, root: String, depth: Int) -> String? {
@@ -36,8 +45,7 @@ public enum BundleCheck {
                     return "\(shown): unreadable link"
                 }
                 guard !target.hasPrefix("/") else { return "\(shown) is a link to an absolute path (\(target))" }
-                let resolved = URL(fileURLWithPath: path).appendingPathComponent(target).standardizedFileURL
-                    .resolvingSymlinksInPath().path
+                guard let resolved = realPath(full) else { return "\(shown) is a link to nothing (\(target))" }
                 guard resolved.hasPrefix(root + "/") else { return "\(shown) is a link that leads outside the bundle (\(target))" }
             default:
                 return "\(shown) is neither a file, a directory nor a link"

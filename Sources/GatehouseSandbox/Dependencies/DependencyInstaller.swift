@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatehouseCore
+import Logging
 
 /// An npm dependency of an action version (`auth0-actions.md` §4.5): `{name, version}`, where the
 /// version is anything npm accepts (`4.17.21`, `^1.2.0`, `file:/path/pkg.tgz`).
@@ -22,7 +23,8 @@ public struct ActionDependency: Codable, Hashable, Sendable {
 /// `--install-links` (a local package is copied, not linked). Only the specs `sources` allows are
 /// installed. Bundles are written into a temporary directory, checked (`BundleCheck`: nothing in
 /// them may lead outside them), given the bundle modes, and renamed into place when complete, so
-/// a failed, refused or interrupted install never leaves a bundle behind.
+/// a failed, refused or interrupted install never leaves a bundle behind. A complete bundle is
+/// checked again each time it is reused, and every bundle when a pool starts (`recheckBundles`).
 public struct DependencyInstaller: Sendable {
     public let bundlesDirectory: String
     public let npm: String
@@ -36,6 +38,8 @@ public struct DependencyInstaller: Sendable {
     /// runs as root (they run as `nobody`); `nil` keeps bundles readable by their owner only.
     /// By default, that of a sandbox with the default configuration.
     public let readerGroupID: UInt32?
+    /// Where a reused bundle that failed its new check is reported.
+    public var logger = Logger(label: "gatehouse.dependencies")
 
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public let description: String
@@ -53,10 +57,11 @@ public struct DependencyInstaller: Sendable {
         self.readerGroupID = readerGroupID
     }
 
-    /// The installer of a sandbox: its bundles directory, its workers' group, its allowed sources.
+    /// The installer of a sandbox: its bundles directory, its workers' group, its allowed sources,
+    /// its registry.
     public init(configuration: SandboxConfiguration, sources: DependencySources? = nil, registry: String? = nil) {
         self.init(
-            bundlesDirectory: configuration.bundlesDirectory, registry: registry,
+            bundlesDirectory: configuration.bundlesDirectory, registry: registry ?? configuration.npmRegistry,
             sources: sources ?? configuration.dependencySources, readerGroupID: configuration.workerGroupID)
     }
 
@@ -77,7 +82,11 @@ public struct DependencyInstaller: Sendable {
         let fileManager = FileManager.default
         let bundle = URL(fileURLWithPath: bundlesDirectory).appendingPathComponent(Self.bundleKey(dependencies))
         let modules = bundle.appendingPathComponent("node_modules")
-        if fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) { return modules.path }
+        if fileManager.fileExists(atPath: bundle.appendingPathComponent(".complete").path) {
+            guard let problem = BundleCheck.problem(in: bundle.path) else { return modules.path }
+            try discard(bundle.path)
+            logger.error("\(Self.altered(bundle.path, problem)): removed, installing it again")
+        }
 
         let modes = BundleModes(readerGroupID: readerGroupID)
         try modes.prepareRoot(bundlesDirectory)
@@ -103,7 +112,9 @@ public struct DependencyInstaller: Sendable {
         }
         try? fileManager.removeItem(at: staging.appendingPathComponent(".npm-cache"))
         if let problem = BundleCheck.problem(in: staging.path) {
-            throw Failure(description: "the installed bundle was refused: \(problem)")
+            throw Failure(
+                description: "the installed dependencies were refused, none of them is used: \(problem). A link out of the "
+                    + "bundle would let every action read what it leads to: remove or replace the package that installs it")
         }
         try Data().write(to: staging.appendingPathComponent(".complete"))
         try modes.apply(below: staging.path)

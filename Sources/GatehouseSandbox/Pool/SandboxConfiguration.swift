@@ -21,6 +21,9 @@ public struct SandboxConfiguration: Sendable {
     public var bundlesDirectory: String
     /// Which dependency specs tenants may declare (`GATEHOUSE_ACTIONS_DEPENDENCY_SOURCES`).
     public var dependencySources: DependencySources = .registryOnly
+    /// The npm registry dependencies come from (`GATEHOUSE_NPM_REGISTRY`); `nil` uses npm's
+    /// global configuration.
+    public var npmRegistry: String?
     /// The OS limit on each worker's writable memory (`RLIMIT_DATA`, through `prlimit`), which
     /// covers what the V8 heap cap does not: `Buffer`s and other off-heap allocations. An
     /// allocation past it fails inside the action (`GATEHOUSE_SANDBOX_MEMORY_MB`). An

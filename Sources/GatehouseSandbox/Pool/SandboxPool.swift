@@ -122,6 +122,7 @@ public final class SandboxPool: Sendable {
             logger.warning("could not make the server undumpable: its /proc files stay readable by processes of its user")
         }
         for warning in try configuration.prepareBundlesDirectory() { logger.warning("\(warning)") }
+        for finding in await DependencyInstaller(configuration: configuration).recheckBundles() { logger.error("\(finding)") }
         if SandboxConfiguration.findExecutable("prlimit") == nil {
             logger.warning(
                 "prlimit (util-linux) is not on the PATH: Actions workers run without an OS memory limit, so Buffers are not capped")

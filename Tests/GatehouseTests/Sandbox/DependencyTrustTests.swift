@@ -84,6 +84,20 @@ import Testing
             #expect(BundleCheck.problem(in: work.path)?.contains(name) == true, "\(name) → \(target)")
             try manager.removeItem(atPath: link)
         }
+        // Followed as the kernel does: each `s` leads one level up (inside), so `s/s/s/../..`
+        // leaves the bundle, though its text, `..` folded first, stays inside.
+        let deep = modules.appendingPathComponent("a/b/c")
+        try manager.createDirectory(at: deep, withIntermediateDirectories: true)
+        for directory in ["a", "a/b", "a/b/c"] {
+            try manager.createSymbolicLink(atPath: modules.path + "/" + directory + "/s", withDestinationPath: "..")
+        }
+        #expect(BundleCheck.problem(in: work.path) == nil)
+        try manager.createSymbolicLink(atPath: deep.path + "/x", withDestinationPath: "s/s/s/../..")
+        #expect(BundleCheck.problem(in: work.path)?.contains("a/b/c/x is a link that leads outside") == true)
+        try manager.removeItem(atPath: deep.path + "/x")
+        try manager.createSymbolicLink(atPath: deep.path + "/x", withDestinationPath: "missing/../..")
+        #expect(BundleCheck.problem(in: work.path)?.contains("a/b/c/x is a link to nothing") == true)
+        try manager.removeItem(at: modules.appendingPathComponent("a"))
         let outside = work.deletingLastPathComponent().appendingPathComponent("outside-\(RandomIdentifier.hex(byteCount: 4))")
         try "secret".write(to: outside, atomically: true, encoding: .utf8)
         defer { try? manager.removeItem(at: outside) }

@@ -9,7 +9,8 @@ enum SandboxFixture {
 
     static func withPool<T: Sendable>(
         workers: Int = 1, heapMegabytes: Int = 64, bundles: String? = nil, warmUpFlows: Int = 0, callerWait: Duration? = nil,
-        memoryMegabytes: Int? = nil, quarantineCoolDown: Duration? = nil, _ body: @Sendable (SandboxPool) async throws -> T
+        memoryMegabytes: Int? = nil, quarantineCoolDown: Duration? = nil, sources: DependencySources = .registryOnly,
+        _ body: @Sendable (SandboxPool) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical
@@ -18,6 +19,7 @@ enum SandboxFixture {
         if let callerWait { configuration.callerWait = callerWait }
         if let memoryMegabytes { configuration.memoryMegabytes = memoryMegabytes }
         if let quarantineCoolDown { configuration.quarantineCoolDown = quarantineCoolDown }
+        configuration.dependencySources = sources
         let pool = SandboxPool(configuration: configuration, catalog: catalog, logger: logger)
         try await pool.start()
         do {

@@ -2,6 +2,8 @@ import Foundation
 import GatehouseCore
 import Testing
 
+@testable import GatehouseSandbox
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -166,6 +168,25 @@ import Testing
         #expect(
             run.stderr.hasPrefix("Error: GATEHOUSE_SANDBOX_MEMORY_MB must be a number of megabytes from 256 to 65536, got \(value)\n"),
             "\(run.stderr)")
+    }
+
+    @Test("a root server without setpriv refuses to start workers rather than run actions as root", .enabled(if: geteuid() == 0))
+    func rootWithoutSetpriv() throws {
+        let directory = try GatehouseBinary.workDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tools = directory.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+        for tool in ["node", "prlimit"] {
+            let path = try #require(SandboxConfiguration.findExecutable(tool))
+            try FileManager.default.createSymbolicLink(atPath: tools.appendingPathComponent(tool).path, withDestinationPath: path)
+        }
+        try "exports.onExecutePostLogin = async () => { console.log(process.getuid()); };".write(
+            to: directory.appendingPathComponent("whoami.js"), atomically: true, encoding: .utf8)
+        let run = try GatehouseBinary.run(
+            ["actions", "run", "whoami.js", "--trigger", "post-login", "--bundles", directory.path + "/bundles"],
+            environment: ["PATH": tools.path], in: directory.path)
+        #expect(run.status == 2, "\(run.stdout)")
+        #expect(run.stderr.contains("setpriv (util-linux) is not on the PATH"), "\(run.stderr)")
     }
 }
 

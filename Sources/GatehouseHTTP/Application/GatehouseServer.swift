@@ -108,7 +108,7 @@ public struct GatehouseServer: Sendable {
         do {
             if geteuid() != 0 {
                 logger.warning(
-                    "the server does not run as root, so the Actions workers run as its own user: they are contained by Node's permission model and the server's /proc is closed to them, but give the server a user of its own"
+                    "the server does not run as root, so its Actions workers run as its user: Node's permission model and the server's closed /proc contain them, but a worker that got past the permission model could read every file of that user. Run the server as a user of its own that owns nothing but the server's files (docs/SECURITY.md)"
                 )
             }
             let pool = SandboxPool(configuration: configuration, catalog: try TriggerCatalog.bundled(), logger: logger)

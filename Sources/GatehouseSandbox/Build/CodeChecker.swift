@@ -20,7 +20,7 @@ public struct CodeChecker: Sendable {
     public func problem(
         code: String, handler: String, nodeModules: String?, runtime: String? = nil, timeout: Duration = .seconds(10)
     ) async throws -> String? {
-        let launch = configuration.forBinary(configuration.binary(forRuntime: runtime)).node([
+        let launch = try configuration.forBinary(configuration.binary(forRuntime: runtime)).node([
             "-e", Self.script, "--", handler, nodeModules ?? "",
         ])
         let output = try await Self.run(launch, input: Data(code.utf8), timeout: timeout)

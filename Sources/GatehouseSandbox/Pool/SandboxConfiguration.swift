@@ -96,8 +96,8 @@ public struct SandboxConfiguration: Sendable {
         return version >= 22 ? "--permission" : "--experimental-permission"
     }
 
-    func launch() -> SandboxLaunch {
-        node(["--max-old-space-size=\(heapMegabytes)", "\(runnerDirectory)/runner.js"])
+    func launch() throws -> SandboxLaunch {
+        try node(["--max-old-space-size=\(heapMegabytes)", "\(runnerDirectory)/runner.js"])
     }
 
     /// The group id workers run with when the server is root (`nobody`'s), which may read the
@@ -108,13 +108,18 @@ public struct SandboxConfiguration: Sendable {
 
     /// `node` with `arguments`, under the permission model (reads of the runner and the bundles
     /// only), under the memory limit (`prlimit`), and, when the server is root, started through
-    /// `setpriv` as an unprivileged user.
-    func node(_ arguments: [String]) -> SandboxLaunch {
+    /// `setpriv` as an unprivileged user; root without `setpriv` starts nothing.
+    func node(_ arguments: [String]) throws -> SandboxLaunch {
         // A trailing slash: Node's permission model then allows the directory's contents.
         var arguments = [permissionFlag(), "--allow-fs-read=\(runnerDirectory)", "--allow-fs-read=\(bundlesDirectory)/"] + arguments
         var executable = nodeBinary
-        if geteuid() == 0, let setpriv = Self.findExecutable("setpriv") {
+        if geteuid() == 0 {
             // Root must not run tenant code: drop every privilege before exec'ing node.
+            guard let setpriv = Self.findExecutable("setpriv") else {
+                throw SandboxPool.Failure.workerDidNotStart(
+                    "the server runs as root and setpriv (util-linux) is not on the PATH, so actions would run as root: "
+                        + "install util-linux, or run the server as a user of its own")
+            }
             arguments =
                 [
                     "--reuid=\(unprivilegedUserID)", "--regid=\(unprivilegedUserID)", "--clear-groups", "--no-new-privs",

@@ -7,35 +7,11 @@ import Testing
 /// `gatehouse rules convert` and `gatehouse hooks convert`, run as a user runs them: the built
 /// `gatehouse` binary, the fixtures of `Tests/Fixtures/convert/`, stdout and stderr apart.
 @Suite("CLI: rules convert and hooks convert") struct RulesConvertCommandTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.appendingPathComponent("Tests/Fixtures/convert")
-    static let binary =
-        ProcessInfo.processInfo.environment["GATEHOUSE_BIN"] ?? repository.appendingPathComponent(".build/debug/gatehouse").path
-
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    static let fixtures = GatehouseBinary.repository.appendingPathComponent("Tests/Fixtures/convert")
 
     /// Runs `gatehouse arguments…` in the fixtures folder.
-    static func gatehouse(_ arguments: [String]) throws -> Run {
-        let output = Pipe()
-        let errors = Pipe()
-        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        environment["HOME"] = NSTemporaryDirectory()
-        if let node = ProcessInfo.processInfo.environment["GATEHOUSE_NODE"] { environment["GATEHOUSE_NODE"] = node }
-        let child = try ChildProcess(
-            executable: binary, arguments: arguments, environment: environment, directory: fixtures.path,
-            standardOutput: output.fileHandleForWriting.fileDescriptor, standardError: errors.fileHandleForWriting.fileDescriptor)
-        try output.fileHandleForWriting.close()
-        try errors.fileHandleForWriting.close()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        let termination = child.waitUntilEnded()
-        return Run(
-            status: termination.status, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func gatehouse(_ arguments: [String]) throws -> GatehouseBinary.Run {
+        try GatehouseBinary.run(arguments, in: fixtures.path)
     }
 
     struct Check: Sendable, CustomStringConvertible {

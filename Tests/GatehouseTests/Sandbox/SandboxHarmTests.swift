@@ -25,11 +25,15 @@ import Testing
           for (;;) kept.push(new Array(100000).fill({ grow: kept.length }));
         };
         """
+    static let workerPID = "exports.onExecutePostLogin = async () => { console.log(process.pid); };"
     static let fine = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/ok', true); };"
 
-    @Test("off-heap memory is capped by the OS: 3 GB of Buffers fail inside the action, naming the limit, and the next flow runs")
+    @Test(
+        "off-heap memory is capped by the OS: 3 GB of Buffers fail inside the action, naming the limit; the worker is replaced and the next flow runs"
+    )
     func offHeapMemoryIsCapped() async throws {
         try await SandboxFixture.withPool(memoryMegabytes: 384) { pool in
+            let workerBefore = try await pool.run(try SandboxFixture.postLogin([("pid", Self.workerPID)])).actions.first?.logs
             let result = try await pool.run(try SandboxFixture.postLogin([("hoarder", Self.hoarder)]))
             #expect(result.status == .failed)
             let error = try #require(result.actions.first?.error, "\(result)")
@@ -37,8 +41,9 @@ import Testing
             #expect(error.message.contains("memory limit of its sandbox worker (384 MB)"), "\(error.message)")
             #expect(result.commands.isEmpty)
             #expect(await SandboxFixture.waitForWorkers(pool, 1) == 1)
-            let next = try await pool.run(try SandboxFixture.postLogin([("fine", Self.fine)]))
+            let next = try await pool.run(try SandboxFixture.postLogin([("pid", Self.workerPID), ("fine", Self.fine)]))
             #expect(next.status == .completed, "\(next)")
+            #expect(workerBefore != nil && next.actions.first?.logs != workerBefore, "another worker: \(String(describing: workerBefore))")
         }
     }
 

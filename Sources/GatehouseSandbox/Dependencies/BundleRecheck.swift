@@ -15,8 +15,9 @@ import GatehouseCore
 extension DependencyInstaller {
     /// Re-checks the bundles directory before the pool's workers start: a link or file beside the
     /// bundles is removed, and a bundle that is incomplete or fails `BundleCheck` is reinstalled.
-    /// Hidden directories are installs in progress (`.staging-…`), checked by their installer
-    /// before they become bundles, or removals (`.discarded-…`), finished here. Returns what was found, one sentence each, for the log.
+    /// Hidden directories are removals (`.discarded-…`), finished here, or installs in progress
+    /// left by an older Gatehouse (`.staging-…`), removed too (installs are now written beside
+    /// the bundles directory). Returns what was found, one sentence each, for the log.
     public func recheckBundles() async -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: bundlesDirectory) else { return [] }
         var findings: [String] = []
@@ -29,7 +30,7 @@ extension DependencyInstaller {
                 findings.append("\(path) was not a bundle but a link or a file: removed")
                 continue
             }
-            if name.hasPrefix(".discarded-") { try? FileManager.default.removeItem(atPath: path) }
+            if name.hasPrefix(".discarded-") || name.hasPrefix(".staging-") { try? FileManager.default.removeItem(atPath: path) }
             guard !name.hasPrefix(".") else { continue }
             let problem =
                 FileManager.default.fileExists(atPath: path + "/.complete")

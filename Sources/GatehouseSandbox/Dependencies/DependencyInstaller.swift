@@ -21,7 +21,7 @@ public struct ActionDependency: Codable, Hashable, Sendable {
 /// npm runs with `--ignore-scripts` (no install scripts, so no code of the package runs at
 /// install time), without audit or funding requests, against the configured registry, and with
 /// `--install-links` (a local package is copied, not linked). Only the specs `sources` allows are
-/// installed. Bundles are written into a temporary directory, checked (`BundleCheck`: nothing in
+/// installed. Bundles are written into a directory beside the bundles directory, checked (`BundleCheck`: nothing in
 /// them may lead outside them), given the bundle modes, and renamed into place when complete, so
 /// a failed, refused or interrupted install never leaves a bundle behind. A complete bundle is
 /// checked again each time it is reused, and every bundle when a pool starts (`recheckBundles`).
@@ -57,6 +57,15 @@ public struct DependencyInstaller: Sendable {
         self.readerGroupID = readerGroupID
     }
 
+    /// Where installs are written before their check: a directory of the server's user beside the
+    /// bundles directory (`<bundles>.staging`), on the same file system, outside what workers may
+    /// read (`--allow-fs-read=<bundles>/`).
+    var stagingDirectory: String {
+        var root = bundlesDirectory
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        return root + ".staging"
+    }
+
     /// The installer of a sandbox: its bundles directory, its workers' group, its allowed sources,
     /// its registry.
     public init(configuration: SandboxConfiguration, sources: DependencySources? = nil, registry: String? = nil) {
@@ -90,7 +99,10 @@ public struct DependencyInstaller: Sendable {
 
         let modes = BundleModes(readerGroupID: readerGroupID)
         try modes.prepareRoot(bundlesDirectory)
-        let staging = URL(fileURLWithPath: bundlesDirectory).appendingPathComponent(".staging-" + RandomIdentifier.hex(byteCount: 8))
+        // npm writes beside the bundles directory, never below it, where every worker may read:
+        // an install is only visible to workers once it has passed the check.
+        _ = try SandboxConfiguration.prepareDirectory(stagingDirectory, mode: 0o700, groupID: nil)
+        let staging = URL(fileURLWithPath: stagingDirectory).appendingPathComponent(RandomIdentifier.hex(byteCount: 8))
         try fileManager.createDirectory(at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? fileManager.removeItem(at: staging) }
         let manifest: JSONValue = .object([

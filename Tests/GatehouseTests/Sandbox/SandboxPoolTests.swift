@@ -456,6 +456,26 @@ import Testing
         }
     }
 
+    @Test("npm installs beside the bundles directory, never below it, where workers could read an install before its check")
+    func installsOutsideWhatWorkersRead() async throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        // A stand-in for npm that records where it was asked to install, then fails.
+        let fake = work.appendingPathComponent("npm")
+        let record = work.appendingPathComponent("cwd")
+        try "#!/bin/sh\npwd > \(record.path)\nexit 1\n".write(to: fake, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+        let bundles = work.appendingPathComponent("bundles").path
+        let installer = DependencyInstaller(bundlesDirectory: bundles, npm: fake.path)
+        await #expect(throws: DependencyInstaller.Failure.self) {
+            try await installer.install([ActionDependency(name: "left-pad", version: "1.3.0")])
+        }
+        let directory = try String(contentsOf: record, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!directory.isEmpty)
+        #expect(!directory.hasPrefix(bundles + "/"), "npm ran in \(directory)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bundles).isEmpty)
+    }
+
     static func npm(_ arguments: [String], in directory: String) async throws -> (Int32, String) {
         let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory]
         let (termination, output) = try await ChildProcess.run("/usr/bin/env", ["npm"] + arguments, environment: environment, in: directory)

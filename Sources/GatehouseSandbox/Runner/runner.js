@@ -59,6 +59,7 @@ warmUp();
 // modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
 routeSharedHttp(() => currentExecution()?.realm);
 blame.guardChannel(inAction, forbiddenError);
+capture.guardSocketDescriptors(forbiddenError);
 neuterModules(require, inAction);
 hardenIntrinsics();
 lockGlobal();

@@ -132,13 +132,15 @@ import Testing
         #expect(pool.failure(for: SandboxWorker.Failure.timedOut, request: request).error?.class == "action_timeout")
     }
 
-    /// Writes a stack naming `actions/innocent.js` to the worker's real stderr (below the fs
-    /// module, where the runner cannot capture it), then exhausts the heap.
+    /// Tries every way to put a stack naming `actions/innocent.js` on the worker's real stderr
+    /// (the runner refuses sockets on its descriptors and captures fs writes, but blame must not
+    /// depend on that), then exhausts the heap.
     static let framer = """
         exports.onExecutePostLogin = async () => {
-          const net = require('net');
-          const err = new net.Socket({ fd: 2, readable: false });
-          err.write('Error: framed\\n    at Timeout._onTimeout (actions/innocent.js:3:29)\\n');
+          const stack = 'Error: framed\\n    at Timeout._onTimeout (actions/innocent.js:3:29)\\n';
+          try { new (require('net').Socket)({ fd: 2, readable: false }).write(stack); } catch {}
+          try { require('fs').writeSync(2, stack); } catch {}
+          try { require('vm').runInNewContext('throw new Error("framed")', {}, { filename: 'actions/innocent.js' }); } catch (e) { console.error(e.stack); }
           await new Promise((resolve) => setTimeout(resolve, 50));
           const kept = [];
           for (;;) kept.push(new Array(100000).fill({ grow: kept.length }));

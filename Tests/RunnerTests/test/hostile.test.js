@@ -82,10 +82,44 @@ test('hostile actions (permission model)', async (t) => {
   });
 
   await t.test('writes to the protocol pipe through fs end up in the action logs', async () => {
-    const entry = await attempt("require('fs').writeSync(1, 'garbage on stdout\\n'); require('fs').writeSync(2, Buffer.from('and stderr\\n')); await new Promise((r) => require('fs').write(1, 'async too\\n', r));");
+    const entry = await attempt("require('fs').writeSync(1, 'garbage on stdout\\n'); require('fs').writeSync(2, Buffer.from('and stderr\\n')); await new Promise((r) => require('fs').write(1, 'async too\\n', r)); require('fs').writevSync(1, [Buffer.from('gathered '), Buffer.from('writes\\n')]); await new Promise((r) => require('fs').writev(1, [Buffer.from('and async\\n')], r));");
     assert.equal(entry.error, null);
-    assert.equal(entry.logs, 'garbage on stdout\nand stderr\nasync too\n');
+    assert.equal(entry.logs, 'garbage on stdout\nand stderr\nasync too\ngathered writes\nand async\n');
     assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
+  });
+
+  await t.test('no socket can be opened on the runner\'s descriptors: a result frame forged for the next flow never reaches the host', async () => {
+    // Below the fs module, a socket on fd 1 would write raw bytes into the protocol stream: a
+    // result for the next flow (its id is guessable) that skips that flow's actions.
+    const nextId = runner.nextId + 1;
+    const forged = JSON.stringify({ type: 'result', id: nextId, status: 'completed', actions: [], suspended: null }) + '\\n';
+    const entry = await attempt(`
+      const net = require('net');
+      const outcome = [];
+      const tries = {
+        socket: () => new net.Socket({ fd: 1, readable: false }).write('${forged}'),
+        call: () => net.Socket({ fd: 1, readable: false }).write('${forged}'),
+        stream: () => new net.Stream({ fd: 1, readable: false }).write('${forged}'),
+        connect: () => net.connect({ fd: 1 }).write('${forged}'),
+        createConnection: () => net.createConnection({ fd: 0 }).on('data', () => {}),
+        imported: async () => new (await import('node:net')).Socket({ fd: 1, readable: false }).write('${forged}'),
+        listen: () => new Promise((resolve, reject) => { const server = net.createServer(); server.on('error', reject); server.listen({ fd: 1 }, resolve); }),
+      };
+      for (const [name, attempt] of Object.entries(tries)) {
+        try { await attempt(); outcome.push(name + ':done'); } catch (e) { outcome.push(name + ':' + e.code); }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      console.log(outcome.join(' '));`);
+    assert.equal(entry.error, null, JSON.stringify(entry.error));
+    assert.equal(entry.logs, 'socket:ERR_ACTION_FORBIDDEN call:ERR_ACTION_FORBIDDEN stream:ERR_ACTION_FORBIDDEN connect:ERR_ACTION_FORBIDDEN '
+      + 'createConnection:ERR_ACTION_FORBIDDEN imported:ERR_ACTION_FORBIDDEN listen:ERR_ACTION_FORBIDDEN\n');
+    // The next flow gets its own answer, with its action's command.
+    const next = await runner.flow({ actions: ["exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/ran', true); };"] });
+    assert.equal(next.actions.length, 1, JSON.stringify(next));
+    assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
+    // Sockets of action code still work (Node's own code makes them without a descriptor).
+    const fetched = await attempt("await new Promise((resolve) => require('http').get('http://127.0.0.1:9/').on('error', (e) => { console.log(e.code); resolve(); }));");
+    assert.equal(fetched.logs, 'ECONNREFUSED\n');
   });
 });
 

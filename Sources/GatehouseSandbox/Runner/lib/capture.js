@@ -122,14 +122,14 @@ function denied(message) {
 }
 
 /**
- * `fs.writeSync(1, …)` / `fs.write(2, …)` (and streams built on them) would write to
- * the protocol pipe directly: route those to the action's log. Reading fd 0 would
- * steal (and reveal) the runner's requests: refuse it. Code that goes below the fs
- * module (a `net.Socket` opened on fd 0/1) is not covered: see PROTOCOL.md.
+ * `fs.writeSync(1, …)` / `fs.write(2, …)` / `fs.writev(1, …)` (and streams built on them)
+ * would write to the protocol pipe directly: route those to the action's log. Reading
+ * fd 0 would steal (and reveal) the runner's requests: refuse it. Below the fs module,
+ * sockets opened on a descriptor are refused to action code (`guardSocketDescriptors`).
  */
 function guardStdioDescriptors() {
   const fs = require('node:fs');
-  const { writeSync, write, readSync, read } = fs;
+  const { writeSync, write, writevSync, writev, readSync, read } = fs;
   const isOutput = (fd) => fd === 1 || fd === 2;
   fs.writeSync = function (fd, buffer, ...rest) {
     if (!isOutput(fd)) return writeSync.call(this, fd, buffer, ...rest);
@@ -142,6 +142,18 @@ function guardStdioDescriptors() {
     const callback = rest[rest.length - 1];
     const written = fs.writeSync(fd, buffer);
     if (typeof callback === 'function') process.nextTick(callback, null, written, buffer);
+    return undefined;
+  };
+  const joined = (buffers) => Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+  fs.writevSync = function (fd, buffers, ...rest) {
+    if (!isOutput(fd)) return writevSync.call(this, fd, buffers, ...rest);
+    return fs.writeSync(fd, joined(buffers));
+  };
+  fs.writev = function (fd, buffers, ...rest) {
+    if (!isOutput(fd)) return writev.call(this, fd, buffers, ...rest);
+    const callback = rest[rest.length - 1];
+    const written = fs.writeSync(fd, joined(buffers));
+    if (typeof callback === 'function') process.nextTick(callback, null, written, buffers);
     return undefined;
   };
   // The runner's own input stream (an fs.ReadStream when stdin is a file) reads fd 0
@@ -174,6 +186,37 @@ function makeStdio() {
 
 function replaceProcessStream(name, stream) {
   Object.defineProperty(process, name, { get: () => stream, configurable: true, enumerable: true });
+}
+
+/**
+ * A socket on one of the runner's descriptors (`new net.Socket({fd: 1})`, `net.connect({fd})`,
+ * `server.listen({fd})`) would read or write the protocol stream below the fs module — a result
+ * forged for another flow, the requests on stdin — and the host could not tell it from the
+ * runner's. Action code gets `ERR_ACTION_FORBIDDEN` instead; Node's own code (fetch, http,
+ * tls) never opens a socket on a descriptor, and the runner's own channel is opened outside any
+ * action. Installed at start-up, before the module is frozen, on Node's real `net` (which
+ * `import()` hands over and each realm's copy is made from).
+ */
+function guardSocketDescriptors(forbiddenError) {
+  const net = require('node:net');
+  const refuse = (options) => {
+    if (options !== null && typeof options === 'object' && options.fd !== undefined && inAction()) {
+      throw forbiddenError('A socket on a descriptor (options.fd)');
+    }
+  };
+  const guarded = new Proxy(net.Socket, {
+    construct(target, args, newTarget) { refuse(args[0]); return Reflect.construct(target, args, newTarget); },
+    apply(target, self, args) { refuse(args[0]); return Reflect.apply(target, self, args); },
+  });
+  net.Socket = guarded;
+  net.Stream = guarded;
+  for (const name of ['connect', 'createConnection']) {
+    const original = net[name];
+    net[name] = function (...args) { refuse(args[0]); return Reflect.apply(original, this, args); };
+    Object.defineProperty(net[name], 'name', { value: name });
+  }
+  const { listen } = net.Server.prototype;
+  net.Server.prototype.listen = function (...args) { refuse(args[0]); return Reflect.apply(listen, this, args); };
 }
 
 /**
@@ -266,4 +309,4 @@ function install() {
   };
 }
 
-module.exports = { als, tokenFor, currentExecution, inAction, LogBuffer, install, makeStdio };
+module.exports = { als, tokenFor, currentExecution, inAction, LogBuffer, install, makeStdio, guardSocketDescriptors };

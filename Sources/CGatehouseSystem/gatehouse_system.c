@@ -46,11 +46,9 @@ int gatehouse_spawn(
         result = posix_spawnattr_init(&attributes);
         if (result == 0) {
             for (int target = 0; target < count && result == 0; target++) {
-                if (sources[target] >= 0) {
-                    result = posix_spawn_file_actions_adddup2(&actions, sources[target], target);
-                } else if (target < 3) {
-                    result = posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0);
-                }
+                // A target without a source gets /dev/null: nothing of the parent's stays there.
+                result = sources[target] >= 0 ? posix_spawn_file_actions_adddup2(&actions, sources[target], target)
+                                              : posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0);
             }
             if (result == 0 && directory != NULL) result = posix_spawn_file_actions_addchdir_np(&actions, directory);
             // The server's database, keys and sockets never reach the child (glibc 2.34).
@@ -74,9 +72,16 @@ int gatehouse_spawn(
     return result;
 }
 
-int gatehouse_write_only_memfd(const char *name, int *reader) {
-    int memory = memfd_create(name, MFD_CLOEXEC);
+int gatehouse_write_only_memfd(const char *name, long size, int *reader) {
+    int memory = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (memory < 0) return -1;
+    // Its size is fixed: a writer can overwrite it, never grow it (memory the server would hold).
+    if (ftruncate(memory, size) != 0 || fcntl(memory, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+        int failure = errno;
+        close(memory);
+        errno = failure;
+        return -1;
+    }
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", memory);
     // A second open file description, write-only: the child cannot read what was written.
@@ -97,7 +102,7 @@ int gatehouse_spawn(
     const char *path, char *const argv[], char *const envp[], const char *directory, const int *fds, int count, int *pid) {
     return ENOSYS;
 }
-int gatehouse_write_only_memfd(const char *name, int *reader) {
+int gatehouse_write_only_memfd(const char *name, long size, int *reader) {
     errno = ENOSYS;
     return -1;
 }

@@ -8,12 +8,13 @@ import Foundation
 /// Where a worker's runner records which action version it is running, for the pool to read
 /// when the worker dies (`Runner/PROTOCOL.md` §9, "Blame"; `Runner/lib/blame.js`).
 ///
-/// Nothing a dying worker printed can be trusted: an action can write anything to its stderr,
-/// a stack naming another action's file included, and an out-of-memory abort prints no stack at
-/// all. The record is an in-memory file (`memfd_create`) the worker holds write-only as its
-/// descriptor 3, each record starting with a nonce that reaches the runner in the `init` frame,
-/// on stdin, which action code cannot read: an action can neither read the record nor write one
-/// that names another action (the runner also refuses it the descriptor).
+/// Nothing a dying worker printed can be trusted: an action could write a stack naming another
+/// action's file, and an out-of-memory abort prints no stack at all. The record is an in-memory
+/// file (`memfd_create`, sealed at 256 bytes, so a worker cannot make the server hold more) that
+/// the worker holds write-only as its descriptor 3, each record starting with a nonce that
+/// reaches the runner in the `init` frame, on stdin, which action code cannot read: an action
+/// can neither read the record nor write one that names another action (the runner also refuses
+/// it the descriptor).
 final class BlameRecord: @unchecked Sendable {
     /// The bytes of one record (`RECORD_BYTES` in `blame.js`).
     static let recordBytes = 256
@@ -25,7 +26,7 @@ final class BlameRecord: @unchecked Sendable {
 
     init() throws {
         var reader: Int32 = -1
-        let writer = gatehouse_write_only_memfd("gatehouse-blame", &reader)
+        let writer = gatehouse_write_only_memfd("gatehouse-blame", Self.recordBytes, &reader)
         guard writer >= 0 else { throw SandboxWorker.Failure.notStarted("memfd_create: \(String(cString: strerror(errno)))") }
         self.workerEnd = writer
         self.reader = reader

@@ -82,8 +82,9 @@ extension SandboxPool {
         }
         let decision = state.withLock { state -> Decision in
             state.surgePending = false
-            guard !state.stopped, state.replacing == 0, let oldest = state.waiters.first, state.extraWorkers < configuration.workers
-            else { return .nothing }
+            guard !state.stopped, let oldest = state.waiters.first, state.extraWorkers < configuration.workers else { return .nothing }
+            // Flows wait for a replacement, not for busy workers: look again once it is in.
+            guard state.replacing == 0 else { return .later(Self.surgeDelay) }
             let waited = ContinuousClock.now - oldest.since
             guard waited >= Self.surgeDelay else { return .later(Self.surgeDelay - waited) }
             state.surgePending = true

@@ -5,6 +5,7 @@
 // with an empty environment; see README.md for the command line.
 
 const capture = require('./lib/capture');
+const blame = require('./lib/blame'); // keeps fs.writeSync as it is before guardDescriptors
 
 // Keep what the runner itself needs before any action code can run.
 const reallyExit = process.reallyExit;
@@ -19,7 +20,6 @@ const { Loader, warmUp } = require('./lib/loader');
 const { prepareRealms, routeSharedHttp } = require('./lib/realm');
 const { warmUpActions } = require('./lib/warmup');
 const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, forbidden, forbiddenError } = require('./lib/harden');
-const blame = require('./lib/blame');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -58,8 +58,7 @@ warmUp();
 // every action realm can reach through Node's objects, and forget the runner's own
 // modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
 routeSharedHttp(() => currentExecution()?.realm);
-blame.guardChannel(inAction, forbiddenError);
-capture.guardSocketDescriptors(forbiddenError);
+capture.guardDescriptors(forbiddenError);
 neuterModules(require, inAction);
 hardenIntrinsics();
 lockGlobal();

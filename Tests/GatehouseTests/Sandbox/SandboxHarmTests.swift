@@ -132,6 +132,26 @@ import Testing
         #expect(pool.failure(for: SandboxWorker.Failure.timedOut, request: request).error?.class == "action_timeout")
     }
 
+    @Test("the blame record a worker writes: write-only for it, fixed at 256 bytes, read only with its nonce")
+    func blameRecordChannel() throws {
+        let record = try BlameRecord()
+        defer { record.closeWorkerEnd() }
+        var line = Array("\(record.nonce) v-killer\n".utf8)
+        line += [UInt8](repeating: 0x20, count: BlameRecord.recordBytes - line.count)
+        #expect(line.withUnsafeBytes { pwrite(record.workerEnd, $0.baseAddress, $0.count, 0) } == BlameRecord.recordBytes)
+        #expect(record.runningVersion() == "v-killer")
+        // The worker cannot read it back (the nonce), nor grow it (memory the server would hold).
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(buffer.withUnsafeMutableBytes { pread(record.workerEnd, $0.baseAddress, $0.count, 0) } == -1 && errno == EBADF)
+        let large = [UInt8](repeating: 0x41, count: 1 << 20)
+        #expect(large.withUnsafeBytes { pwrite(record.workerEnd, $0.baseAddress, $0.count, 0) } == -1 && errno == EPERM)
+        #expect(ftruncate(record.workerEnd, 1 << 20) == -1)
+        // A record without the nonce names nobody.
+        let forged = Array("0123456789abcdef0123456789abcdef v-innocent\n".utf8)
+        _ = forged.withUnsafeBytes { pwrite(record.workerEnd, $0.baseAddress, $0.count, 0) }
+        #expect(record.runningVersion() == nil)
+    }
+
     /// Tries every way to put a stack naming `actions/innocent.js` on the worker's real stderr
     /// (the runner refuses sockets on its descriptors and captures fs writes, but blame must not
     /// depend on that), then exhausts the heap.

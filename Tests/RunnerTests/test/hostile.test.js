@@ -68,7 +68,7 @@ test('hostile actions (permission model)', async (t) => {
     assert.equal((await runner.ping()).type, 'pong');
   });
 
-  await t.test('the protocol channel is out of reach: stdin yields nothing, stdout and stderr are stand-ins', async () => {
+  await t.test('the protocol channel is out of reach: stdin yields nothing, stdout and stderr are stand-ins', { timeout: 15000 }, async () => {
     const spy = action('spy', `
       let seen = 0;
       process.stdin.on('data', (chunk) => { seen += chunk.length; });
@@ -78,7 +78,52 @@ test('hostile actions (permission model)', async (t) => {
     await runner.flow({ actions: [spy] });
     const second = await runner.flow({ event: { user: { user_id: 'u' }, secret_of_another_flow: 'x'.repeat(1000) }, actions: [spy] });
     assert.equal(second.actions[0].logs, '0 undefined undefined false\n');
-    denied(await attempt('require("fs").readSync(0, Buffer.alloc(10))'), 'fs.readSync(0)');
+    // Every fs function on the runner's descriptors: reading its requests, writing a frame
+    // past the capture, erasing the blame record.
+    const entry = await attempt(`
+      const fs = require('fs');
+      const outcome = [];
+      for (const [name, attempt] of Object.entries({
+        readSync: () => fs.readSync(0, Buffer.alloc(10)),
+        readvSync: () => fs.readvSync(0, [Buffer.alloc(10)]),
+        readFileSync: () => fs.readFileSync(0),
+        writeFileSync: () => fs.writeFileSync(1, 'raw\\n'),
+        appendFileSync: () => fs.appendFileSync(3, 'x'.repeat(1024)),
+        ftruncateSync: () => fs.ftruncateSync(3, 0),
+        closeSync: () => fs.closeSync(0),
+        readFile: () => new Promise((resolve, reject) => fs.readFile(0, (e) => (e ? reject(e) : resolve()))),
+      })) {
+        try { await attempt(); outcome.push(name + ':done'); } catch (e) { outcome.push(name + ':' + e.code); }
+      }
+      console.log(outcome.join(' '));`);
+    assert.equal(entry.logs, 'readSync:ERR_ACTION_FORBIDDEN readvSync:ERR_ACTION_FORBIDDEN readFileSync:ERR_ACTION_FORBIDDEN '
+      + 'writeFileSync:ERR_ACTION_FORBIDDEN appendFileSync:ERR_ACTION_FORBIDDEN ftruncateSync:ERR_ACTION_FORBIDDEN '
+      + 'closeSync:ERR_ACTION_FORBIDDEN readFile:ERR_ACTION_FORBIDDEN\n', JSON.stringify(entry.error));
+    assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
+  });
+
+  await t.test('a FinalizationRegistry cleanup (which runs outside any action\'s context) is still action code to every guard', { timeout: 30000 }, async () => {
+    const collector = action('collector', `
+      const out = [];
+      const registry = new FinalizationRegistry(() => {
+        if (out.length) return;
+        const fs = require('fs');
+        for (const [name, attempt] of Object.entries({
+          readStdin: () => fs.readSync(0, Buffer.alloc(16)),
+          writeOut: () => fs.writeFileSync(1, 'raw from a cleanup\\n'),
+          createHook: () => require('async_hooks').createHook({}),
+        })) { try { attempt(); out.push(name + ':done'); } catch (e) { out.push(name + ':' + e.code); } }
+      });
+      exports.onExecutePostLogin = async () => {
+        if (out.length) { console.log(out.join(' ')); return; }
+        for (let i = 0; i < 5000; i++) registry.register({ a: new Array(100) }, i);
+        for (let j = 0; j < 6; j++) { const a = []; for (let i = 0; i < 40; i++) a.push(new Array(100000).fill(j)); }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      };`);
+    let logs = '';
+    for (let round = 0; round < 6 && logs === ''; round++) logs = (await runner.flow({ actions: [collector] })).actions[0].logs;
+    assert.equal(logs, 'readStdin:ERR_ACTION_FORBIDDEN writeOut:ERR_ACTION_FORBIDDEN createHook:ERR_ACTION_FORBIDDEN\n');
+    assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
   });
 
   await t.test('writes to the protocol pipe through fs end up in the action logs', async () => {
@@ -88,7 +133,7 @@ test('hostile actions (permission model)', async (t) => {
     assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
   });
 
-  await t.test('no socket can be opened on the runner\'s descriptors: a result frame forged for the next flow never reaches the host', async () => {
+  await t.test('no socket can be opened on the runner\'s descriptors: a result frame forged for the next flow never reaches the host', { timeout: 15000 }, async () => {
     // Below the fs module, a socket on fd 1 would write raw bytes into the protocol stream: a
     // result for the next flow (its id is guessable) that skips that flow's actions.
     const nextId = runner.nextId + 1;
@@ -103,6 +148,17 @@ test('hostile actions (permission model)', async (t) => {
         connect: () => net.connect({ fd: 1 }).write('${forged}'),
         createConnection: () => net.createConnection({ fd: 0 }).on('data', () => {}),
         imported: async () => new (await import('node:net')).Socket({ fd: 1, readable: false }).write('${forged}'),
+        constructor: () => new net.Socket.prototype.constructor({ fd: 1, readable: false }).write('${forged}'),
+        subclassed: () => new (Object.getPrototypeOf(require('tls').TLSSocket))({ fd: 1, readable: false }).write('${forged}'),
+        handle: () => {
+          const probe = new net.Socket();
+          probe.on('error', () => {});
+          probe.connect({ port: 9, host: '127.0.0.1' });
+          const handle = new probe._handle.constructor(0);
+          probe.destroy();
+          handle.open(1);
+          new net.Socket({ handle, readable: false }).write('${forged}');
+        },
         listen: () => new Promise((resolve, reject) => { const server = net.createServer(); server.on('error', reject); server.listen({ fd: 1 }, resolve); }),
       };
       for (const [name, attempt] of Object.entries(tries)) {
@@ -112,7 +168,8 @@ test('hostile actions (permission model)', async (t) => {
       console.log(outcome.join(' '));`);
     assert.equal(entry.error, null, JSON.stringify(entry.error));
     assert.equal(entry.logs, 'socket:ERR_ACTION_FORBIDDEN call:ERR_ACTION_FORBIDDEN stream:ERR_ACTION_FORBIDDEN connect:ERR_ACTION_FORBIDDEN '
-      + 'createConnection:ERR_ACTION_FORBIDDEN imported:ERR_ACTION_FORBIDDEN listen:ERR_ACTION_FORBIDDEN\n');
+      + 'createConnection:ERR_ACTION_FORBIDDEN imported:ERR_ACTION_FORBIDDEN constructor:ERR_ACTION_FORBIDDEN '
+      + 'subclassed:ERR_ACTION_FORBIDDEN handle:ERR_ACTION_FORBIDDEN listen:ERR_ACTION_FORBIDDEN\n');
     // The next flow gets its own answer, with its action's command.
     const next = await runner.flow({ actions: ["exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/ran', true); };"] });
     assert.equal(next.actions.length, 1, JSON.stringify(next));

@@ -5,7 +5,8 @@
 // only this record. It goes to descriptor 3, an in-memory file the host opened write-only
 // for the worker, and starts with a nonce the host sent in the `init` frame (on stdin, which
 // actions cannot read), so an action can neither read the record nor forge one naming
-// another action.
+// another action; nor can it write to, truncate or close descriptor 3 (capture.js,
+// guardDescriptors: this module keeps `fs.writeSync` as it was before).
 //
 // The record is rewritten only when the running version changes: at the start of each
 // action of a flow, and around a timer callback of a version other than the marked one (an
@@ -52,21 +53,4 @@ function runningAs(versionId, fn, self, args) {
   }
 }
 
-/**
- * Action code may not write to, truncate or close the record's descriptor (it could not forge
- * a record without the nonce, but it could erase the one naming it). Installed at start-up,
- * before the fs module is frozen; `inAction` says whether action code is running.
- */
-function guardChannel(inAction, forbiddenError) {
-  for (const name of ['write', 'writeSync', 'writev', 'writevSync', 'ftruncate', 'ftruncateSync', 'close', 'closeSync',
-    'fsync', 'fsyncSync', 'fdatasync', 'fdatasyncSync', 'fchmod', 'fchmodSync', 'fchown', 'fchownSync', 'futimes', 'futimesSync']) {
-    const original = fs[name];
-    if (typeof original !== 'function') continue;
-    fs[name] = function (fd, ...rest) {
-      if (fd === CHANNEL_FD && inAction()) throw forbiddenError(`fs.${name}() on descriptor 3`);
-      return Reflect.apply(original, this, [fd, ...rest]);
-    };
-  }
-}
-
-module.exports = { configure, markRunning, runningAs, guardChannel, RECORD_BYTES };
+module.exports = { configure, markRunning, runningAs, RECORD_BYTES };

@@ -121,24 +121,49 @@ function denied(message) {
   return error;
 }
 
+/** The runner's descriptors: its requests (0), its answers (1), its diagnostics (2), its blame record (3). */
+const RUNNER_FDS = new Set([0, 1, 2, 3]);
+const isRunnerFd = (fd) => typeof fd === 'number' && RUNNER_FDS.has(fd);
+
 /**
- * `fs.writeSync(1, …)` / `fs.write(2, …)` / `fs.writev(1, …)` (and streams built on them)
- * would write to the protocol pipe directly: route those to the action's log. Reading
- * fd 0 would steal (and reveal) the runner's requests: refuse it. Below the fs module,
- * sockets opened on a descriptor are refused to action code (`guardSocketDescriptors`).
+ * After start-up nobody but the runner — which keeps the originals it needs — may use its
+ * descriptors: action code, leftover action code and action code the runner calls without a
+ * store (a getter, a `FinalizationRegistry` callback) alike. `fs.write`/`writeSync`/`writev`/
+ * `writevSync` on fd 1 or 2 (and streams built on them) go to the action's log, as a
+ * console would; every other `fs` function given one of the runner's descriptors —
+ * `readSync(0)`, `readFileSync(0)`, `writeFileSync(1, …)`, `appendFileSync(3, …)`,
+ * `ftruncate(3)`, `close(1)`, … — throws `ERR_ACTION_FORBIDDEN`. Below the fs module, handles
+ * opened on them are refused too (`guardHandleDescriptors`).
  */
-function guardStdioDescriptors() {
+function guardStdioDescriptors(forbiddenError) {
   const fs = require('node:fs');
-  const { writeSync, write, writevSync, writev, readSync, read } = fs;
+  const { writeSync, write, writevSync, writev } = fs;
+  const refuse = (name, fd) => { throw forbiddenError(`fs.${name}() on the runner's descriptor ${fd}`); };
+  for (const name of Object.keys(fs)) {
+    const original = fs[name];
+    // Methods only: classes (ReadStream, Stats, …) keep their identity; their methods call these.
+    if (typeof original !== 'function' || /^[A-Z]/.test(name)) continue;
+    fs[name] = function (fd, ...rest) {
+      if (isRunnerFd(fd)) refuse(name, fd);
+      return Reflect.apply(original, this, [fd, ...rest]);
+    };
+    Object.defineProperty(fs[name], 'name', { value: name });
+  }
   const isOutput = (fd) => fd === 1 || fd === 2;
   fs.writeSync = function (fd, buffer, ...rest) {
-    if (!isOutput(fd)) return writeSync.call(this, fd, buffer, ...rest);
+    if (!isOutput(fd)) {
+      if (isRunnerFd(fd)) refuse('writeSync', fd);
+      return writeSync.call(this, fd, buffer, ...rest);
+    }
     const text = typeof buffer === 'string' ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength).toString('utf8');
     captureWrite(text);
     return typeof buffer === 'string' ? Buffer.byteLength(buffer) : buffer.byteLength;
   };
   fs.write = function (fd, buffer, ...rest) {
-    if (!isOutput(fd)) return write.call(this, fd, buffer, ...rest);
+    if (!isOutput(fd)) {
+      if (isRunnerFd(fd)) refuse('write', fd);
+      return write.call(this, fd, buffer, ...rest);
+    }
     const callback = rest[rest.length - 1];
     const written = fs.writeSync(fd, buffer);
     if (typeof callback === 'function') process.nextTick(callback, null, written, buffer);
@@ -146,27 +171,65 @@ function guardStdioDescriptors() {
   };
   const joined = (buffers) => Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
   fs.writevSync = function (fd, buffers, ...rest) {
-    if (!isOutput(fd)) return writevSync.call(this, fd, buffers, ...rest);
+    if (!isOutput(fd)) {
+      if (isRunnerFd(fd)) refuse('writevSync', fd);
+      return writevSync.call(this, fd, buffers, ...rest);
+    }
     return fs.writeSync(fd, joined(buffers));
   };
   fs.writev = function (fd, buffers, ...rest) {
-    if (!isOutput(fd)) return writev.call(this, fd, buffers, ...rest);
+    if (!isOutput(fd)) {
+      if (isRunnerFd(fd)) refuse('writev', fd);
+      return writev.call(this, fd, buffers, ...rest);
+    }
     const callback = rest[rest.length - 1];
     const written = fs.writeSync(fd, joined(buffers));
     if (typeof callback === 'function') process.nextTick(callback, null, written, buffers);
     return undefined;
   };
-  // The runner's own input stream (an fs.ReadStream when stdin is a file) reads fd 0
-  // outside any action context; action code, even leftover, always has one.
-  const isActionReadingStdin = (fd) => fd === 0 && inAction();
-  fs.readSync = function (fd, ...rest) {
-    if (isActionReadingStdin(fd)) throw denied('Reading the runner\'s standard input is not allowed');
-    return readSync.call(this, fd, ...rest);
-  };
-  fs.read = function (fd, ...rest) {
-    if (isActionReadingStdin(fd)) throw denied('Reading the runner\'s standard input is not allowed');
-    return read.call(this, fd, ...rest);
-  };
+}
+
+/**
+ * Below the fs module, a socket or pipe handle opened on one of the runner's descriptors
+ * (`new net.Socket({fd: 1})`, or `new (socket._handle.constructor)(0).open(1)` handed to
+ * `new net.Socket({handle})`) would read or write the protocol stream — a result forged for
+ * another flow, the requests of the others on stdin — and the host could not tell it from the
+ * runner's. Every path ends in the `open(fd)` of Node's TCP, Pipe or UDP handle class: after
+ * start-up (the runner's own input is opened first), those refuse the runner's descriptors.
+ * The classes are internal; they are reached here as any action reaches them, through a
+ * handle of each kind.
+ */
+function guardHandleDescriptors(forbiddenError) {
+  const net = require('node:net');
+  const classes = new Set();
+  for (const target of [{ port: 9, host: '127.0.0.1' }, { path: '/nonexistent/gatehouse-probe' }]) {
+    const socket = new net.Socket();
+    socket.on('error', () => {});
+    try { socket.connect(target); } catch { /* the handle exists or not: checked below */ }
+    if (socket._handle) classes.add(socket._handle.constructor);
+    socket.destroy();
+  }
+  const udp = require('node:dgram').createSocket('udp4');
+  for (const key of Object.getOwnPropertySymbols(udp)) {
+    const state = udp[key];
+    if (state !== null && typeof state === 'object' && state.handle) classes.add(state.handle.constructor);
+  }
+  udp.close();
+  for (const Handle of classes) {
+    const original = Handle.prototype.open;
+    if (typeof original !== 'function') continue;
+    const open = function open(fd) {
+      if (isRunnerFd(fd)) throw forbiddenError(`A socket on the runner's descriptor ${fd}`);
+      return Reflect.apply(original, this, arguments);
+    };
+    Object.defineProperty(Handle.prototype, 'open', { value: open, writable: false, configurable: false, enumerable: false });
+  }
+}
+
+/** Closes the runner's descriptors to everyone but the runner (after its input is open). */
+function guardDescriptors(forbiddenError) {
+  guardStdioDescriptors(forbiddenError);
+  guardHandleDescriptors(forbiddenError);
 }
 
 /**
@@ -186,37 +249,6 @@ function makeStdio() {
 
 function replaceProcessStream(name, stream) {
   Object.defineProperty(process, name, { get: () => stream, configurable: true, enumerable: true });
-}
-
-/**
- * A socket on one of the runner's descriptors (`new net.Socket({fd: 1})`, `net.connect({fd})`,
- * `server.listen({fd})`) would read or write the protocol stream below the fs module — a result
- * forged for another flow, the requests on stdin — and the host could not tell it from the
- * runner's. Action code gets `ERR_ACTION_FORBIDDEN` instead; Node's own code (fetch, http,
- * tls) never opens a socket on a descriptor, and the runner's own channel is opened outside any
- * action. Installed at start-up, before the module is frozen, on Node's real `net` (which
- * `import()` hands over and each realm's copy is made from).
- */
-function guardSocketDescriptors(forbiddenError) {
-  const net = require('node:net');
-  const refuse = (options) => {
-    if (options !== null && typeof options === 'object' && options.fd !== undefined && inAction()) {
-      throw forbiddenError('A socket on a descriptor (options.fd)');
-    }
-  };
-  const guarded = new Proxy(net.Socket, {
-    construct(target, args, newTarget) { refuse(args[0]); return Reflect.construct(target, args, newTarget); },
-    apply(target, self, args) { refuse(args[0]); return Reflect.apply(target, self, args); },
-  });
-  net.Socket = guarded;
-  net.Stream = guarded;
-  for (const name of ['connect', 'createConnection']) {
-    const original = net[name];
-    net[name] = function (...args) { refuse(args[0]); return Reflect.apply(original, this, args); };
-    Object.defineProperty(net[name], 'name', { value: name });
-  }
-  const { listen } = net.Server.prototype;
-  net.Server.prototype.listen = function (...args) { refuse(args[0]); return Reflect.apply(listen, this, args); };
 }
 
 /**
@@ -246,7 +278,10 @@ function openInput() {
   } catch {
     // Not a pipe or socket: the regular stdin stream.
   }
-  const stdin = process.stdin;
+  // A file or a terminal: a stream of our own, with the fs functions as they are now (the
+  // module's are closed to fd 0 later, guardDescriptors).
+  const fs = require('node:fs');
+  const stdin = fs.createReadStream(null, { fd: 0, autoClose: false, fs: { open: fs.open, read: fs.read, close: fs.close } });
   return (dataListener, endListener) => {
     stdin.on('data', dataListener);
     stdin.on('end', endListener);
@@ -264,7 +299,7 @@ function install() {
   const readInput = openInput();
   const stdout = process.stdout;
   const realWrite = stdout.write;
-  const rawWriteSync = require('node:fs').writeSync; // before guardStdioDescriptors()
+  const rawWriteSync = require('node:fs').writeSync; // before guardDescriptors()
   const out = new CaptureStream(1);
   const err = new CaptureStream(2);
   const actionConsole = new Console({ stdout: out, stderr: err, colorMode: false });
@@ -277,7 +312,6 @@ function install() {
   replaceProcessStream('stdout', out);
   replaceProcessStream('stderr', err);
   replaceProcessStream('stdin', new Readable({ read() {} }));
-  guardStdioDescriptors();
   return {
     readInput,
     /**
@@ -309,4 +343,4 @@ function install() {
   };
 }
 
-module.exports = { als, tokenFor, currentExecution, inAction, LogBuffer, install, makeStdio, guardSocketDescriptors };
+module.exports = { als, tokenFor, currentExecution, inAction, LogBuffer, install, makeStdio, guardDescriptors };

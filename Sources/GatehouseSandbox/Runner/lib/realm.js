@@ -16,7 +16,7 @@ const path = require('node:path');
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 const { harden, forbidden, forbiddenError } = require('./harden');
-const { makeStdio, currentExecution } = require('./capture');
+const { als, makeStdio, currentExecution } = require('./capture');
 const { runningAs } = require('./blame');
 
 // Captured before harden.neuterModules() replaces them for actions.
@@ -139,7 +139,22 @@ function promiseThen(promise, onFulfilled, onRejected) { apply(then, promise, [o
 
 function makeObject() { return {}; }
 
-return { copy, eventFor, makeRequire, makeModule, namespace, linkInstanceOf, promiseThen, parse, makeObject, global: globalThis };
+// The realm's FinalizationRegistry, whose cleanup callbacks V8 runs outside any async
+// context: they run through \`runAsLeftover\`, under the store of leftover action code, so
+// that every guard that asks whether action code runs says yes.
+function guardFinalizationRegistry(runAsLeftover) {
+  const Original = FinalizationRegistry;
+  class GuardedFinalizationRegistry extends Original {
+    constructor(cleanup) {
+      if (typeof cleanup !== 'function') super(cleanup);
+      else super((held) => runAsLeftover(cleanup, held));
+    }
+  }
+  defineProperty(GuardedFinalizationRegistry, 'name', { value: 'FinalizationRegistry' });
+  defineProperty(globalThis, 'FinalizationRegistry', { value: GuardedFinalizationRegistry, writable: true, configurable: true, enumerable: false });
+}
+
+return { copy, eventFor, makeRequire, makeModule, namespace, linkInstanceOf, promiseThen, parse, makeObject, guardFinalizationRegistry, global: globalThis };
 `;
 
 const INSTANCE_OF = [
@@ -156,6 +171,11 @@ const EXCLUDED_GLOBALS = new Set(['global', 'globalThis', 'process', 'console', 
 const SHARED_INSTANCES = new Set(['crypto', 'performance', 'navigator']);
 
 let nodeGlobals = null;
+
+// The store of action code that runs after its action settled, or outside any execution (a
+// FinalizationRegistry cleanup): action code to every guard, no execution's to attribute.
+const LEFTOVER = Object.freeze(Object.create(null));
+function runAsLeftover(cleanup, held) { return als.run(LEFTOVER, cleanup, held); }
 
 // Timers as actions see them. Node's Timeout and Immediate objects link to the other
 // timers of the process (`_idleNext`, `_idlePrev`: other actions' callbacks and their
@@ -281,6 +301,7 @@ class Realm {
     define('console', stdio.console);
     this.process = makeProcess(stdio, this.helpers);
     define('process', this.process);
+    this.helpers.guardFinalizationRegistry(runAsLeftover);
     this.helpers.linkInstanceOf(INSTANCE_OF.filter((name) => global[name] !== undefined && globalThis[name] !== undefined)
       .map((name) => [global[name], globalThis[name]]));
     this.builtins = new Map();

@@ -133,6 +133,29 @@ test('hostile actions (permission model)', async (t) => {
     assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
   });
 
+  await t.test('action code the runner reads (a module.exports getter, a thenable, a thrown error\'s getters) runs as the action\'s', { timeout: 15000 }, async () => {
+    // Outside the action's store, a guard would take it for the runner: createHook would then
+    // let it watch every other flow's async resources.
+    const reader = action('read-by-runner', `
+      const out = [];
+      const attempt = (label) => {
+        try { require('async_hooks').createHook({}); out.push(label + ':done'); } catch (e) { out.push(label + ':' + e.code); }
+      };
+      let run = 0;
+      const handlers = {};
+      handlers.onExecutePostLogin = () => {
+        run += 1;
+        if (run === 1) return { get then() { attempt('then'); return undefined; } };
+        if (run === 2) { const error = new Error('x'); Object.defineProperty(error, 'message', { get() { attempt('message'); return 'x'; } }); throw error; }
+        console.log([...new Set(out)].join(' '));
+        return undefined;
+      };
+      Object.defineProperty(module, 'exports', { get() { if (run === 0) attempt('exports'); return handlers; } });`);
+    for (let i = 0; i < 2; i++) await runner.flow({ actions: [reader] });
+    const last = await runner.flow({ actions: [reader] });
+    assert.equal(last.actions[0].logs, 'exports:ERR_ACTION_FORBIDDEN then:ERR_ACTION_FORBIDDEN message:ERR_ACTION_FORBIDDEN\n', JSON.stringify(last));
+  });
+
   await t.test('no socket can be opened on the runner\'s descriptors: a result frame forged for the next flow never reaches the host', { timeout: 15000 }, async () => {
     // Below the fs module, a socket on fd 1 would write raw bytes into the protocol stream: a
     // result for the next flow (its id is guessable) that skips that flow's actions.

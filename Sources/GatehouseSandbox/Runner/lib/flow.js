@@ -228,6 +228,40 @@ function missingCode(request, loader) {
   return JSON.stringify({ type: 'missing_code', id, version_ids: missing });
 }
 
+/** The module's exports and its handler, read under the action's store (see startAction). */
+function handlerOf(actionModule, handlerName) {
+  const exported = actionModule.exports;
+  return { exported, handler: exported !== null && exported !== undefined ? exported[handlerName] : undefined };
+}
+
+function hasThen(value) { return typeof value.then === 'function'; }
+
+/** Awaits what the handler returned; called under the action's store (see wait). */
+function awaitReturned(realm, returned, onFulfilled, onRejected) {
+  // A promise of the action's realm is awaited with that realm's original `then` (as
+  // Promise.resolve(p).then would in a single realm: same microtask turns); anything else
+  // thenable goes through Promise.resolve.
+  if (isPromise(returned)) realm.helpers.promiseThen(returned, onFulfilled, onRejected);
+  else Promise.resolve(returned).then(onFulfilled, onRejected);
+}
+
+/** What a thrown value means for the action: its timeout, a platform failure, or its error. */
+function classifyThrown(thrown, budgetMs) {
+  if (isBudgetExceeded(thrown)) {
+    return {
+      name: 'TimeoutError',
+      message: `The flow exceeded its time budget of ${budgetMs} ms while this action was running`,
+      stack: null,
+      class: 'action_timeout',
+    };
+  }
+  if (isPlatformFailure(thrown)) return describe(thrown.cause, 'platform_error');
+  return describe(thrown, 'action_error');
+}
+
+// The store of runner-side work on a value no execution owns (see realm.js, LEFTOVER).
+const LEFTOVER_TOKEN = Object.freeze(Object.create(null));
+
 function callHandler(handler, exported, event, api) {
   return Reflect.apply(handler, exported, [event, api]);
 }
@@ -316,14 +350,15 @@ class FlowRun {
       execution.event = event;
       const actionModule = this.loader.evaluate(entry, action, execution);
       const handlerName = plan.handlers[handlerKind];
-      const exported = actionModule.exports;
-      const handler = exported !== null && exported !== undefined ? exported[handlerName] : undefined;
+      // Reading what the action made may run its code (a getter on `module.exports`, a
+      // `then` getter): under its store, like the handler itself.
+      const { exported, handler } = als.run(execution.token, handlerOf, actionModule, handlerName);
       if (typeof handler !== 'function') {
         throw new ActionError(`The action does not export a "${handlerName}" function`);
       }
       const returned = als.run(execution.token, callHandler, handler, exported, event, api);
       if (returned !== null && (typeof returned === 'object' || typeof returned === 'function')
-          && (isPromise(returned) || typeof returned.then === 'function')) {
+          && (isPromise(returned) || als.run(execution.token, hasThen, returned))) {
         this.wait(returned, execution);
         return;
       }
@@ -414,11 +449,11 @@ class FlowRun {
     // as a promise created there inherits it.
     execution.fail = (error) => runnerScope.runInAsyncScope(settle, null, true, error);
     try {
-      // A promise of the action's realm is awaited with that realm's original `then`
-      // (as Promise.resolve(p).then would in a single realm: same microtask turns);
-      // anything else thenable goes through Promise.resolve.
-      if (isPromise(returned)) execution.realm.helpers.promiseThen(returned, (value) => settle(false, value), (error) => settle(true, error));
-      else Promise.resolve(returned).then((value) => settle(false, value), (error) => settle(true, error));
+      // Awaiting may run the action's code (a thenable's `then`, a promise's species): it is
+      // set up under the action's store, and the outcome comes back in the runner's context.
+      als.run(execution.token, awaitReturned, execution.realm, returned,
+        (value) => runnerScope.runInAsyncScope(settle, null, false, value),
+        (error) => runnerScope.runInAsyncScope(settle, null, true, error));
     } catch (e) {
       settle(true, e);
     }
@@ -436,16 +471,10 @@ class FlowRun {
   }
 
   classify(thrown) {
-    if (isBudgetExceeded(thrown)) {
-      return {
-        name: 'TimeoutError',
-        message: `The flow exceeded its time budget of ${this.budgetMs} ms while this action was running`,
-        stack: null,
-        class: 'action_timeout',
-      };
-    }
-    if (isPlatformFailure(thrown)) return describe(thrown.cause, 'platform_error');
-    return describe(thrown, 'action_error');
+    // Describing a thrown value reads it (getters, a Proxy's traps, a custom inspect): under
+    // the store of the action that threw, as its own code.
+    const token = this.execution !== null ? this.execution.token : LEFTOVER_TOKEN;
+    return als.run(token, classifyThrown, thrown, this.budgetMs);
   }
 
   /** Closes the current action, records its result and moves on (or stops). */

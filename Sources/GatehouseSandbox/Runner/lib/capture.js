@@ -38,6 +38,13 @@ Object.freeze(ExecutionToken.prototype);
 /** A token for `execution`, to run action code with (`als.run(token, …)`). */
 function tokenFor(execution) { return new ExecutionToken(execution); }
 
+/**
+ * The store of action code that runs outside any execution: a `FinalizationRegistry` cleanup
+ * (realm.js), the runner reading a value no execution owns (flow.js). Action code to every
+ * guard (`inAction()`), no execution's to attribute.
+ */
+const LEFTOVER = Object.freeze(Object.create(null));
+
 /** The execution whose action code is running, if any. */
 function currentExecution() { return executionOf(als.getStore()); }
 
@@ -113,12 +120,6 @@ class CaptureStream extends Writable {
   write(chunk, encoding, callback) { return captureWrite(chunk, encoding, callback); }
 
   _write(chunk, encoding, callback) { captureWrite(chunk); callback(); }
-}
-
-function denied(message) {
-  const error = new Error(message);
-  error.code = 'ERR_ACCESS_DENIED';
-  return error;
 }
 
 /** The runner's descriptors: its requests (0), its answers (1), its diagnostics (2), its blame record (3). */
@@ -343,4 +344,4 @@ function install() {
   };
 }
 
-module.exports = { als, tokenFor, currentExecution, inAction, LogBuffer, install, makeStdio, guardDescriptors };
+module.exports = { als, tokenFor, currentExecution, inAction, LEFTOVER, LogBuffer, install, makeStdio, guardDescriptors };

@@ -7,7 +7,7 @@
 const { AsyncResource } = require('node:async_hooks');
 const { performance } = require('node:perf_hooks');
 const { isPromise } = require('node:util').types;
-const { als, tokenFor, LogBuffer } = require('./capture');
+const { als, tokenFor, LEFTOVER, LogBuffer } = require('./capture');
 const { buildApi } = require('./api');
 const { FlowCache } = require('./cache');
 const { ActionError, BudgetExceeded, describe } = require('./errors');
@@ -259,9 +259,6 @@ function classifyThrown(thrown, budgetMs) {
   return describe(thrown, 'action_error');
 }
 
-// The store of runner-side work on a value no execution owns (see realm.js, LEFTOVER).
-const LEFTOVER_TOKEN = Object.freeze(Object.create(null));
-
 function callHandler(handler, exported, event, api) {
   return Reflect.apply(handler, exported, [event, api]);
 }
@@ -473,7 +470,7 @@ class FlowRun {
   classify(thrown) {
     // Describing a thrown value reads it (getters, a Proxy's traps, a custom inspect): under
     // the store of the action that threw, as its own code.
-    const token = this.execution !== null ? this.execution.token : LEFTOVER_TOKEN;
+    const token = this.execution !== null ? this.execution.token : LEFTOVER;
     return als.run(token, classifyThrown, thrown, this.budgetMs);
   }
 

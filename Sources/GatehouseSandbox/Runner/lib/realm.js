@@ -16,7 +16,7 @@ const path = require('node:path');
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 const { harden, forbidden, forbiddenError } = require('./harden');
-const { als, makeStdio, currentExecution } = require('./capture');
+const { als, LEFTOVER, makeStdio, currentExecution } = require('./capture');
 const { runningAs } = require('./blame');
 
 // Captured before harden.neuterModules() replaces them for actions.
@@ -172,9 +172,7 @@ const SHARED_INSTANCES = new Set(['crypto', 'performance', 'navigator']);
 
 let nodeGlobals = null;
 
-// The store of action code that runs after its action settled, or outside any execution (a
-// FinalizationRegistry cleanup): action code to every guard, no execution's to attribute.
-const LEFTOVER = Object.freeze(Object.create(null));
+/** Runs a realm's FinalizationRegistry cleanup as action code (capture.js, LEFTOVER). */
 function runAsLeftover(cleanup, held) { return als.run(LEFTOVER, cleanup, held); }
 
 // Timers as actions see them. Node's Timeout and Immediate objects link to the other

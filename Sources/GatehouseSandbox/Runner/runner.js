@@ -59,6 +59,7 @@ warmUp();
 // modules in require.cache (Node's CommonJS loader is neutered for actions anyway).
 routeSharedHttp(() => currentExecution()?.realm);
 capture.guardDescriptors(forbiddenError);
+blame.trackAsyncCallbacks(() => currentExecution()?.versionId);
 neuterModules(require, inAction);
 hardenIntrinsics();
 lockGlobal();

@@ -179,11 +179,18 @@ import Testing
         }
     }
 
-    @Test("a timer an action left running that ends the worker during a later flow is blamed on its action, not on that flow")
-    func leftoverTimerIsBlamedOnItsAction() async throws {
+    @Test("work an action left running (I/O callbacks, promise continuations) that ends the worker in a later flow is blamed on it")
+    func leftoverWorkIsBlamedOnItsAction() async throws {
+        // Reads a file over and over for 200 ms after its flow ended, then exhausts the heap in
+        // a promise continuation: no timer of its own.
+        let file = RunnerResources.directory + "/runner.js"
         let planter = """
             exports.onExecutePostLogin = async () => {
-              setTimeout(() => { const kept = []; for (;;) kept.push(new Array(100000).fill({ grow: kept.length })); }, 200);
+              const fs = require('fs');
+              const end = Date.now() + 200;
+              const bomb = () => { const kept = []; for (;;) kept.push(new Array(100000).fill({ grow: kept.length })); };
+              const again = () => fs.readFile('\(file)', () => Promise.resolve().then(() => (Date.now() < end ? again() : bomb())));
+              again();
             };
             """
         let waiter = """

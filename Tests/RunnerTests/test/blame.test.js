@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startRunner, action } = require('../harness');
+const { startRunner, action, RUNNER_DIR } = require('../harness');
 
 const NONCE = '0123456789abcdef0123456789abcdef';
 
@@ -75,7 +75,23 @@ test('blame record', async (t) => {
     assert.equal(recorded(), `${NONCE} ${next.version_id}`);
   });
 
-  await t.test('a timer callback runs under its own version, and the record comes back to the running action after it', async () => {
+  await t.test('work an action left running (an I/O callback, a promise continuation) is recorded as its own when it runs', async () => {
+    // Reads a file again and again for 150 ms after its flow ended: I/O callbacks and promise
+    // continuations, no timer.
+    const leaver = action('leaver', `exports.onExecutePostLogin = async () => {
+      const fs = require('fs');
+      const end = Date.now() + 150;
+      const again = () => fs.readFile(${JSON.stringify(`${RUNNER_DIR}/runner.js`)}, () => Promise.resolve().then(() => { if (Date.now() < end) again(); }));
+      again();
+    };`);
+    const next = action('next-flow', 'exports.onExecutePostLogin = async () => {};');
+    await runner.flow({ actions: [leaver] });
+    await runner.flow({ actions: [next] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(recorded(), `${NONCE} ${leaver.version_id}`);
+  });
+
+  await t.test('a timer left running is recorded as its own version's, and the record names the running action again when its code resumes', async () => {
     const planter = action('planter', `exports.onExecutePostLogin = async () => {
       setTimeout(() => { const end = Date.now() + 1; while (Date.now() < end) {} }, 50);
     };`);

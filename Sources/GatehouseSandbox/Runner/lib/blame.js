@@ -9,9 +9,11 @@
 // guardDescriptors: this module keeps `fs.writeSync` as it was before).
 //
 // The record is rewritten only when the running version changes: at the start of each
-// action of a flow, and around a timer callback of a version other than the marked one (an
-// action's timer left running into a later flow). A flow of one action repeated costs
-// nothing; a flow of three distinct actions, three pwrite(2) calls (about 1 µs each).
+// action of a flow, and before every asynchronous callback of action code — a timer, a
+// promise continuation, `process.nextTick`, I/O — whose version is not the recorded one
+// (work an action left running into a later flow), found with an async hook. A flow of one
+// action repeated costs no write; a flow of three distinct actions, three pwrite(2) calls
+// (about 1 µs each), and every asynchronous callback a store lookup.
 
 const fs = require('node:fs');
 
@@ -41,16 +43,20 @@ function markRunning(versionId) {
   }
 }
 
-/** Calls `fn` with `versionId` recorded as running, then restores the record. */
-function runningAs(versionId, fn, self, args) {
-  if (prefix === null || versionId === marked || typeof versionId !== 'string') return Reflect.apply(fn, self, args);
-  const previous = marked;
-  markRunning(versionId);
-  try {
-    return Reflect.apply(fn, self, args);
-  } finally {
-    markRunning(previous);
-  }
+/**
+ * Records, before each asynchronous callback, the version whose code it is
+ * (`versionOfCaller()`: the version of the execution in the callback's async context, or
+ * undefined for the runner's own callbacks, which leave the record as it is). Installed at
+ * start-up, before action code can run; the hook itself is out of action code's reach.
+ */
+function trackAsyncCallbacks(versionOfCaller) {
+  require('node:async_hooks').createHook({
+    before() {
+      if (prefix === null) return;
+      const versionId = versionOfCaller();
+      if (versionId !== undefined && versionId !== marked) markRunning(versionId);
+    },
+  }).enable();
 }
 
-module.exports = { configure, markRunning, runningAs, RECORD_BYTES };
+module.exports = { configure, markRunning, trackAsyncCallbacks, RECORD_BYTES };

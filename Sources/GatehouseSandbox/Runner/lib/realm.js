@@ -16,8 +16,8 @@ const path = require('node:path');
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 const { harden, forbidden, forbiddenError } = require('./harden');
-const { als, LEFTOVER, makeStdio, currentExecution } = require('./capture');
-const { runningAs } = require('./blame');
+const { als, LEFTOVER, makeStdio } = require('./capture');
+const { markRunning } = require('./blame');
 
 // Captured before harden.neuterModules() replaces them for actions.
 const { compileFunction, runInContext, Script } = vm;
@@ -172,8 +172,14 @@ const SHARED_INSTANCES = new Set(['crypto', 'performance', 'navigator']);
 
 let nodeGlobals = null;
 
-/** Runs a realm's FinalizationRegistry cleanup as action code (capture.js, LEFTOVER). */
-function runAsLeftover(cleanup, held) { return als.run(LEFTOVER, cleanup, held); }
+/**
+ * Runs a cleanup of the realm `key`'s FinalizationRegistry as action code (capture.js,
+ * LEFTOVER), recorded as that version's (blame.js).
+ */
+function runAsLeftover(key, cleanup, held) {
+  markRunning(key);
+  return als.run(LEFTOVER, cleanup, held);
+}
 
 // Timers as actions see them. Node's Timeout and Immediate objects link to the other
 // timers of the process (`_idleNext`, `_idlePrev`: other actions' callbacks and their
@@ -205,9 +211,7 @@ class Timer {
     makeTimer = (schedule, callback, delay, args) => {
       if (typeof callback !== 'function') return schedule(callback, delay, ...args); // Node's own error
       const handle = new Timer();
-      // A timer left running into a later flow is its own version's doing (blame.js).
-      const owner = currentExecution()?.versionId;
-      const run = function () { return runningAs(owner, callback, handle, arguments); };
+      const run = function () { return Reflect.apply(callback, handle, arguments); };
       handle.#timer = schedule === real.setImmediate ? schedule(run, ...args) : schedule(run, delay, ...args);
       return handle;
     };
@@ -299,7 +303,7 @@ class Realm {
     define('console', stdio.console);
     this.process = makeProcess(stdio, this.helpers);
     define('process', this.process);
-    this.helpers.guardFinalizationRegistry(runAsLeftover);
+    this.helpers.guardFinalizationRegistry((cleanup, held) => runAsLeftover(key, cleanup, held));
     this.helpers.linkInstanceOf(INSTANCE_OF.filter((name) => global[name] !== undefined && globalThis[name] !== undefined)
       .map((name) => [global[name], globalThis[name]]));
     this.builtins = new Map();

@@ -31,10 +31,19 @@ extension ActionsService {
             errors.append(BuildErrorRecord(id: "dependency_install_failed", msg: "\(error)"))
         }
         if errors.isEmpty, let trigger = catalog.trigger(action.content.supported_triggers.first?.id ?? "") {
-            if let problem = try await checker.problem(
-                code: action.content.code, handler: trigger.executeHandler, nodeModules: modules, runtime: action.content.runtime)
-            {
-                errors.append(BuildErrorRecord(id: "invalid_code", msg: problem))
+            do {
+                if let problem = try await checker.problem(
+                    code: action.content.code, handler: trigger.executeHandler, nodeModules: modules, runtime: action.content.runtime)
+                {
+                    errors.append(BuildErrorRecord(id: "invalid_code", msg: problem))
+                }
+            } catch {
+                // The sandbox could not check the code (no Node.js, no setpriv under root, …): the
+                // build fails with the reason instead of staying `building`.
+                errors.append(
+                    BuildErrorRecord(
+                        id: "code_check_unavailable",
+                        msg: "The code could not be checked: \(error). Fix the server's sandbox, then save the action again."))
             }
         }
         action.status = errors.isEmpty ? "built" : "failed"

@@ -16,11 +16,15 @@ public struct CodeChecker: Sendable {
     }
 
     /// `nil` when the code is fine, otherwise what is wrong, in words for the action's author.
-    /// The check runs on the Node binary of the action's `runtime`.
+    /// The check runs on the Node binary of the action's `runtime`; it throws when it cannot run
+    /// at all (no such binary, root without `setpriv`).
     public func problem(
         code: String, handler: String, nodeModules: String?, runtime: String? = nil, timeout: Duration = .seconds(10)
     ) async throws -> String? {
-        let launch = try configuration.forBinary(configuration.binary(forRuntime: runtime)).node([
+        let binary = configuration.binary(forRuntime: runtime)
+        // Not the code's fault: the caller reports it as such.
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw SandboxPool.Failure.nodeMissing(binary) }
+        let launch = try configuration.forBinary(binary).node([
             "-e", Self.script, "--", handler, nodeModules ?? "",
         ])
         let output = try await Self.run(launch, input: Data(code.utf8), timeout: timeout)

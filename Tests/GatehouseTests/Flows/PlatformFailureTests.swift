@@ -54,4 +54,20 @@ import Testing
             #expect(failures.allSatisfy { $0.details["error_class"] == "platform_error" }, "\(failures)")
         }
     }
+
+    @Test("an action saved while the sandbox cannot start fails its build with the reason, instead of staying 'building'")
+    func buildWithoutSandbox() async throws {
+        var configuration = TestServer.configuration()
+        configuration.nodeBinary = "/nonexistent/node"
+        try await TestServer.run(configuration) { client in
+            let token = try await client.managementToken()
+            let created = try await ActionsAPITests.create(client, token)
+            let id = try #require(created.json["id"]?.stringValue)
+            let built = try await ActionsAPITests.built(client, token, id)
+            #expect(built.json["status"] == "failed", "\(built.text)")
+            let error = try #require(built.json["errors"]?.arrayValue?.first)
+            #expect(error["id"] == "code_check_unavailable")
+            #expect(error["msg"]?.stringValue?.contains("/nonexistent/node") == true, "\(error)")
+        }
+    }
 }

@@ -91,7 +91,7 @@ test('blame record', async (t) => {
     assert.equal(recorded(), `${NONCE} ${leaver.version_id}`);
   });
 
-  await t.test('a timer left running is recorded as its own version's, and the record names the running action again when its code resumes', async () => {
+  await t.test('a timer left running is recorded as its own version\'s, and the record names the running action again when its code resumes', async () => {
     const planter = action('planter', `exports.onExecutePostLogin = async () => {
       setTimeout(() => { const end = Date.now() + 1; while (Date.now() < end) {} }, 50);
     };`);

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { Runner, startRunner, action, BUNDLES_DIR } = require('../harness');
+const { Runner, startRunner, action, BUNDLES_DIR, RUNNER_DIR } = require('../harness');
 
 test('hostile actions (permission model)', async (t) => {
   const runner = await startRunner();
@@ -100,6 +100,45 @@ test('hostile actions (permission model)', async (t) => {
       + 'writeFileSync:ERR_ACTION_FORBIDDEN appendFileSync:ERR_ACTION_FORBIDDEN ftruncateSync:ERR_ACTION_FORBIDDEN '
       + 'closeSync:ERR_ACTION_FORBIDDEN readFile:ERR_ACTION_FORBIDDEN\n', JSON.stringify(entry.error));
     assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
+  });
+
+  await t.test('no object that carries a descriptor can be had: FileHandle (its fd can be swapped), TTY streams', { timeout: 15000 }, async () => {
+    const entry = await attempt(`
+      const outcome = [];
+      for (const [name, attempt] of Object.entries({
+        open: () => require('fs').promises.open(${JSON.stringify(`${RUNNER_DIR}/runner.js`)}),
+        importedOpen: async () => (await import('node:fs/promises')).open(${JSON.stringify(`${RUNNER_DIR}/runner.js`)}),
+        ttyWrite: () => new (require('tty').WriteStream)(1).write('raw\\n'),
+        ttyRead: () => new (require('tty').ReadStream)(0),
+      })) {
+        try { await attempt(); outcome.push(name + ':done'); } catch (e) { outcome.push(name + ':' + e.code); }
+      }
+      // Path-based reading still works.
+      outcome.push(typeof (await require('fs').promises.readFile(${JSON.stringify(`${RUNNER_DIR}/runner.js`)}, 'utf8')));
+      console.log(outcome.join(' '));`);
+    assert.equal(entry.logs, 'open:ERR_ACTION_FORBIDDEN importedOpen:ERR_ACTION_FORBIDDEN ttyWrite:ERR_ACTION_FORBIDDEN ttyRead:ERR_ACTION_FORBIDDEN string\n',
+      JSON.stringify(entry.error));
+    assert.ok(runner.lines.every((line) => line.startsWith('{"type":')));
+  });
+
+  await t.test('a PerformanceObserver callback for gc entries (scheduled outside any context) is still action code to every guard', { timeout: 15000 }, async () => {
+    const entry = await attempt(`
+      const { PerformanceObserver } = require('perf_hooks');
+      const out = [];
+      await new Promise((resolve) => {
+        const observer = new PerformanceObserver(() => {
+          if (out.length) return;
+          try { require('async_hooks').createHook({}); out.push('createHook:done'); } catch (e) { out.push('createHook:' + e.code); }
+          try { require('fs').readSync(0, Buffer.alloc(8)); out.push('readStdin:done'); } catch (e) { out.push('readStdin:' + e.code); }
+          observer.disconnect();
+          resolve();
+        });
+        observer.observe({ entryTypes: ['gc'] });
+        let junk = [];
+        for (let i = 0; i < 400000; i++) { junk.push({ i }); if (junk.length > 50000) junk = []; }
+      });
+      console.log(out.join(' '));`);
+    assert.equal(entry.logs, 'createHook:ERR_ACTION_FORBIDDEN readStdin:ERR_ACTION_FORBIDDEN\n', JSON.stringify(entry.error));
   });
 
   await t.test('a FinalizationRegistry cleanup (which runs outside any action\'s context) is still action code to every guard', { timeout: 30000 }, async () => {

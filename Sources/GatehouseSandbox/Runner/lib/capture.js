@@ -227,10 +227,55 @@ function guardHandleDescriptors(forbiddenError) {
   }
 }
 
+/**
+ * Two ways to a descriptor that bypass the fs functions and the handles' `open`:
+ * - `fs.promises.open` returns a FileHandle, whose internal `fd` an action can swap (a symbol
+ *   property), and whose prototype lets it build a fake FileHandle with any `fd` that
+ *   `fs.promises.readFile`/`writeFile` accept. Refused: actions read files with
+ *   `fs.promises.readFile(path)` and the other path-based functions.
+ * - `tty.ReadStream`/`tty.WriteStream` take a descriptor in their handle's constructor (libuv
+ *   accepts a pipe), and their handle's class makes more. Refused: a worker has no terminal.
+ */
+function guardDescriptorObjects(forbiddenError) {
+  const refuse = (what) => function refused() { throw forbiddenError(what); };
+  const promises = require('node:fs').promises;
+  promises.open = refuse('fs.promises.open() (use fs.promises.readFile and the other path-based functions)');
+  const tty = require('node:tty');
+  tty.ReadStream = refuse('tty.ReadStream');
+  tty.WriteStream = refuse('tty.WriteStream');
+}
+
+/**
+ * A PerformanceObserver's callback runs from a plain `setImmediate` scheduled where the entry
+ * was made — for `gc` entries, in no async context at all, where action code would pass for the
+ * runner's. Each observer's callback runs under the store of the code that created it (or the
+ * LEFTOVER store). Replaces `perf_hooks.PerformanceObserver` and the global one, before realms
+ * copy Node's globals.
+ */
+function bindObserverCallbacks() {
+  const perfHooks = require('node:perf_hooks');
+  const Original = perfHooks.PerformanceObserver;
+  class PerformanceObserver extends Original {
+    constructor(callback) {
+      if (typeof callback !== 'function') {
+        super(callback);
+        return;
+      }
+      const store = als.getStore() ?? LEFTOVER;
+      super(function observed(...args) { return als.run(store, () => Reflect.apply(callback, this, args)); });
+    }
+  }
+  perfHooks.PerformanceObserver = PerformanceObserver;
+  Object.defineProperty(globalThis, 'PerformanceObserver', { value: PerformanceObserver, writable: true, configurable: true, enumerable: false });
+}
+
 /** Closes the runner's descriptors to everyone but the runner (after its input is open). */
 function guardDescriptors(forbiddenError) {
   guardStdioDescriptors(forbiddenError);
   guardHandleDescriptors(forbiddenError);
+  guardDescriptorObjects(forbiddenError);
+  bindObserverCallbacks();
+  require('node:module').syncBuiltinESMExports(); // import() sees the same functions
 }
 
 /**

@@ -19,7 +19,7 @@ const { runFlow, failedResult } = require('./lib/flow');
 const { Loader, warmUp } = require('./lib/loader');
 const { prepareRealms, routeSharedHttp } = require('./lib/realm');
 const { warmUpActions } = require('./lib/warmup');
-const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, forbidden, forbiddenError } = require('./lib/harden');
+const { neuterModules, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, sealRunner, forbidden, forbiddenError } = require('./lib/harden');
 
 function diagnostic(text) {
   try { realStderrWrite.call(realStderr, `gatehouse-runner: ${text}\n`); } catch { /* nothing left to do */ }
@@ -202,6 +202,7 @@ function onData(bytes) {
     startNext();
   }
 }
+sealRunner();
 readInput(onData, () => {
   ended = true;
   if (!busy) exit(0);

@@ -274,6 +274,11 @@ function hardenModuleLoader(Module) {
  * module creates an async hook when it loads). `inAction()` tells whether action code
  * is running. Done before any module is frozen; the runner keeps the originals it needs.
  */
+let sealed = false;
+
+/** From now on, the functions `neuterModules` guards refuse every caller (the runner is set up). */
+function sealRunner() { sealed = true; }
+
 function neuterModules(builtinRequire, inAction) {
   const replace = (object, key, make) => {
     const desc = object !== null && object !== undefined ? Object.getOwnPropertyDescriptor(object, key) : undefined;
@@ -282,7 +287,19 @@ function neuterModules(builtinRequire, inAction) {
     }
   };
   const deny = (object, key, what) => replace(object, key, () => forbidden(what, key));
+  // Once the runner has started (`sealRunner`), these refuse every caller, not only code under
+  // an action's store: code that escapes Node's context propagation (a callback V8 or Node
+  // schedules from no context) cannot pass for the runner's. Node's own modules that call them
+  // do so while loading, at start-up.
   const guard = (object, key, what) => replace(object, key, (original) => {
+    const guarded = function (...args) {
+      if (sealed || inAction()) throw forbiddenError(what);
+      return new.target === undefined ? Reflect.apply(original, this, args) : Reflect.construct(original, args, new.target);
+    };
+    Object.defineProperty(guarded, 'name', { value: key });
+    return guarded;
+  });
+  const guardInAction = (object, key, what) => replace(object, key, (original) => {
     const guarded = function (...args) {
       if (inAction()) throw forbiddenError(what);
       return new.target === undefined ? Reflect.apply(original, this, args) : Reflect.construct(original, args, new.target);
@@ -327,7 +344,7 @@ function neuterModules(builtinRequire, inAction) {
   guard(vm, 'measureMemory', 'vm.measureMemory()');
   guard(vm.Script.prototype, 'runInThisContext', 'Script.runInThisContext() in the runner\'s context');
   replace(vm, 'compileFunction', (compileFunction) => function (code, params, options) {
-    if (inAction() && (options === null || typeof options !== 'object' || !options.parsingContext)) {
+    if ((sealed || inAction()) && (options === null || typeof options !== 'object' || !options.parsingContext)) {
       throw forbiddenError('vm.compileFunction() in the runner\'s context');
     }
     return compileFunction(code, params, options);
@@ -340,9 +357,10 @@ function neuterModules(builtinRequire, inAction) {
   // everyone (listeners of its uncaught-error events, the working directory) throw
   // when called from action code.
   Object.defineProperty(process, 'mainModule', { value: undefined, writable: false, configurable: false });
+  // (Action code only: Node's fatal-error path calls `_rawDebug` at any time.)
   for (const key of ['_getActiveHandles', '_getActiveRequests', 'setUncaughtExceptionCaptureCallback', 'chdir', 'setSourceMapsEnabled',
     'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'initgroups', 'getBuiltinModule', '_linkedBinding', '_rawDebug']) {
-    guard(process, key, `process.${key}()`);
+    guardInAction(process, key, `process.${key}()`);
   }
   // Listeners: only for the events through which the runner attributes errors and Node
   // reports warnings (Node's own code adds listeners for other events at any time).
@@ -405,5 +423,6 @@ function lockSharedInstances(builtinRequire) {
 }
 
 module.exports = {
-  harden, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, neuterModules, forbidden, forbiddenError, hardened, FORBIDDEN,
+  harden, hardenIntrinsics, hardenModules, lockGlobal, lockSharedInstances, neuterModules, sealRunner, forbidden, forbiddenError, hardened,
+  FORBIDDEN,
 };

@@ -35,10 +35,23 @@ def test_a_master_key_file_that_cannot_be_written_stops_the_server(tmp_path: Pat
     database. When that file cannot be written, starting anyway would encrypt secrets with a
     key lost at the next restart."""
     database = tmp_path / "gatehouse.sqlite"
-    (tmp_path / "gatehouse.sqlite.key").mkdir()
+    # A link to a place that does not exist: the key file can be neither read nor created
+    # (it is created with O_EXCL, never through a link).
+    (tmp_path / "gatehouse.sqlite.key").symlink_to(tmp_path / "missing" / "key")
     finished = _serve(database, {"GATEHOUSE_SANDBOX_WARMUP_FLOWS": "0"})
     assert finished.returncode != 0
     assert f"cannot write the generated master key to {database}.key" in finished.stderr
+
+
+def test_a_master_key_file_that_cannot_be_read_stops_the_server_and_is_kept(tmp_path: Path) -> None:
+    """An existing key file the server cannot read is never replaced by a new key: the data
+    encrypted with the old one would be lost."""
+    database = tmp_path / "gatehouse.sqlite"
+    (tmp_path / "gatehouse.sqlite.key").mkdir()
+    finished = _serve(database, {"GATEHOUSE_SANDBOX_WARMUP_FLOWS": "0"})
+    assert finished.returncode != 0
+    assert f"the master key file {database}.key exists but cannot be read" in finished.stderr
+    assert (tmp_path / "gatehouse.sqlite.key").is_dir()
 
 
 def _serve(database: Path, settings: dict[str, str]) -> subprocess.CompletedProcess[str]:

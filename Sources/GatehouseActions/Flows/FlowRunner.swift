@@ -171,14 +171,18 @@ public final class FlowRunner: Sendable {
     /// legacy rules first (`ruleSteps`); for the five Hooks extensibility points, the enabled
     /// hook first (`hookStep`); then the bound actions. Resuming at `rulesStep` runs
     /// every rule again (`context.protocol === 'redirect-callback'`) and then every action.
-    /// `facts` go to the runner (`PROTOCOL.md` §4: `executed_rules`, `auth0_domain`).
+    /// `facts` go to the runner (`PROTOCOL.md` §4: `executed_rules`, `auth0_domain`), and so do
+    /// `ruleFacts` when rules run (read only then: `users_by_email`).
     public func run(
         trigger: String, configurationVersion: Int64, caller: Caller, resuming: Resumption? = nil,
-        facts: [String: JSONValue] = [:], event: () async throws -> JSONValue
+        facts: [String: JSONValue] = [:], ruleFacts: (() async throws -> [String: JSONValue])? = nil,
+        event: () async throws -> JSONValue
     ) async throws -> Outcome? {
+        var facts = facts
         var bound = try await bound(trigger, configurationVersion: configurationVersion)
         var handler = resuming?.handler ?? "execute"
         let rules = trigger == Self.rulesTrigger ? try await ruleSteps(configurationVersion: configurationVersion) : []
+        if !rules.isEmpty, let ruleFacts { facts.merge(try await ruleFacts()) { $1 } }
         if let resuming, resuming.bindingID == Self.rulesStep {
             bound = rules + bound
             handler = rules.isEmpty ? "execute" : "continue"

@@ -50,7 +50,7 @@ public struct PostLoginFlow: Sendable {
         do {
             outcome = try await flows.run(
                 trigger: Self.trigger, configurationVersion: context.configurationVersion, caller: caller, resuming: resuming?.step,
-                facts: facts(progress)
+                facts: facts(progress), ruleFacts: { try await usersByEmail(context.user) }
             ) {
                 if let resuming { return resuming.event }
                 let (connection, roles, enrollments) = try await storage.read { repositories in
@@ -168,6 +168,19 @@ public struct PostLoginFlow: Sendable {
             facts["auth0_base_url"] = .string(issuer.hasSuffix("/") ? issuer + "api/v2" : issuer + "/api/v2")
         }
         return facts
+    }
+
+    /// What legacy rules' `auth0.users.getUsersByEmail` answers (`PROTOCOL.md` §4.3): the users
+    /// with the e-mail of the user logging in, the user included, in the profile shape rules see
+    /// as `user`. Read only when rules run; other e-mails are refused in the runner.
+    func usersByEmail(_ user: UserRecord) async throws -> [String: JSONValue] {
+        guard let email = user.email, !email.isEmpty else { return [:] }
+        let users = try await storage.read { try await $0.users.find(email: email) }
+        return [
+            "users_by_email": .object([
+                "email": .string(email), "users": .array(users.prefix(50).map { PostLoginContext.profile($0) }),
+            ])
+        ]
     }
 
     func refusal(

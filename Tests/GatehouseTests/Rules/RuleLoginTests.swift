@@ -107,6 +107,31 @@ import Testing
         }
     }
 
+    @Test("auth0.users.getUsersByEmail: one account per e-mail; a second account with the address refuses the login")
+    func duplicateEmail() async throws {
+        try await TestServer.run { client in
+            let (fixtures, app, _) = try await Self.setUp(client, rules: [try Self.rule("deny-duplicate-email")])
+            let alone = try await Self.login(client, app)
+            #expect(alone.status == .ok, "\(alone.text)")
+            let id = jwtClaims(try #require(alone.json["id_token"]?.stringValue))
+            #expect(id["https://gatehouse.example/accounts_with_email"] == .number(1))
+
+            // The same address in another database connection.
+            let connection = try await client.json(
+                .post, "/api/v2/connections", .object(["name": "partners", "strategy": "auth0"]), token: fixtures.token)
+            #expect(connection.status == .created, "\(connection.text)")
+            let other = try await client.json(
+                .post, "/api/v2/users",
+                .object(["connection": "partners", "email": "JANE@example.com", "password": "another-horse-battery"]),
+                token: fixtures.token)
+            #expect(other.status == .created, "\(other.text)")
+            let refused = try await Self.login(client, app)
+            #expect(refused.status == .forbidden, "\(refused.text)")
+            #expect(refused.json["error"] == "access_denied")
+            #expect(refused.json["error_description"] == "Another account already uses jane@example.com.")
+        }
+    }
+
     @Test("context.multifactor when the application asks for it: the token endpoint answers mfa_required")
     func multifactorByCondition() async throws {
         try await TestServer.run { client in

@@ -240,6 +240,23 @@ test('legacy rules', async (t) => {
       + 'auth0.users.updateAppMetadata: only the user logging in (auth0|u1) can be updated from a rule here\n');
   });
 
+  await t.test('auth0.users.getUsersByEmail answers the login\'s e-mail from what the host read ahead, by callback or promise; other e-mails are refused', async () => {
+    const lookup = rule('lookup', `function (user, context, callback) {
+      auth0.users.getUsersByEmail('ADA@example.com', function (err, users) {
+        console.log(err, users.map((u) => u.user_id).join(), Array.isArray(users));
+        auth0.users.getUsersByEmail('someone@else.example').then(() => console.log('found'), (e) => {
+          console.log(e.message);
+          callback(null, user, context);
+        });
+      });
+    }`);
+    const users = [{ user_id: 'auth0|u1', email: 'ada@example.com' }, { user_id: 'auth0|u2', email: 'ada@example.com' }];
+    const result = await runner.flow({ facts: { users_by_email: { email: 'ada@example.com', users } }, actions: [lookup] });
+    assert.equal(result.status, 'completed', JSON.stringify(result));
+    assert.equal(result.actions[0].logs, 'null auth0|u1,auth0|u2 true\n'
+      + 'auth0.users.getUsersByEmail: only the e-mail of the user logging in can be looked up from a rule here\n');
+  });
+
   await t.test("require('name@version') loads the package from the rules' node_modules; built-ins work", async () => {
     const code = `function (user, context, callback) {
       const greet = require('tiny-greeter@1.0.0');

@@ -46,18 +46,27 @@ class UnauthorizedError extends Error {
   }
 }
 const isUnauthorized = (value) => value instanceof UnauthorizedError;
-/** Auth0's \`auth0\` object of rules: the users' metadata updates, the domain. */
-function makeAuth0(update, domain, baseUrl) {
-  const method = (kind) => function (userId, metadata, callback) {
+/**
+ * Auth0's \`auth0\` object of rules: the users' metadata updates, \`getUsersByEmail\` (of the
+ * login's e-mail, which the server read ahead: \`lookup\`), the domain.
+ */
+function makeAuth0(update, lookup, domain, baseUrl) {
+  const settle = (work, callback) => {
     const promise = new Promise((resolve, reject) => {
-      try { update(kind, userId, metadata); resolve(); } catch (e) { reject(e); }
+      try { resolve(work()); } catch (e) { reject(e); }
     });
-    if (typeof callback === 'function') promise.then(() => callback(null), (e) => callback(e));
+    if (typeof callback === 'function') promise.then((value) => callback(null, value), (e) => callback(e));
     return promise;
+  };
+  const method = (kind) => function (userId, metadata, callback) {
+    return settle(() => { update(kind, userId, metadata); }, callback);
   };
   return {
     domain, baseUrl: typeof baseUrl === 'string' ? baseUrl : 'https://' + domain + '/api/v2',
-    users: { updateAppMetadata: method('app'), updateUserMetadata: method('user') },
+    users: {
+      updateAppMetadata: method('app'), updateUserMetadata: method('user'),
+      getUsersByEmail(email, callback) { return settle(() => lookup(email), callback); },
+    },
   };
 }
 return { UnauthorizedError, isUnauthorized, makeAuth0 };
@@ -160,6 +169,20 @@ class RuleChain {
     const facts = flowRun.flow.facts;
     this.domain = typeof facts.auth0_domain === 'string' ? facts.auth0_domain : (isObject(base.request) ? base.request.hostname : undefined);
     this.baseUrl = typeof facts.auth0_base_url === 'string' ? facts.auth0_base_url : undefined;
+    this.usersByEmail = isObject(facts.users_by_email) && typeof facts.users_by_email.email === 'string'
+      && Array.isArray(facts.users_by_email.users) ? facts.users_by_email : null;
+  }
+
+  /**
+   * `auth0.users.getUsersByEmail(email)`: the users with the e-mail of the user logging in,
+   * which the server read ahead; any other e-mail is refused (a rule cannot search the users).
+   */
+  lookup(email) {
+    const known = this.usersByEmail;
+    if (typeof email !== 'string' || known === null || email.toLowerCase() !== known.email.toLowerCase()) {
+      throw new Error('auth0.users.getUsersByEmail: only the e-mail of the user logging in can be looked up from a rule here');
+    }
+    return this.realm.helpers.copy(known.users);
   }
 
   /**
@@ -191,7 +214,8 @@ class RuleChain {
       resolve();
     };
     const configuration = realm.helpers.copy(isObject(action.secrets) ? action.secrets : {});
-    const auth0 = helpers.makeAuth0((kind, userId, metadata) => this.update(api, kind, userId, metadata), this.domain, this.baseUrl);
+    const auth0 = helpers.makeAuth0(
+      (kind, userId, metadata) => this.update(api, kind, userId, metadata), (email) => this.lookup(email), this.domain, this.baseUrl);
     als.run(execution.token, () => {
       const rule = Reflect.apply(entry.fn, undefined, [realm.rulesRequire, configuration, auth0, helpers.UnauthorizedError]);
       if (typeof rule !== 'function') {

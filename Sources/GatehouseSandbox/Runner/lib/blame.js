@@ -59,4 +59,4 @@ function trackAsyncCallbacks(versionOfCaller) {
   }).enable();
 }
 
-module.exports = { configure, markRunning, trackAsyncCallbacks, RECORD_BYTES };
+module.exports = { configure, markRunning, trackAsyncCallbacks };

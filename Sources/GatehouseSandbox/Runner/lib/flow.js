@@ -333,17 +333,7 @@ class FlowRun {
         this.startHook(action, execution);
         return;
       }
-      const entry = this.loader.prepare(action);
-      const { realm } = entry;
-      execution.realm = realm;
-      let event;
-      let api;
-      try {
-        event = flow.eventFor(action, realm);
-        api = buildApi(plan, execution, realm);
-      } catch (e) {
-        throw mark(new PlatformFailure(e), 'platform');
-      }
+      const { entry, event, api } = this.enterRealm(action, execution, true);
       execution.event = event;
       const actionModule = this.loader.evaluate(entry, action, execution);
       const handlerName = plan.handlers[handlerKind];
@@ -368,20 +358,32 @@ class FlowRun {
   }
 
   /**
+   * Finds (or compiles) the realm of `action`'s version and makes what its code gets there: its
+   * copy of the event (`withEvent`), its `api`, and whatever `setUp(realm)` adds. A failure here
+   * is the platform's, not the action's.
+   */
+  enterRealm(action, execution, withEvent, setUp) {
+    const entry = this.loader.prepare(action);
+    const { realm } = entry;
+    execution.realm = realm;
+    try {
+      const event = withEvent ? this.flow.eventFor(action, realm) : undefined;
+      const api = buildApi(this.plan, execution, realm);
+      if (setUp !== undefined) setUp(realm);
+      return { entry, realm, event, api };
+    } catch (e) {
+      throw mark(new PlatformFailure(e), 'platform');
+    }
+  }
+
+  /**
    * A legacy rule (PROTOCOL.md §4.3): called with the chain's shared `user` and `context`; its
    * callback settles it, within the flow's budget like an action's promise.
    */
   startRule(action, execution) {
-    const entry = this.loader.prepare(action);
-    const { realm } = entry;
-    execution.realm = realm;
-    let api;
-    try {
-      api = buildApi(this.plan, execution, realm);
+    const { entry, api } = this.enterRealm(action, execution, false, (realm) => {
       if (this.rules === null || this.rules.realm !== realm) this.rules = new RuleChain(this, realm);
-    } catch (e) {
-      throw mark(new PlatformFailure(e), 'platform');
-    }
+    });
     execution.api = api;
     this.wait(this.rules.start(entry, action, execution, api), execution);
   }
@@ -391,18 +393,8 @@ class FlowRun {
    * extensibility point's arguments; its callback settles it, within the flow's budget.
    */
   startHook(action, execution) {
-    const entry = this.loader.prepare(action);
-    const { realm } = entry;
-    execution.realm = realm;
-    let event;
-    let api;
-    try {
-      event = this.flow.eventFor(action, realm);
-      api = buildApi(this.plan, execution, realm);
-      hooks.installGlobals(realm, action.hook);
-    } catch (e) {
-      throw mark(new PlatformFailure(e), 'platform');
-    }
+    const { entry, realm, event, api } = this.enterRealm(action, execution, true,
+      (hookRealm) => hooks.installGlobals(hookRealm, action.hook));
     execution.event = event;
     const hookModule = this.loader.evaluate(entry, action, execution);
     this.wait(hooks.start(hookModule, action, execution, event, api, realm), execution);

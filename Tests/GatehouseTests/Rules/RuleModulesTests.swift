@@ -8,12 +8,10 @@ import Testing
     func modules() async throws {
         let work = try DependencyInstallTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: work) }
-        let package = try DependencyInstallTests.makePackage(in: work)
-        let (status, output) = try await DependencyInstallTests.npm(["pack", "--silent", package.path], in: work.path)
-        #expect(status == 0, "\(output)")
+        let tarball = try await DependencyInstallTests.packedPackage(in: work)
         var configuration = TestServer.configuration()
         configuration.bundlesDirectory = work.appendingPathComponent("bundles").path
-        configuration.rulesModules = "tiny-shout@file:\(work.path)/tiny-shout-1.0.0.tgz"
+        configuration.rulesModules = "tiny-shout@file:\(tarball.path)"
         try await TestServer.run(configuration) { client in
             let shout = """
                 function (user, context, callback) {

@@ -24,16 +24,14 @@ import Testing
     /// tiny-shout installed from its `npm pack` tarball, and a secret in `outside`, next to the bundles.
     static func install() async throws -> Installed {
         let work = try DependencyInstallTests.temporaryDirectory()
-        let package = try DependencyInstallTests.makePackage(in: work)
-        let (status, output) = try await DependencyInstallTests.npm(["pack", "--silent", package.path], in: work.path)
-        #expect(status == 0, "\(output)")
+        let tarball = try await DependencyInstallTests.packedPackage(in: work)
         try FileManager.default.createDirectory(at: work.appendingPathComponent("outside"), withIntermediateDirectories: true)
         try "the server's secret".write(to: work.appendingPathComponent("outside/secret.txt"), atomically: true, encoding: .utf8)
         let bundles = work.appendingPathComponent("bundles").path
         let sources = DependencySources(directories: [work.path], urlPrefixes: [])
         let installer = DependencyInstaller(
             bundlesDirectory: bundles, sources: sources, readerGroupID: geteuid() == 0 ? 65_534 : nil)
-        let dependencies = [ActionDependency(name: "tiny-shout", version: "file:\(work.path)/tiny-shout-1.0.0.tgz")]
+        let dependencies = [ActionDependency(name: "tiny-shout", version: "file:\(tarball.path)")]
         let modules = try #require(try await installer.install(dependencies))
         return Installed(
             work: work, bundles: bundles, sources: sources, installer: installer, dependencies: dependencies, modules: modules)

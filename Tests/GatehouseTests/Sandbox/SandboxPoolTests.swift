@@ -399,6 +399,15 @@ import Testing
         return package
     }
 
+    /// tiny-shout made in `directory` and packed there with `npm pack`: its tarball,
+    /// `directory/tiny-shout-1.0.0.tgz`.
+    static func packedPackage(in directory: URL) async throws -> URL {
+        let package = try makePackage(in: directory)
+        let (status, output) = try await npm(["pack", "--silent", package.path], in: directory.path)
+        guard status == 0 else { throw TestFailure("npm pack failed: \(output)") }
+        return directory.appendingPathComponent("tiny-shout-1.0.0.tgz")
+    }
+
     static func temporaryDirectory() throws -> URL {
         let url = URL(fileURLWithPath: "/tmp").appendingPathComponent("gatehouse-deps-" + RandomIdentifier.hex(byteCount: 6))
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -409,10 +418,7 @@ import Testing
     func tarball() async throws {
         let work = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: work) }
-        let package = try Self.makePackage(in: work)
-        let (status, output) = try await Self.npm(["pack", "--silent", package.path], in: work.path)
-        #expect(status == 0, "\(output)")
-        let tarball = work.appendingPathComponent("tiny-shout-1.0.0.tgz")
+        let tarball = try await Self.packedPackage(in: work)
         let bundles = work.appendingPathComponent("bundles").path
         let installer = DependencyInstaller(
             bundlesDirectory: bundles, sources: DependencySources(directories: [work.path], urlPrefixes: []))

@@ -141,3 +141,23 @@ test('the api object exposes exactly the catalog methods of its trigger', async 
   const postLogin = await runner.flow({ actions: [listing.replace('PostUserRegistration', 'PostLogin')] });
   assert.deepEqual(JSON.parse(postLogin.actions[0].logs).sort(), Object.keys(CATALOG.triggers['post-login'].api).sort());
 });
+
+test('requests from a file on stdin (a runner started by hand) are read and answered', async (t) => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const { spawnSync } = require('node:child_process');
+  const { runnerArgs } = require('../harness');
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-stdin-'));
+  t.after(() => fs.rmSync(directory, { recursive: true, force: true }));
+  const file = path.join(directory, 'requests');
+  const flow = {
+    type: 'flow', id: 2, trigger: 'post-login', handler: 'execute', event: {}, cache: {}, budget_ms: 5000, now: Date.now(),
+    actions: [action('from-file', "exports.onExecutePostLogin = async () => { console.log('read'); };")],
+  };
+  fs.writeFileSync(file, [{ type: 'ping', id: 1 }, { type: 'init', catalog: CATALOG }, flow].map((f) => JSON.stringify(f)).join('\n') + '\n');
+  const run = spawnSync(process.execPath, runnerArgs(), { stdio: [fs.openSync(file, 'r'), 'pipe', 'pipe'], env: {}, timeout: 15000 });
+  const frames = run.stdout.toString().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  assert.deepEqual(frames.map((f) => f.type), ['pong', 'ready', 'result'], run.stderr.toString());
+  assert.equal(frames[2].actions[0].logs, 'read\n');
+});
